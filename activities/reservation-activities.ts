@@ -1,0 +1,36 @@
+import { log } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import type { ReleaseReason, ReservationStatus } from '../domain/reservation';
+import { findReservation } from '../db/queries/find-reservation';
+import { releaseReservation } from '../db/queries/release-reservation';
+
+export interface ActivityDeps {
+  pool: Pool;
+}
+
+export interface ReleaseUnitInput {
+  reservationId: string;
+  reason: ReleaseReason;
+}
+
+export interface ReleaseUnitResult {
+  /** True when this call released the unit; false when it was already released (a retry). */
+  released: boolean;
+  /** The reservation's status in the database after the call. */
+  status: ReservationStatus;
+}
+
+export function createReservationActivities({ pool }: ActivityDeps) {
+  return {
+    /** Idempotent: safe to retry after a timeout whose first attempt did commit. */
+    async releaseUnit({ reservationId, reason }: ReleaseUnitInput): Promise<ReleaseUnitResult> {
+      const released = await releaseReservation(pool, reservationId, reason);
+      const reservation = await findReservation(pool, reservationId);
+      if (!reservation) throw new Error(`reservation ${reservationId} does not exist`);
+      log.info('release', { reservationId, reason, released, status: reservation.status });
+      return { released, status: reservation.status };
+    },
+  };
+}
+
+export type ReservationActivities = ReturnType<typeof createReservationActivities>;

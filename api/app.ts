@@ -1,0 +1,44 @@
+import type { Client } from '@temporalio/client';
+import express, { type Express } from 'express';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { createAuth, type AuthConfig } from './auth';
+import type { Metrics } from './metrics';
+import { createErrorHandler, notFoundHandler } from './problem';
+import { requestLogging } from './request-log';
+import { healthRouter } from './routes/health';
+import { reservationsRouter } from './routes/reservations';
+import { salesRouter } from './routes/sales';
+import { createReservationWorkflows } from '../clients/reservation-workflows';
+import { createSaleCache } from './services/sale-cache';
+
+export interface AppDeps {
+  pool: Pool;
+  temporal: Client;
+  taskQueue: string;
+  auth: AuthConfig;
+  logger: Logger;
+  metrics: Metrics;
+  maxStripes: number;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use(requestLogging(deps.logger));
+  app.use(deps.metrics.observeRequests);
+  app.use(express.json({ limit: '16kb', strict: true }));
+
+  const auth = createAuth(deps.auth);
+  const sales = createSaleCache(deps.pool);
+  const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue);
+
+  app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, metrics: deps.metrics }));
+  app.use(salesRouter({ pool: deps.pool, sales, auth, maxStripes: deps.maxStripes }));
+  app.use(reservationsRouter({ pool: deps.pool, sales, workflows, auth, metrics: deps.metrics }));
+  app.use(notFoundHandler);
+  app.use(createErrorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,68 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
+import { errors as joseErrors, jwtVerify } from 'jose';
+import { ErrorCode } from '../domain/errors';
+import { Problem } from './problem';
+
+export type Principal = { kind: 'shopper'; shopperId: string } | { kind: 'admin' };
+
+export interface AuthConfig {
+  jwtSecret: string;
+  adminToken: string;
+}
+
+const MAX_SUBJECT_LENGTH = 128;
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header ?? '');
+  return match?.[1];
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+export function principalOf(res: Response): Principal {
+  return res.locals.principal as Principal;
+}
+
+export function createAuth(config: AuthConfig) {
+  const jwtKey = new TextEncoder().encode(config.jwtSecret);
+  const adminDigest = digest(config.adminToken);
+
+  const isAdminToken = (token: string): boolean => timingSafeEqual(digest(token), adminDigest);
+
+  async function shopperFrom(token: string): Promise<Principal> {
+    try {
+      const { payload } = await jwtVerify(token, jwtKey, { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] });
+      const sub = payload.sub ?? '';
+      if (sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH)
+        throw new Problem(401, ErrorCode.Unauthorized, 'the token subject is not a valid shopper id');
+      return { kind: 'shopper', shopperId: sub };
+    } catch (error) {
+      if (error instanceof Problem) throw error;
+      const reason = error instanceof joseErrors.JWTExpired ? 'the token has expired' : 'the token is not valid';
+      throw new Problem(401, ErrorCode.Unauthorized, reason);
+    }
+  }
+
+  function guard(accept: { shopper: boolean; admin: boolean }): RequestHandler {
+    return async (req, res, next) => {
+      const token = bearerToken(req.get('authorization'));
+      if (!token) throw new Problem(401, ErrorCode.Unauthorized, 'send Authorization: Bearer <token>');
+      if (accept.admin && isAdminToken(token)) {
+        res.locals.principal = { kind: 'admin' } satisfies Principal;
+        return next();
+      }
+      if (!accept.shopper) throw new Problem(401, ErrorCode.Unauthorized, 'this route needs the admin token');
+      res.locals.principal = await shopperFrom(token);
+      next();
+    };
+  }
+
+  return {
+    shopper: guard({ shopper: true, admin: false }),
+    admin: guard({ shopper: false, admin: true }),
+    shopperOrAdmin: guard({ shopper: true, admin: true }),
+  };
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { databaseEnv, DEV_DEFAULTS, logEnv, parseEnv, temporalEnv } from '../config/common';
+
+const apiEnv = databaseEnv
+  .merge(temporalEnv)
+  .merge(logEnv)
+  .extend({
+    HOST: z.string().default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    JWT_SECRET: z.string().min(32, 'at least 32 characters').default(DEV_DEFAULTS.jwtSecret),
+    ADMIN_TOKEN: z.string().min(12, 'at least 12 characters').default(DEV_DEFAULTS.adminToken),
+    /** Upper bound on stripes per sale (see migrations/0001). */
+    SALE_MAX_STRIPES: z.coerce.number().int().min(1).max(1024).default(64),
+  });
+
+export type ApiConfig = ReturnType<typeof loadApiConfig>;
+
+export function loadApiConfig(env: NodeJS.ProcessEnv) {
+  return parseEnv(apiEnv, env);
+}

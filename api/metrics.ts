@@ -1,0 +1,34 @@
+import type { RequestHandler } from 'express';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const claims = new Counter({
+    name: 'claims_total',
+    help: 'Claim attempts by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+
+  const observeRequests: RequestHandler = (req, res, next) => {
+    const stop = httpDuration.startTimer({ method: req.method });
+    res.on('finish', () => {
+      // The route pattern, not the raw path, keeps the label set small.
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      stop({ route, status: String(res.statusCode) });
+    });
+    next();
+  };
+
+  return { registry, claims, observeRequests };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

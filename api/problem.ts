@@ -1,0 +1,93 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { ErrorCode } from '../domain/errors';
+import type { Logger } from 'pino';
+import { isDependencyUnavailable } from './dependency-errors';
+import { requestLogger } from './request-log';
+
+const TYPE_BASE = 'https://flash-sale.example/problems/';
+
+const TITLES: Record<ErrorCode, string> = {
+  'invalid-request': 'The request is not valid',
+  unauthorized: 'Authentication required',
+  forbidden: 'Not allowed',
+  'not-found': 'Not found',
+  'sold-out': 'Sold out',
+  'already-reserved': 'You already hold a unit of this sale',
+  'sale-not-started': 'The sale has not started',
+  'rate-limited': 'Too many requests',
+  'hold-expired': 'The hold has expired',
+  'invalid-state': 'Not possible in the reservation’s current state',
+  'bad-signature': 'The signature does not verify',
+  'payload-too-large': 'The request body is too large',
+  'unsupported-media-type': 'Unsupported media type',
+  'service-unavailable': 'A dependency is unavailable; try again shortly',
+  internal: 'Internal error',
+};
+
+/** An error that becomes an application/problem+json answer. */
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+  }
+}
+
+export function sendProblem(res: Response, problem: Problem): void {
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .json({
+      type: TYPE_BASE + problem.code,
+      title: TITLES[problem.code],
+      status: problem.status,
+      detail: problem.detail,
+      ...problem.extra,
+    });
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendProblem(res, new Problem(404, ErrorCode.NotFound, `no route for ${req.method} ${req.path}`));
+};
+
+interface BodyParserError {
+  type: string;
+  status: number;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return typeof error === 'object' && error !== null && 'type' in error && 'status' in error;
+}
+
+/** The one error handler: known problems pass through; anything else is logged and hidden behind a generic 500. */
+export function createErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    if (error instanceof Problem) return sendProblem(res, error);
+    if (isBodyParserError(error)) {
+      if (error.type === 'entity.too.large')
+        return sendProblem(res, new Problem(413, ErrorCode.PayloadTooLarge, 'the body exceeds the size limit'));
+      if (error.type === 'entity.parse.failed')
+        return sendProblem(res, new Problem(400, ErrorCode.InvalidRequest, 'the body is not valid JSON'));
+      if (error.status >= 400 && error.status < 500) {
+        return sendProblem(
+          res,
+          new Problem(
+            error.status === 415 ? 415 : 400,
+            error.status === 415 ? ErrorCode.UnsupportedMediaType : ErrorCode.InvalidRequest,
+            'the body could not be read',
+          ),
+        );
+      }
+    }
+    if (isDependencyUnavailable(error)) {
+      requestLogger(logger, req).warn({ err: error }, 'dependency unavailable');
+      res.set('Retry-After', '1');
+      return sendProblem(res, new Problem(503, ErrorCode.ServiceUnavailable, 'a dependency is unavailable; try again shortly'));
+    }
+    requestLogger(logger, req).error({ err: error }, 'unhandled error');
+    sendProblem(res, new Problem(500, ErrorCode.Internal, 'an unexpected error occurred'));
+  };
+}

@@ -1,0 +1,97 @@
+import { Router, type Response } from 'express';
+import type { Pool } from 'pg';
+import { findReservation } from '../../db/queries/find-reservation';
+import { toReservationView, type ReservationRow } from '../../db/rows';
+import { ErrorCode } from '../../domain/errors';
+import { principalOf, type createAuth } from '../auth';
+import type { Metrics } from '../metrics';
+import { Problem } from '../problem';
+import { idempotencyKeyHeader, requireUuid } from '../schemas';
+import { claimReservation } from '../services/claim-reservation';
+import { workflowInputOf, type ReservationWorkflows } from '../../clients/reservation-workflows';
+import type { SaleCache } from '../services/sale-cache';
+
+export interface ReservationRouteDeps {
+  pool: Pool;
+  sales: SaleCache;
+  workflows: ReservationWorkflows;
+  auth: ReturnType<typeof createAuth>;
+  metrics: Metrics;
+}
+
+export function reservationsRouter(deps: ReservationRouteDeps): Router {
+  const router = Router();
+
+  router.post('/v1/sales/:saleId/reservations', deps.auth.shopper, async (req, res) => {
+    const principal = principalOf(res);
+    if (principal.kind !== 'shopper') throw new Problem(401, ErrorCode.Unauthorized, 'claims need a shopper token');
+    const saleId = requireUuid(req.params.saleId, 'sale');
+    const idempotencyKey = readIdempotencyKey(req.get('idempotency-key'));
+    const sale = await deps.sales.get(saleId);
+    if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
+    if (Date.now() < sale.starts_at.getTime()) {
+      throw new Problem(425, ErrorCode.SaleNotStarted, `the sale starts at ${sale.starts_at.toISOString()}`, {
+        startsAt: sale.starts_at.toISOString(),
+      });
+    }
+
+    const outcome = await claimReservation(deps.pool, { sale, shopperId: principal.shopperId, idempotencyKey });
+    deps.metrics.claims.inc({ outcome: outcome.kind });
+    switch (outcome.kind) {
+      case 'reserved':
+        res.status(201).location(`/v1/reservations/${outcome.reservation.id}`).json(toReservationView(outcome.reservation));
+        return;
+      case 'sold-out':
+        throw new Problem(409, ErrorCode.SoldOut, 'every unit is held or sold; units come back when holds expire');
+      case 'already-reserved':
+        throw new Problem(409, ErrorCode.AlreadyReserved, 'you already hold or own a unit of this sale', {
+          reservationId: outcome.reservationId,
+        });
+    }
+  });
+
+  router.get('/v1/reservations/:reservationId', deps.auth.shopperOrAdmin, async (req, res) => {
+    const reservation = await visibleReservation(deps.pool, res, req.params.reservationId);
+    res.json(toReservationView(reservation));
+  });
+
+  router.post('/v1/reservations/:reservationId/cancel', deps.auth.shopperOrAdmin, async (req, res) => {
+    const reservation = await visibleReservation(deps.pool, res, req.params.reservationId);
+    if (reservation.status !== 'held') {
+      throw new Problem(409, ErrorCode.InvalidState, `a ${reservation.status} reservation cannot be cancelled`, {
+        reservationStatus: reservation.status,
+      });
+    }
+    // The relay may not have started the workflow yet; starting is idempotent.
+    if (!reservation.workflow_started_at) await deps.workflows.start(workflowInputOf(reservation));
+    const result = await deps.workflows.cancel(reservation.id);
+    const after = (await findReservation(deps.pool, reservation.id)) ?? reservation;
+    if (!result.ok || after.status !== 'cancelled') {
+      throw new Problem(409, ErrorCode.InvalidState, `a ${after.status} reservation cannot be cancelled`, {
+        reservationStatus: after.status,
+      });
+    }
+    res.json(toReservationView(after));
+  });
+
+  return router;
+}
+
+function readIdempotencyKey(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const parsed = idempotencyKeyHeader.safeParse(header);
+  if (!parsed.success)
+    throw new Problem(400, ErrorCode.InvalidRequest, `Idempotency-Key: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
+}
+
+/** The reservation if the caller may see it; 404 otherwise, so ids of others leak nothing. */
+async function visibleReservation(pool: Pool, res: Response, rawId: unknown): Promise<ReservationRow> {
+  const id = requireUuid(rawId, 'reservation');
+  const reservation = await findReservation(pool, id);
+  const principal = principalOf(res);
+  if (!reservation || (principal.kind === 'shopper' && reservation.user_id !== principal.shopperId)) {
+    throw new Problem(404, ErrorCode.NotFound, 'reservation not found');
+  }
+  return reservation;
+}

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import type { Pool } from 'pg';
+import { countUnits } from '../../db/queries/count-units';
+import { createSale } from '../../db/queries/create-sale';
+import { toSaleView } from '../../db/rows';
+import { ErrorCode } from '../../domain/errors';
+import type { createAuth } from '../auth';
+import { Problem } from '../problem';
+import { createSaleBody, parseBody, requireUuid } from '../schemas';
+import type { SaleCache } from '../services/sale-cache';
+
+export interface SalesRouteDeps {
+  pool: Pool;
+  sales: SaleCache;
+  auth: ReturnType<typeof createAuth>;
+  maxStripes: number;
+}
+
+export function salesRouter(deps: SalesRouteDeps): Router {
+  const router = Router();
+
+  router.post('/v1/sales', deps.auth.admin, async (req, res) => {
+    const body = parseBody(createSaleBody, req.body);
+    const sale = await createSale(deps.pool, {
+      id: randomUUID(),
+      sku: body.sku,
+      name: body.name,
+      units: body.units,
+      priceCents: body.priceCents,
+      currency: body.currency,
+      startsAt: body.startsAt ? new Date(body.startsAt) : new Date(),
+      holdSeconds: body.holdSeconds,
+      stripes: Math.min(deps.maxStripes, body.units),
+    });
+    const counts = { available: sale.units, held: 0, sold: 0 };
+    res
+      .status(201)
+      .location(`/v1/sales/${sale.id}`)
+      .json(toSaleView(sale, counts, new Date()));
+  });
+
+  router.get('/v1/sales/:saleId', async (req, res) => {
+    const saleId = requireUuid(req.params.saleId, 'sale');
+    const sale = await deps.sales.get(saleId);
+    if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
+    const counts = await countUnits(deps.pool, sale.id);
+    res.json(toSaleView(sale, counts, new Date()));
+  });
+
+  return router;
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { DEFAULT_HOLD_SECONDS } from '../domain/reservation';
+import { ErrorCode } from '../domain/errors';
+import { Problem } from './problem';
+
+export const createSaleBody = z.strictObject({
+  sku: z.string().trim().min(1).max(64),
+  name: z.string().trim().min(1).max(200),
+  units: z.number().int().min(1).max(1_000_000),
+  priceCents: z.number().int().min(1).max(100_000_000),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR'),
+  startsAt: z.iso.datetime({ offset: true }).optional(),
+  holdSeconds: z.number().int().min(1).max(86_400).default(DEFAULT_HOLD_SECONDS),
+});
+export type CreateSaleBody = z.infer<typeof createSaleBody>;
+
+/** Printable ASCII, as Stripe and the IETF draft use; long enough for a UUID with a prefix. */
+export const idempotencyKeyHeader = z.string().regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 printable ASCII characters');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids that are not UUIDs cannot name anything: answer 404 without asking the database. */
+export function requireUuid(value: unknown, what: string): string {
+  if (typeof value !== 'string' || !UUID.test(value)) throw new Problem(404, ErrorCode.NotFound, `${what} not found`);
+  return value.toLowerCase();
+}
+
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  if (body === undefined)
+    throw new Problem(400, ErrorCode.InvalidRequest, 'send a JSON body with Content-Type: application/json');
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+    throw new Problem(400, ErrorCode.InvalidRequest, detail, {
+      errors: parsed.error.issues.map(({ path, message }) => ({ path, message })),
+    });
+  }
+  return parsed.data;
+}

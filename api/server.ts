@@ -1,0 +1,57 @@
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { createPool } from '../db/pool';
+import { createApp } from './app';
+import { loadApiConfig } from './config';
+import { createMetrics } from './metrics';
+
+async function main(): Promise<void> {
+  const config = loadApiConfig(process.env);
+  const logger = pino({
+    level: config.LOG_LEVEL,
+    base: { service: 'api' },
+    redact: ['req.headers.authorization', 'req.headers["x-signature"]'],
+  });
+  const pool = createPool({
+    databaseUrl: config.DATABASE_URL,
+    max: config.PG_POOL_MAX,
+    applicationName: 'flash-sale-api',
+    statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+  });
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle postgres connection failed'));
+  // Lazy: the API starts (and /readyz says 503) while Temporal is still coming up.
+  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+
+  const app = createApp({
+    pool,
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    auth: { jwtSecret: config.JWT_SECRET, adminToken: config.ADMIN_TOKEN },
+    logger,
+    metrics: createMetrics(),
+    maxStripes: config.SALE_MAX_STRIPES,
+  });
+  const server = app.listen(config.PORT, config.HOST, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    logger.info({ port }, `api listening on http://${config.HOST}:${port}`);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    server.close(() => {
+      void Promise.allSettled([pool.end(), connection.close()]).then(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error('api failed to start', error);
+  process.exit(1);
+});

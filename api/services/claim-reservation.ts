@@ -1,0 +1,57 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { claimUnit } from '../../db/queries/claim-unit';
+import { findLiveReservation, findReservationByIdempotencyKey } from '../../db/queries/find-reservation';
+import type { ReservationRow, SaleRow } from '../../db/rows';
+import { SqlState, sqlStateOf } from '../../db/sqlstate';
+
+export type ClaimOutcome =
+  | { kind: 'reserved'; reservation: ReservationRow; replayed: boolean }
+  | { kind: 'sold-out' }
+  | { kind: 'already-reserved'; reservationId: string };
+
+export interface ClaimInput {
+  sale: SaleRow;
+  shopperId: string;
+  idempotencyKey: string | null;
+}
+
+/*
+ * The claim is one database statement. Its workflow is started by the outbox relay
+ * (worker/outbox-relay.ts) from the committed row, so the answer does not wait for Temporal
+ * and a crash right after the commit cannot orphan the unit.
+ */
+export async function claimReservation(pool: Pool, input: ClaimInput): Promise<ClaimOutcome> {
+  const { sale, shopperId, idempotencyKey } = input;
+
+  if (idempotencyKey) {
+    const previous = await findReservationByIdempotencyKey(pool, sale.id, shopperId, idempotencyKey);
+    if (previous) return { kind: 'reserved', reservation: previous, replayed: true };
+  }
+
+  try {
+    const result = await claimUnit(pool, {
+      reservationId: randomUUID(),
+      saleId: sale.id,
+      userId: shopperId,
+      idempotencyKey,
+      holdSeconds: sale.hold_seconds,
+      stripes: sale.stripes,
+      startStripe: randomInt(sale.stripes),
+    });
+    if (result.kind === 'claimed') return { kind: 'reserved', reservation: result.reservation, replayed: false };
+    if (result.kind === 'already-reserved' && !idempotencyKey) return result;
+    if (result.kind === 'no-unit') return { kind: 'sold-out' };
+  } catch (error) {
+    // The same shopper raced themselves; the statement rolled back and the unit with it.
+    if (sqlStateOf(error) !== SqlState.UniqueViolation) throw error;
+  }
+  // This shopper already holds a unit, perhaps through a concurrent request carrying the same
+  // Idempotency-Key: then it is a replay, answered like the first.
+  if (idempotencyKey) {
+    const previous = await findReservationByIdempotencyKey(pool, sale.id, shopperId, idempotencyKey);
+    if (previous) return { kind: 'reserved', reservation: previous, replayed: true };
+  }
+  const live = await findLiveReservation(pool, sale.id, shopperId);
+  return live ? { kind: 'already-reserved', reservationId: live.id } : { kind: 'sold-out' };
+}

@@ -1,0 +1,37 @@
+import { Pool, type PoolClient } from 'pg';
+
+export interface PoolConfig {
+  databaseUrl: string;
+  max: number;
+  applicationName: string;
+  /** Server-side cap on any one statement, so a stuck query fails instead of piling up connections. */
+  statementTimeoutMs: number;
+}
+
+export function createPool(config: PoolConfig): Pool {
+  return new Pool({
+    connectionString: config.databaseUrl,
+    max: config.max,
+    application_name: config.applicationName,
+    statement_timeout: config.statementTimeoutMs,
+    idle_in_transaction_session_timeout: config.statementTimeoutMs * 2,
+    connectionTimeoutMillis: 5_000,
+  });
+}
+
+export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+export type Queryable = Pick<Pool, 'query'> | Pick<PoolClient, 'query'>;

@@ -1,0 +1,78 @@
+import type { Queryable } from '../pool';
+import { RESERVATION_COLUMNS, type ReservationRow } from '../rows';
+
+export interface ClaimRequest {
+  reservationId: string;
+  saleId: string;
+  userId: string;
+  idempotencyKey: string | null;
+  holdSeconds: number;
+  stripes: number;
+  /** Where this claim starts looking; random per claim so claimers spread over the stripes. */
+  startStripe: number;
+}
+
+export type ClaimResult =
+  { kind: 'claimed'; reservation: ReservationRow } | { kind: 'already-reserved'; reservationId: string } | { kind: 'no-unit' };
+
+/*
+ * One autocommit statement per attempt: look for this shopper's live reservation, and only if
+ * there is none pick an available unit with SKIP LOCKED, mark it held and insert the
+ * reservation. Nothing is held across a network round trip; a unique violation (the shopper
+ * racing themselves) rolls the unit back with the statement. It always returns one row: the new
+ * reservation's columns, or nulls and the id of the reservation the shopper already has.
+ *
+ * Why stripes: with `order by id limit 1 for update skip locked` every claimer starts at the
+ * same head of the index and steps over the rows the others have locked and over entries left
+ * dead by earlier claims; measured here that falls to ~780 claims/s with 64 claimers, against
+ * ~8,000 when each claim starts in a random one of 64 stripes (docs/PERFORMANCE.md). A claim
+ * scans from its start stripe upwards, then wraps to the stripes below it, so it finds a unit
+ * as long as any is unlocked: at most two statements, the second only once stripes run dry.
+ */
+const CLAIM_IN_STRIPE_RANGE = `
+with existing as (
+  select r.id from reservations r
+  where r.sale_id = $1::uuid and r.user_id = $4::text and r.status in ('held', 'payment_pending', 'paid')
+  limit 1
+), picked as (
+  select u.id
+  from units u
+  where u.sale_id = $1::uuid
+    and u.status = 'available'
+    and u.stripe between $2::int and $3::int
+    and not exists (select 1 from existing)
+  order by u.stripe, u.id
+  limit 1
+  for update skip locked
+), held as (
+  update units u
+  set status = 'held', reservation_id = $5::uuid
+  from picked
+  where u.sale_id = $1::uuid and u.id = picked.id
+  returning u.id
+), inserted as (
+  insert into reservations (id, sale_id, unit_id, user_id, status, idempotency_key, expires_at)
+  select $5::uuid, $1::uuid, held.id, $4::text, 'held', $6::text, now() + make_interval(secs => $7::int)
+  from held
+  returning ${RESERVATION_COLUMNS}
+)
+select inserted.*, (select id from existing) as existing_id
+from (select 1) as one left join inserted on true`;
+
+type ClaimRow = { [K in keyof ReservationRow]: ReservationRow[K] | null } & { existing_id: string | null };
+
+export async function claimUnit(db: Queryable, claim: ClaimRequest): Promise<ClaimResult> {
+  const ranges: Array<[number, number]> = [[claim.startStripe, claim.stripes - 1]];
+  if (claim.startStripe > 0) ranges.push([0, claim.startStripe - 1]);
+  for (const [from, to] of ranges) {
+    const { rows } = await db.query<ClaimRow>({
+      name: 'claim-unit',
+      text: CLAIM_IN_STRIPE_RANGE,
+      values: [claim.saleId, from, to, claim.userId, claim.reservationId, claim.idempotencyKey, claim.holdSeconds],
+    });
+    const row = rows[0]!;
+    if (row.existing_id) return { kind: 'already-reserved', reservationId: row.existing_id };
+    if (row.id) return { kind: 'claimed', reservation: row as ReservationRow };
+  }
+  return { kind: 'no-unit' };
+}

@@ -1,0 +1,33 @@
+import type { Pool } from 'pg';
+import { withTransaction } from '../pool';
+import type { SaleRow } from '../rows';
+
+export interface NewSale {
+  id: string;
+  sku: string;
+  name: string;
+  units: number;
+  priceCents: number;
+  currency: string;
+  startsAt: Date;
+  holdSeconds: number;
+  stripes: number;
+}
+
+/** Inserts the sale and one row per unit, spread round-robin over the stripes. */
+export async function createSale(pool: Pool, sale: NewSale): Promise<SaleRow> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<SaleRow>(
+      `insert into sales (id, sku, name, units, price_cents, currency, starts_at, hold_seconds, stripes)
+       values ($1::uuid, $2::text, $3::text, $4::int, $5::int, $6::text, $7::timestamptz, $8::int, $9::int)
+       returning id, sku, name, units, price_cents, currency, starts_at, hold_seconds, stripes`,
+      [sale.id, sale.sku, sale.name, sale.units, sale.priceCents, sale.currency, sale.startsAt, sale.holdSeconds, sale.stripes],
+    );
+    await client.query(
+      `insert into units (sale_id, id, stripe)
+       select $1::uuid, n, (n - 1) % $3::int from generate_series(1, $2::int) as n`,
+      [sale.id, sale.units, sale.stripes],
+    );
+    return rows[0]!;
+  });
+}

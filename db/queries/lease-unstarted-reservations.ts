@@ -1,0 +1,34 @@
+import type { Queryable } from '../pool';
+import { RESERVATION_COLUMNS, type ReservationRow } from '../rows';
+
+/*
+ * Takes up to `limit` reservations whose workflow has not been started and leases them to the
+ * caller for `leaseSeconds`, in one short statement. A relay that dies mid-batch loses its
+ * lease and another relay (or itself, restarted) takes the rows again; starting twice is
+ * harmless because workflow ids are unique.
+ */
+export async function leaseUnstartedReservations(db: Queryable, limit: number, leaseSeconds: number): Promise<ReservationRow[]> {
+  const { rows } = await db.query<ReservationRow>(
+    `update reservations
+     set relay_lease_until = now() + make_interval(secs => $2::int)
+     where id in (
+       select id from reservations
+       where workflow_started_at is null and (relay_lease_until is null or relay_lease_until < now())
+       order by created_at
+       limit $1::int
+       for update skip locked
+     )
+     returning ${RESERVATION_COLUMNS}`,
+    [limit, leaseSeconds],
+  );
+  return rows;
+}
+
+export async function markWorkflowsStarted(db: Queryable, reservationIds: string[]): Promise<void> {
+  if (reservationIds.length === 0) return;
+  await db.query(
+    `update reservations set workflow_started_at = now(), relay_lease_until = null
+     where id = any($1::uuid[]) and workflow_started_at is null`,
+    [reservationIds],
+  );
+}

@@ -1,0 +1,64 @@
+import type { ReservationStatus, ReservationView, SaleStatus, SaleView } from '../domain/reservation';
+
+export interface SaleRow {
+  id: string;
+  sku: string;
+  name: string;
+  units: number;
+  price_cents: number;
+  currency: string;
+  starts_at: Date;
+  hold_seconds: number;
+  stripes: number;
+}
+
+export interface UnitCounts {
+  available: number;
+  held: number;
+  sold: number;
+}
+
+export interface ReservationRow {
+  id: string;
+  sale_id: string;
+  unit_id: number;
+  user_id: string;
+  status: ReservationStatus;
+  expires_at: Date;
+  created_at: Date;
+  workflow_started_at: Date | null;
+}
+
+export const RESERVATION_COLUMNS = 'id, sale_id, unit_id, user_id, status, expires_at, created_at, workflow_started_at';
+
+export function toReservationView(row: ReservationRow): ReservationView {
+  return {
+    id: row.id,
+    saleId: row.sale_id,
+    unitId: row.unit_id,
+    userId: row.user_id,
+    status: row.status,
+    expiresAt: row.expires_at.toISOString(),
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+export function saleStatus(sale: SaleRow, counts: UnitCounts, now: Date): SaleStatus {
+  if (now < sale.starts_at) return 'scheduled';
+  return counts.available === 0 ? 'sold_out' : 'live';
+}
+
+export function toSaleView(sale: SaleRow, counts: UnitCounts, now: Date): SaleView {
+  return {
+    id: sale.id,
+    sku: sale.sku,
+    name: sale.name,
+    units: sale.units,
+    priceCents: sale.price_cents,
+    currency: sale.currency,
+    startsAt: sale.starts_at.toISOString(),
+    holdSeconds: sale.hold_seconds,
+    status: saleStatus(sale, counts, now),
+    ...counts,
+  };
+}

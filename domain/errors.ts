@@ -1,0 +1,22 @@
+/**
+ * Error codes shared by the API (problem+json `type` suffix) and the workflows
+ * (ApplicationFailure `type`), so a failure keeps its name from workflow to HTTP answer.
+ */
+export const ErrorCode = {
+  InvalidRequest: 'invalid-request',
+  Unauthorized: 'unauthorized',
+  Forbidden: 'forbidden',
+  NotFound: 'not-found',
+  SoldOut: 'sold-out',
+  AlreadyReserved: 'already-reserved',
+  SaleNotStarted: 'sale-not-started',
+  RateLimited: 'rate-limited',
+  HoldExpired: 'hold-expired',
+  InvalidState: 'invalid-state',
+  BadSignature: 'bad-signature',
+  PayloadTooLarge: 'payload-too-large',
+  UnsupportedMediaType: 'unsupported-media-type',
+  ServiceUnavailable: 'service-unavailable',
+  Internal: 'internal',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

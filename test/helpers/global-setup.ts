@@ -1,0 +1,40 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+declare global {
+  var __FLASH_SALE_INFRA__: ChildProcess | undefined;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * Starts the real services for the whole run: a fresh embedded Postgres and a Temporal dev
+ * server (scripts/stack/infra.ts), with the migrations applied. Test files read their
+ * addresses from the environment this sets.
+ */
+export default async function globalSetup(): Promise<void> {
+  const install = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'install-temporal.js')], { stdio: 'inherit' });
+  if (install.status !== 0) throw new Error('could not install the Temporal CLI');
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flash-sale-test-'));
+  const infra = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'stack', 'infra.ts'), '--dir', dir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  globalThis.__FLASH_SALE_INFRA__ = infra;
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('test infrastructure did not start within 120 s')), 120_000);
+    infra.once('exit', (code) => reject(new Error(`test infrastructure exited with code ${code}`)));
+    readline.createInterface({ input: infra.stdout! }).on('line', (line) => {
+      if (!line.startsWith('READY ')) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(line.slice('READY '.length)) as Record<string, unknown>);
+    });
+  });
+  process.env.TEST_DATABASE_URL = String(ready.databaseUrl);
+  process.env.TEST_TEMPORAL_ADDRESS = String(ready.temporalAddress);
+  process.env.TEST_INFRA_DIR = dir;
+}

@@ -1,0 +1,47 @@
+import { TEST_SECRETS } from './app-under-test';
+import type { ApiClient } from './api-client';
+
+export interface SaleAnswer {
+  id: string;
+  units: number;
+  available: number;
+  held: number;
+  sold: number;
+  status: string;
+  holdSeconds: number;
+  startsAt: string;
+}
+
+export async function createTestSale(
+  api: ApiClient,
+  overrides: Partial<{ units: number; holdSeconds: number; startsAt: string; priceCents: number }> = {},
+): Promise<SaleAnswer> {
+  const answer = await api.post<SaleAnswer>('/v1/sales', {
+    token: TEST_SECRETS.ADMIN_TOKEN,
+    body: { sku: 'XPHONE-15', name: 'XPhone 15', units: 10, priceCents: 99_900, currency: 'EUR', ...overrides },
+  });
+  if (answer.status !== 201) throw new Error(`sale not created: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body;
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await probe();
+  while (!accept(last)) {
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    last = await probe();
+  }
+  return last;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)]!;
+}

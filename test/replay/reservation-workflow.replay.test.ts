@@ -1,0 +1,24 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../helpers/workflow-env';
+
+/*
+ * Histories recorded from earlier versions of the workflow (`npm run record:histories`) must
+ * replay without a determinism error against the code as it is now. A change that breaks one
+ * needs workflow versioning (patched()), not a re-recorded fixture.
+ */
+const dir = path.join(__dirname, 'histories');
+const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
+
+test('the recorded histories exist', () => {
+  expect(files.length).toBeGreaterThanOrEqual(3);
+});
+
+test.each(files)('%s replays deterministically', async (file) => {
+  const history = historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${file}`),
+  ).resolves.toBeUndefined();
+});

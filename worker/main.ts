@@ -1,0 +1,49 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import pino from 'pino';
+import { createReservationWorkflows } from '../clients/reservation-workflows';
+import { createPool } from '../db/pool';
+import { loadWorkerConfig } from './config';
+import { createReservationWorker } from './create-worker';
+import { startOutboxRelay } from './outbox-relay';
+
+async function main(): Promise<void> {
+  const config = loadWorkerConfig(process.env);
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'worker' } });
+  const pool = createPool({
+    databaseUrl: config.DATABASE_URL,
+    max: config.PG_POOL_MAX,
+    applicationName: 'flash-sale-worker',
+    statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+  });
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle postgres connection failed'));
+  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+
+  const relay = startOutboxRelay({
+    pool,
+    workflows: createReservationWorkflows(client, config.TEMPORAL_TASK_QUEUE),
+    logger: logger.child({ component: 'outbox-relay' }),
+  });
+  try {
+    const worker = await createReservationWorker({
+      connection: nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      pool,
+    });
+    logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+    // The SDK's default shutdown signals (SIGINT, SIGTERM) make run() drain and resolve.
+    await worker.run();
+  } finally {
+    await relay.stop();
+    await Promise.allSettled([nativeConnection.close(), clientConnection.close()]);
+    await pool.end();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('worker failed', error);
+  process.exit(1);
+});

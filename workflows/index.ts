@@ -1,0 +1,1 @@
+export { reservationWorkflow } from './reservation-workflow';
