@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { DEV_DEFAULTS, logEnv, parseEnv } from '../config/common';
+
+const rate = z.coerce.number().min(0).max(1).default(0);
+const ms = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const pspEnv = logEnv.extend({
+  PSP_HOST: z.string().default('127.0.0.1'),
+  PSP_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+  /** Appears in charge ids and the ledger, so two instances can be told apart. */
+  PSP_NAME: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/, 'lowercase letters, digits and hyphens only')
+    .default('primary'),
+  WEBHOOK_SECRET: z.string().min(1).default(DEV_DEFAULTS.webhookSecret),
+  /** Empty disables webhooks. */
+  PSP_WEBHOOK_URL: z.union([z.literal(''), z.string().url()]).default('http://127.0.0.1:3000/v1/webhooks/payments'),
+  PSP_SLOW_MS: ms(12_000),
+  PSP_FAULT_RESET_RATE: rate,
+  PSP_FAULT_5XX_RATE: rate,
+  PSP_FAULT_SLOW_RATE: rate,
+  PSP_FAULT_SLOW_MS: ms(8_000),
+  PSP_WEBHOOK_DELAY_MS: ms(50),
+  PSP_WEBHOOK_DUPLICATE_RATE: rate,
+  PSP_WEBHOOK_LATE_RATE: rate,
+  PSP_WEBHOOK_LATE_MS: ms(15_000),
+  PSP_WEBHOOK_REORDER_RATE: rate,
+  /** Seeds the fault and webhook-behaviour randomness so a run can be repeated. */
+  PSP_SEED: optional(z.coerce.number().int()),
+  /** Journal of the ledger and idempotency records (JSON lines), reloaded at start. */
+  PSP_DATA_FILE: optional(z.string()),
+});
+
+export type PspConfig = ReturnType<typeof loadPspConfig>;
+
+export function loadPspConfig(env: NodeJS.ProcessEnv) {
+  return parseEnv(pspEnv, env);
+}
+
+/** The behaviour that `PUT /v1/_control/config` may change while the process runs. */
+export const tunablesSchema = z
+  .object({
+    slowMs: z.number().int().min(0),
+    faultResetRate: z.number().min(0).max(1),
+    fault5xxRate: z.number().min(0).max(1),
+    faultSlowRate: z.number().min(0).max(1),
+    faultSlowMs: z.number().int().min(0),
+    webhookDelayMs: z.number().int().min(0),
+    webhookDuplicateRate: z.number().min(0).max(1),
+    webhookLateRate: z.number().min(0).max(1),
+    webhookLateMs: z.number().int().min(0),
+    webhookReorderRate: z.number().min(0).max(1),
+  })
+  .strict();
+
+export type Tunables = z.infer<typeof tunablesSchema>;
+
+export function tunablesFromConfig(config: PspConfig): Tunables {
+  return {
+    slowMs: config.PSP_SLOW_MS,
+    faultResetRate: config.PSP_FAULT_RESET_RATE,
+    fault5xxRate: config.PSP_FAULT_5XX_RATE,
+    faultSlowRate: config.PSP_FAULT_SLOW_RATE,
+    faultSlowMs: config.PSP_FAULT_SLOW_MS,
+    webhookDelayMs: config.PSP_WEBHOOK_DELAY_MS,
+    webhookDuplicateRate: config.PSP_WEBHOOK_DUPLICATE_RATE,
+    webhookLateRate: config.PSP_WEBHOOK_LATE_RATE,
+    webhookLateMs: config.PSP_WEBHOOK_LATE_MS,
+    webhookReorderRate: config.PSP_WEBHOOK_REORDER_RATE,
+  };
+}
