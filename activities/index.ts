@@ -1,9 +1,17 @@
-import { createReservationActivities, type ActivityDeps } from './reservation-activities';
+import type { Pool } from 'pg';
+import type { Notifier } from './notifier';
+import { createPaymentActivities } from './payment-activities';
+import type { PaymentGateways } from './payment-gateway';
+import { createReservationActivities } from './reservation-activities';
 
-export type { ActivityDeps } from './reservation-activities';
+export interface ActivityDeps {
+  pool: Pool;
+  gateways: PaymentGateways;
+  notifier: Notifier;
+}
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createReservationActivities(deps) };
+  return { ...createReservationActivities(deps), ...createPaymentActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -2,6 +2,7 @@ import { log } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { ReleaseReason, ReservationStatus } from '../domain/reservation';
 import { findReservation } from '../db/queries/find-reservation';
+import { recordPaymentFailure } from '../db/queries/record-refund';
 import { releaseReservation } from '../db/queries/release-reservation';
 
 export interface ActivityDeps {
@@ -11,6 +12,8 @@ export interface ActivityDeps {
 export interface ReleaseUnitInput {
   reservationId: string;
   reason: ReleaseReason;
+  /** With reason payment_failed: the provider's decline reason, kept on the reservation. */
+  failureReason?: string;
 }
 
 export interface ReleaseUnitResult {
@@ -23,7 +26,8 @@ export interface ReleaseUnitResult {
 export function createReservationActivities({ pool }: ActivityDeps) {
   return {
     /** Idempotent: safe to retry after a timeout whose first attempt did commit. */
-    async releaseUnit({ reservationId, reason }: ReleaseUnitInput): Promise<ReleaseUnitResult> {
+    async releaseUnit({ reservationId, reason, failureReason }: ReleaseUnitInput): Promise<ReleaseUnitResult> {
+      if (failureReason) await recordPaymentFailure(pool, reservationId, failureReason);
       const released = await releaseReservation(pool, reservationId, reason);
       const reservation = await findReservation(pool, reservationId);
       if (!reservation) throw new Error(`reservation ${reservationId} does not exist`);

@@ -7,7 +7,9 @@ import type { Metrics } from './metrics';
 import { createErrorHandler, notFoundHandler } from './problem';
 import { requestLogging } from './request-log';
 import { healthRouter } from './routes/health';
+import { paymentsRouter } from './routes/payments';
 import { reservationsRouter } from './routes/reservations';
+import { webhooksRouter } from './routes/webhooks';
 import { salesRouter } from './routes/sales';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createSaleCache } from './services/sale-cache';
@@ -20,6 +22,7 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   maxStripes: number;
+  webhookSecret: string;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -29,15 +32,19 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(requestLogging(deps.logger));
   app.use(deps.metrics.observeRequests);
-  app.use(express.json({ limit: '16kb', strict: true }));
 
   const auth = createAuth(deps.auth);
   const sales = createSaleCache(deps.pool);
   const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue);
 
+  // Before the JSON parser: webhook signatures are verified over the raw body.
+  app.use(webhooksRouter({ pool: deps.pool, workflows, webhookSecret: deps.webhookSecret, logger: deps.logger }));
+  app.use(express.json({ limit: '16kb', strict: true }));
+
   app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, metrics: deps.metrics }));
   app.use(salesRouter({ pool: deps.pool, sales, auth, maxStripes: deps.maxStripes }));
   app.use(reservationsRouter({ pool: deps.pool, sales, workflows, auth, metrics: deps.metrics }));
+  app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
   app.use(notFoundHandler);
   app.use(createErrorHandler(deps.logger));
   return app;

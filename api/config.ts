@@ -9,6 +9,7 @@ const apiEnv = databaseEnv
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
     JWT_SECRET: z.string().min(32, 'at least 32 characters').default(DEV_DEFAULTS.jwtSecret),
     ADMIN_TOKEN: z.string().min(12, 'at least 12 characters').default(DEV_DEFAULTS.adminToken),
+    WEBHOOK_SECRET: z.string().min(12, 'at least 12 characters').default(DEV_DEFAULTS.webhookSecret),
     /** Upper bound on stripes per sale (see migrations/0001). */
     SALE_MAX_STRIPES: z.coerce.number().int().min(1).max(1024).default(64),
   });

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     logger,
     metrics: createMetrics(),
     maxStripes: config.SALE_MAX_STRIPES,
+    webhookSecret: config.WEBHOOK_SECRET,
   });
   const server = app.listen(config.PORT, config.HOST, () => {
     const address = server.address();

@@ -1,17 +1,22 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/common';
 import { ErrorCode } from '../domain/errors';
 import type { ReservationStatus } from '../domain/reservation';
+import type { ChargeEvent } from '../domain/payment';
 import {
   cancelReservationUpdate,
+  chargeEventSignal,
+  lateChargeWorkflowId,
   reservationWorkflowId,
+  submitPaymentUpdate,
+  type LateChargeInput,
   ReservationStatusAttribute,
   SaleIdAttribute,
   ShopperIdAttribute,
   type ReservationWorkflowInput,
 } from '../domain/reservation-workflow-contract';
 import type { ReservationRow } from '../db/rows';
-import type { reservationWorkflow } from '../workflows';
+import type { lateChargeWorkflow, reservationWorkflow } from '../workflows';
 
 export interface ReservationWorkflows {
   /**
@@ -20,8 +25,16 @@ export interface ReservationWorkflows {
    */
   start(input: ReservationWorkflowInput): Promise<void>;
   /** Returns the status after cancelling, or the workflow's refusal code. */
-  cancel(reservationId: string): Promise<{ ok: true; status: ReservationStatus } | { ok: false; code: ErrorCode }>;
+  cancel(reservationId: string): Promise<UpdateAnswer>;
+  /** Hands the payment to the workflow; answers once the reservation is payment_pending. */
+  submitPayment(reservationId: string, paymentMethod: string): Promise<UpdateAnswer>;
+  /** Delivers a provider webhook to a running reservation workflow; false when it has finished. */
+  signalChargeEvent(reservationId: string, event: ChargeEvent): Promise<boolean>;
+  /** Starts the refund check for a capture reported after the reservation's workflow finished. */
+  startLateCharge(input: LateChargeInput): Promise<void>;
 }
+
+export type UpdateAnswer = { ok: true; status: ReservationStatus } | { ok: false; code: ErrorCode };
 
 export function workflowInputOf(reservation: ReservationRow): ReservationWorkflowInput {
   return {
@@ -31,6 +44,19 @@ export function workflowInputOf(reservation: ReservationRow): ReservationWorkflo
     shopperId: reservation.user_id,
     expiresAtMs: reservation.expires_at.getTime(),
   };
+}
+
+/** A refusal by the workflow (its validator or handler) is an answer; anything else is an error. */
+async function refusalAware(update: () => Promise<ReservationStatus>): Promise<UpdateAnswer> {
+  try {
+    return { ok: true, status: await update() };
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+      return { ok: false, code: (error.cause.type as ErrorCode | undefined) ?? ErrorCode.InvalidState };
+    }
+    if (error instanceof WorkflowNotFoundError) return { ok: false, code: ErrorCode.InvalidState };
+    throw error;
+  }
 }
 
 export function createReservationWorkflows(client: Client, taskQueue: string): ReservationWorkflows {
@@ -53,16 +79,36 @@ export function createReservationWorkflows(client: Client, taskQueue: string): R
       }
     },
 
-    async cancel(reservationId) {
-      const handle = client.workflow.getHandle(reservationWorkflowId(reservationId));
+    cancel: (reservationId) =>
+      refusalAware(() => client.workflow.getHandle(reservationWorkflowId(reservationId)).executeUpdate(cancelReservationUpdate)),
+
+    submitPayment: (reservationId, paymentMethod) =>
+      refusalAware(() =>
+        client.workflow
+          .getHandle(reservationWorkflowId(reservationId))
+          .executeUpdate(submitPaymentUpdate, { args: [{ paymentMethod }] }),
+      ),
+
+    async signalChargeEvent(reservationId, event) {
       try {
-        const status = await handle.executeUpdate(cancelReservationUpdate);
-        return { ok: true, status };
+        await client.workflow.getHandle(reservationWorkflowId(reservationId)).signal(chargeEventSignal, event);
+        return true;
       } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-          return { ok: false, code: (error.cause.type as ErrorCode | undefined) ?? ErrorCode.InvalidState };
-        }
+        if (error instanceof WorkflowNotFoundError) return false;
         throw error;
+      }
+    },
+
+    async startLateCharge(input) {
+      try {
+        await client.workflow.start<typeof lateChargeWorkflow>('lateChargeWorkflow', {
+          workflowId: lateChargeWorkflowId(input.chargeId),
+          taskQueue,
+          args: [input],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       }
     },
   };

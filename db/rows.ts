@@ -1,4 +1,4 @@
-import type { ReservationStatus, ReservationView, SaleStatus, SaleView } from '../domain/reservation';
+import type { PaymentStatus, ReservationStatus, ReservationView, SaleStatus, SaleView } from '../domain/reservation';
 
 export interface SaleRow {
   id: string;
@@ -27,9 +27,13 @@ export interface ReservationRow {
   expires_at: Date;
   created_at: Date;
   workflow_started_at: Date | null;
+  payment_status: PaymentStatus | null;
+  charge_id: string | null;
+  failure_reason: string | null;
 }
 
-export const RESERVATION_COLUMNS = 'id, sale_id, unit_id, user_id, status, expires_at, created_at, workflow_started_at';
+export const RESERVATION_COLUMNS =
+  'id, sale_id, unit_id, user_id, status, expires_at, created_at, workflow_started_at, payment_status, charge_id, failure_reason';
 
 export function toReservationView(row: ReservationRow): ReservationView {
   return {
@@ -40,6 +44,13 @@ export function toReservationView(row: ReservationRow): ReservationView {
     status: row.status,
     expiresAt: row.expires_at.toISOString(),
     createdAt: row.created_at.toISOString(),
+    ...(row.payment_status && {
+      payment: {
+        status: row.payment_status,
+        ...(row.charge_id && { chargeId: row.charge_id }),
+        ...(row.failure_reason && { failureReason: row.failure_reason }),
+      },
+    }),
   };
 }
 

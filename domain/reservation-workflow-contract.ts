@@ -2,8 +2,9 @@
  * Everything a client needs to talk to a reservation workflow: its id scheme, task queue,
  * input, messages and search attributes. Imported by the API and by the workflow itself.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { ChargeEvent } from './payment';
 import type { ReleaseReason, ReservationStatus } from './reservation';
 
 export const DEFAULT_TASK_QUEUE = 'flash-sale-reservations';
@@ -24,6 +25,9 @@ export interface ReservationWorkflowInput {
 export interface ReservationWorkflowResult {
   status: ReservationStatus;
   releasedAs?: ReleaseReason;
+  chargeId?: string;
+  /** Charges that succeeded for a reservation that did not buy with them, refunded. */
+  refundedCharges?: string[];
 }
 
 export interface ReservationState {
@@ -35,6 +39,25 @@ export const reservationStateQuery = defineQuery<ReservationState>('reservationS
 
 /** Cancels a held reservation; resolves once the unit has been released. */
 export const cancelReservationUpdate = defineUpdate<ReservationStatus>('cancelReservation');
+
+/** Hands the shopper's payment to a held reservation; resolves once it is `payment_pending`. */
+export const submitPaymentUpdate = defineUpdate<ReservationStatus, [{ paymentMethod: string }]>('submitPayment');
+
+/** A payment provider webhook about this reservation's charge (deduplicated by the workflow). */
+export const chargeEventSignal = defineSignal<[ChargeEvent]>('chargeEvent');
+
+/** How long a submitted payment may take, all retries included, before the reservation stops waiting for it. */
+export const PAYMENT_DEADLINE_SECONDS = 60;
+
+export function lateChargeWorkflowId(chargeId: string): string {
+  return `late-charge-${chargeId}`;
+}
+
+export interface LateChargeInput {
+  reservationId: string;
+  chargeId: string;
+  gateway: string;
+}
 
 export const SaleIdAttribute = defineSearchAttributeKey('SaleId', SearchAttributeType.KEYWORD);
 export const ShopperIdAttribute = defineSearchAttributeKey('ShopperId', SearchAttributeType.KEYWORD);

@@ -20,6 +20,7 @@ const API_PORT = Number(process.env.PORT ?? 3000);
 const PG_PORT = Number(process.env.PG_PORT ?? 5433);
 const TEMPORAL_PORT = 7233;
 const TEMPORAL_UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+const PSP_PORT = Number(process.env.PSP_PORT ?? 4000);
 
 const say = (message: string) => process.stdout.write(`[dev] ${message}\n`);
 
@@ -101,8 +102,38 @@ async function main(): Promise<void> {
     await timed('applying migrations', () => runMigrations(databaseUrl));
 
     await requireFreePort(API_PORT, 'set PORT');
-    const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, PORT: String(API_PORT) };
+    await requireFreePort(PSP_PORT, 'set PSP_PORT');
+    await requireFreePort(PSP_PORT + 1, 'set PSP_PORT (the secondary gateway listens on PSP_PORT + 1)');
+    const apiUrl = `http://127.0.0.1:${API_PORT}`;
+    const pspUrls = [`http://127.0.0.1:${PSP_PORT}`, `http://127.0.0.1:${PSP_PORT + 1}`];
+    const env = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      PORT: String(API_PORT),
+      PSP_URL: process.env.PSP_URL ?? pspUrls[0],
+      PSP_SECONDARY_URL: process.env.PSP_SECONDARY_URL ?? pspUrls[1],
+    };
+    const pspEnv = (name: string, port: number) => ({
+      ...process.env,
+      PSP_NAME: name,
+      PSP_PORT: String(port),
+      PSP_WEBHOOK_URL: `${apiUrl}/v1/webhooks/payments`,
+      PSP_DATA_FILE: path.join(DATA, `psp-${name}.jsonl`),
+    });
     const services: ServiceProcess[] = [
+      serviceProcess({
+        name: 'psp-primary',
+        entry: 'psp/server.ts',
+        env: pspEnv('primary', PSP_PORT),
+        onLine: (line) => process.stdout.write(`[psp-primary] ${line}\n`),
+      }),
+      serviceProcess({
+        name: 'psp-secondary',
+        entry: 'psp/server.ts',
+        env: pspEnv('secondary', PSP_PORT + 1),
+        onLine: (line) => process.stdout.write(`[psp-secondary] ${line}\n`),
+      }),
       serviceProcess({
         name: 'worker',
         entry: 'worker/main.ts',
@@ -121,13 +152,13 @@ async function main(): Promise<void> {
         }
       });
     }
-    const apiUrl = `http://127.0.0.1:${API_PORT}`;
     await timed('waiting for the API to be ready', () => waitForHttp(`${apiUrl}/readyz`, 90_000));
 
     say('');
     say(`API            ${apiUrl}   (readiness: ${apiUrl}/readyz, metrics: ${apiUrl}/metrics)`);
     say(`Temporal UI    ${temporalUi ?? '(external cluster)'}`);
     say(`Temporal gRPC  ${temporalAddress}`);
+    say(`Payments       ${pspUrls[0]} (primary), ${pspUrls[1]} (secondary): simulated provider, ledger at /v1/ledger`);
     say(`Postgres       ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
     say(`Admin token    ${process.env.ADMIN_TOKEN ? '(from ADMIN_TOKEN)' : DEV_DEFAULTS.adminToken}`);
     say('Shopper token  npm run token -- <shopperId>');

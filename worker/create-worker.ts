@@ -1,14 +1,27 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
+import type { Notifier } from '../activities/notifier';
+import type { PaymentGateways } from '../activities/payment-gateway';
+import { createPspClient } from '../psp/client';
 
 export interface ReservationWorkerDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   pool: Pool;
+  gateways: PaymentGateways;
+  notifier: Notifier;
   /** A prebuilt bundle (tests bundle once per run); otherwise the workflows are bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export function paymentGateways(config: { primaryUrl: string; secondaryUrl?: string; timeoutMs: number }): PaymentGateways {
+  const client = (baseUrl: string) => createPspClient({ baseUrl, timeoutMs: config.timeoutMs });
+  return {
+    primary: { name: 'primary', client: client(config.primaryUrl) },
+    ...(config.secondaryUrl && { secondary: { name: 'secondary', client: client(config.secondaryUrl) } }),
+  };
 }
 
 export function createReservationWorker(deps: ReservationWorkerDeps): Promise<Worker> {
@@ -16,7 +29,7 @@ export function createReservationWorker(deps: ReservationWorkerDeps): Promise<Wo
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
-    activities: createActivities({ pool: deps.pool }),
+    activities: createActivities({ pool: deps.pool, gateways: deps.gateways, notifier: deps.notifier }),
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
   });
 }

@@ -4,7 +4,8 @@ import pino from 'pino';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createPool } from '../db/pool';
 import { loadWorkerConfig } from './config';
-import { createReservationWorker } from './create-worker';
+import { createReservationWorker, paymentGateways } from './create-worker';
+import { fileNotifier } from '../activities/notifier';
 import { startOutboxRelay } from './outbox-relay';
 
 async function main(): Promise<void> {
@@ -32,6 +33,12 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       pool,
+      gateways: paymentGateways({
+        primaryUrl: config.PSP_URL,
+        secondaryUrl: config.PSP_SECONDARY_URL,
+        timeoutMs: config.PSP_TIMEOUT_MS,
+      }),
+      notifier: fileNotifier(config.NOTIFICATIONS_FILE),
     });
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
     // The SDK's default shutdown signals (SIGINT, SIGTERM) make run() drain and resolve.

@@ -1,1 +1,2 @@
+export { lateChargeWorkflow } from './late-charge-workflow';
 export { reservationWorkflow } from './reservation-workflow';

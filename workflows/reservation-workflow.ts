@@ -3,40 +3,44 @@ import {
   CancellationScope,
   condition,
   isCancellation,
-  proxyActivities,
+  patched,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import { ErrorCode } from '../domain/errors';
+import type { ChargeEvent, NotificationOutcome } from '../domain/payment';
 import { isFinal, type ReleaseReason, type ReservationStatus } from '../domain/reservation';
 import {
   cancelReservationUpdate,
+  chargeEventSignal,
   reservationStateQuery,
   ReservationStatusAttribute,
+  submitPaymentUpdate,
   type ReservationWorkflowInput,
   type ReservationWorkflowResult,
 } from '../domain/reservation-workflow-contract';
+import { bookkeeping } from './activity-stubs';
+import { collectPayment } from './payment-phase';
 
-/*
- * Releasing a unit is the compensation every ending but `paid` relies on, so it must finish:
- * no attempt cap, backing off to one attempt a minute while the database is unreachable.
- */
-const { releaseUnit } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const refuse = (code: ErrorCode, message: string) => ApplicationFailure.create({ type: code, message, nonRetryable: true });
 
 export async function reservationWorkflow(input: ReservationWorkflowInput): Promise<ReservationWorkflowResult> {
+  const { reservationId } = input;
   let status: ReservationStatus = 'held';
   let cancelRequested = false;
+  let paymentMethod: string | undefined;
+  const chargeEvents: ChargeEvent[] = [];
 
   const setStatus = (next: ReservationStatus): void => {
     status = next;
     upsertSearchAttributes([{ key: ReservationStatusAttribute, value: next }]);
   };
+  const holdOpen = () => status === 'held' && !cancelRequested && paymentMethod === undefined;
 
   setHandler(reservationStateQuery, () => ({ status, expiresAtMs: input.expiresAtMs }));
+  setHandler(chargeEventSignal, (event) => {
+    if (!chargeEvents.some((seen) => seen.eventId === event.eventId)) chargeEvents.push(event);
+  });
   setHandler(
     cancelReservationUpdate,
     async () => {
@@ -46,30 +50,81 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     },
     {
       validator: () => {
-        if (status !== 'held' || cancelRequested) {
-          throw ApplicationFailure.create({
-            type: ErrorCode.InvalidState,
-            message: `reservation is ${status}`,
-            nonRetryable: true,
-          });
-        }
+        if (!holdOpen()) throw refuse(ErrorCode.InvalidState, `reservation is ${status}`);
+      },
+    },
+  );
+  setHandler(
+    submitPaymentUpdate,
+    async ({ paymentMethod: method }) => {
+      paymentMethod = method;
+      await bookkeeping.markPaymentPending({ reservationId, paymentMethod: method });
+      setStatus('payment_pending');
+      return status;
+    },
+    {
+      validator: (_request: { paymentMethod: string }) => {
+        if (!holdOpen()) throw refuse(ErrorCode.InvalidState, `reservation is ${status}`);
+        if (Date.now() >= input.expiresAtMs) throw refuse(ErrorCode.HoldExpired, 'the hold has expired');
       },
     },
   );
 
-  let reason: ReleaseReason;
+  let cancelled = false;
   try {
     // The durable hold timer: it lives in Temporal's history, so restarts neither shorten nor lose it.
     const holdMs = input.expiresAtMs - Date.now();
-    const cancelled = holdMs > 0 ? await condition(() => cancelRequested, holdMs) : cancelRequested;
-    reason = cancelled ? 'cancelled' : 'expired';
+    if (holdMs > 0) await condition(() => cancelRequested || paymentMethod !== undefined, holdMs);
   } catch (error) {
-    // Support staff cancelling the workflow (Web UI or CLI) cancels the reservation.
+    // Support staff cancelling the workflow (Web UI or CLI) cancels a reservation still on hold.
     if (!isCancellation(error)) throw error;
-    reason = 'cancelled';
+    cancelled = true;
   }
 
-  const release = await CancellationScope.nonCancellable(() => releaseUnit({ reservationId: input.reservationId, reason }));
-  setStatus(release.status);
-  return release.released ? { status, releasedAs: reason } : { status };
+  // From here on nothing may stop half-way: a cancellation request no longer interrupts.
+  return CancellationScope.nonCancellable(async () => {
+    let result: ReservationWorkflowResult;
+    if (paymentMethod !== undefined && !cancelled) {
+      // A payment accepted within the hold is honoured even if the timer fires meanwhile:
+      // the unit stays held until the charge is settled (the shopper who paid at 4:59 keeps it).
+      await condition(() => status === 'payment_pending');
+      const outcome = await collectPayment(reservationId, paymentMethod, chargeEvents);
+      if (outcome.kind === 'declined') {
+        result = await release('payment_failed', outcome.reason);
+      } else if (await bookkeeping.completeSale({ reservationId, ...outcome })) {
+        setStatus('paid');
+        result = { status, chargeId: outcome.chargeId };
+      } else {
+        // Cannot happen while this workflow alone moves the reservation; if it ever does, the
+        // capture bought nothing and is refunded like any other.
+        await bookkeeping.refundCharge({ reservationId, ...outcome });
+        result = await release('payment_failed', 'sale_not_completed');
+      }
+    } else {
+      result = await release(cancelRequested || cancelled ? 'cancelled' : 'expired');
+    }
+    // Workflows started before notifications existed finish without one.
+    if (patched('notify-outcome')) await bookkeeping.notifyOutcome({ reservationId, outcome: status as NotificationOutcome });
+    const refundedCharges = await refundStrayCharges(result.chargeId);
+    return refundedCharges.length > 0 ? { ...result, refundedCharges } : result;
+  });
+
+  async function release(reason: ReleaseReason, failureReason?: string): Promise<ReservationWorkflowResult> {
+    const released = await bookkeeping.releaseUnit({ reservationId, reason, failureReason });
+    setStatus(released.status);
+    return released.released ? { status, releasedAs: reason } : { status };
+  }
+
+  /** Invariant 4: a capture that did not buy this reservation's unit is refunded. */
+  async function refundStrayCharges(soldWith: string | undefined): Promise<string[]> {
+    const refunded: string[] = [];
+    for (;;) {
+      const stray = chargeEvents.find(
+        (e) => e.type === 'charge.succeeded' && e.chargeId !== soldWith && !refunded.includes(e.chargeId),
+      );
+      if (!stray) return refunded;
+      await bookkeeping.refundCharge({ reservationId, chargeId: stray.chargeId, gateway: stray.gateway });
+      refunded.push(stray.chargeId);
+    }
+  }
 }

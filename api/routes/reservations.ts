@@ -1,9 +1,10 @@
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import type { Pool } from 'pg';
 import { findReservation } from '../../db/queries/find-reservation';
-import { toReservationView, type ReservationRow } from '../../db/rows';
+import { toReservationView } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
 import { principalOf, type createAuth } from '../auth';
+import { visibleReservation } from '../services/visible-reservation';
 import type { Metrics } from '../metrics';
 import { Problem } from '../problem';
 import { idempotencyKeyHeader, requireUuid } from '../schemas';
@@ -83,15 +84,4 @@ function readIdempotencyKey(header: string | undefined): string | null {
   if (!parsed.success)
     throw new Problem(400, ErrorCode.InvalidRequest, `Idempotency-Key: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
-}
-
-/** The reservation if the caller may see it; 404 otherwise, so ids of others leak nothing. */
-async function visibleReservation(pool: Pool, res: Response, rawId: unknown): Promise<ReservationRow> {
-  const id = requireUuid(rawId, 'reservation');
-  const reservation = await findReservation(pool, id);
-  const principal = principalOf(res);
-  if (!reservation || (principal.kind === 'shopper' && reservation.user_id !== principal.shopperId)) {
-    throw new Problem(404, ErrorCode.NotFound, 'reservation not found');
-  }
-  return reservation;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { freePort } from '../../scripts/stack/free-port';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/stack/service-process';
 import { testInfra } from './infra-env';
@@ -13,6 +14,8 @@ export interface AppUnderTest {
   apiUrl: string;
   api: ServiceProcess;
   worker: ServiceProcess;
+  /** The payment provider simulator(s): `primary`, and `secondary` when asked for. */
+  psps: Record<string, { url: string; process: ServiceProcess }>;
   taskQueue: string;
   env: NodeJS.ProcessEnv;
   /** Output of both processes, for assertions and for debugging a failure. */
@@ -24,11 +27,48 @@ export interface AppUnderTest {
  * The API and the worker as real OS processes, on their own task queue, against the run's
  * Postgres and Temporal; resolves once /readyz answers 200 and the worker polls.
  */
-export async function startAppUnderTest(extraEnv: NodeJS.ProcessEnv = {}): Promise<AppUnderTest> {
+export interface AppUnderTestOptions {
+  /** Extra environment for the API and the worker. */
+  env?: NodeJS.ProcessEnv;
+  /** Extra environment for the primary payment provider simulator. */
+  pspEnv?: NodeJS.ProcessEnv;
+  /** Start a secondary gateway too, with this extra environment. */
+  secondaryPspEnv?: NodeJS.ProcessEnv;
+}
+
+export async function startAppUnderTest(options: AppUnderTestOptions = {}): Promise<AppUnderTest> {
+  const extraEnv = options.env ?? {};
   const { databaseUrl, temporalAddress } = testInfra();
   const port = await freePort();
   const taskQueue = `test-${randomUUID()}`;
   const logs: string[] = [];
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const psps: AppUnderTest['psps'] = {};
+  const pspSpecs: Array<[string, NodeJS.ProcessEnv | undefined]> = [
+    ['primary', options.pspEnv ?? {}],
+    ['secondary', options.secondaryPspEnv],
+  ];
+  for (const [name, pspEnv] of pspSpecs) {
+    if (!pspEnv) continue;
+    const pspPort = await freePort();
+    const process_ = serviceProcess({
+      name: `psp-${name}`,
+      entry: 'psp/server.ts',
+      env: {
+        ...process.env,
+        PSP_PORT: String(pspPort),
+        PSP_NAME: name,
+        WEBHOOK_SECRET: TEST_SECRETS.WEBHOOK_SECRET,
+        PSP_WEBHOOK_URL: `${apiUrl}/v1/webhooks/payments`,
+        PSP_SLOW_MS: '7000',
+        LOG_LEVEL: 'warn',
+        ...pspEnv,
+      },
+      onLine: (line) => logs.push(`[psp-${name}] ${line}`),
+    });
+    process_.start();
+    psps[name] = { url: `http://127.0.0.1:${pspPort}`, process: process_ };
+  }
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...TEST_SECRETS,
@@ -37,6 +77,9 @@ export async function startAppUnderTest(extraEnv: NodeJS.ProcessEnv = {}): Promi
     TEMPORAL_TASK_QUEUE: taskQueue,
     PORT: String(port),
     LOG_LEVEL: 'warn',
+    PSP_URL: psps.primary!.url,
+    ...(psps.secondary && { PSP_SECONDARY_URL: psps.secondary.url }),
+    NOTIFICATIONS_FILE: path.join(testInfra().dir, `notifications-${taskQueue}.jsonl`),
     ...extraEnv,
   };
   let workerRunning: () => void = () => undefined;
@@ -53,22 +96,27 @@ export async function startAppUnderTest(extraEnv: NodeJS.ProcessEnv = {}): Promi
   const api = serviceProcess({ name: 'api', entry: 'api/server.ts', env, onLine: (line) => logs.push(`[api] ${line}`) });
   worker.start();
   api.start();
-  const apiUrl = `http://127.0.0.1:${port}`;
+  const pspProcesses = Object.values(psps).map((psp) => psp.process);
   try {
-    await Promise.all([waitForHttp(`${apiUrl}/readyz`, 60_000), withTimeout(workerReady, 60_000, 'worker did not start')]);
+    await Promise.all([
+      waitForHttp(`${apiUrl}/readyz`, 60_000),
+      withTimeout(workerReady, 60_000, 'worker did not start'),
+      ...Object.values(psps).map((psp) => waitForHttp(`${psp.url}/healthz`, 30_000)),
+    ]);
   } catch (error) {
-    await Promise.all([api.stop(), worker.stop()]);
+    await Promise.all([api.stop(), worker.stop(), ...pspProcesses.map((p) => p.stop())]);
     throw new Error(`${String(error)}\n${logs.slice(-30).join('\n')}`);
   }
   return {
     apiUrl,
     api,
     worker,
+    psps,
     taskQueue,
     env,
     logs,
     stop: async () => {
-      await Promise.all([api.stop(), worker.stop()]);
+      await Promise.all([api.stop(), worker.stop(), ...pspProcesses.map((p) => p.stop())]);
     },
   };
 }

@@ -1,7 +1,9 @@
 /** Addresses of the services global-setup started for this run. */
-export function testInfra(): { databaseUrl: string; temporalAddress: string } {
+export function testInfra(): { databaseUrl: string; temporalAddress: string; dir: string } {
   const databaseUrl = process.env.TEST_DATABASE_URL;
   const temporalAddress = process.env.TEST_TEMPORAL_ADDRESS;
-  if (!databaseUrl || !temporalAddress) throw new Error('run the tests with jest: global-setup starts Postgres and Temporal');
-  return { databaseUrl, temporalAddress };
+  const dir = process.env.TEST_INFRA_DIR;
+  if (!databaseUrl || !temporalAddress || !dir)
+    throw new Error('run the tests with jest: global-setup starts Postgres and Temporal');
+  return { databaseUrl, temporalAddress, dir };
 }

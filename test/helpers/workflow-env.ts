@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -49,7 +49,9 @@ export async function claimedReservation(pool: Pool, holdSeconds = 300): Promise
 
 /**
  * With RECORD_HISTORIES=1 (`npm run record:histories`), keeps the finished workflow's history
- * as a replay fixture: test/replay checks every later version of the workflow against it.
+ * as a replay fixture: test/replay checks every later version of the workflow against it. An
+ * existing fixture is never overwritten (a history from an older version is the point); the new
+ * one is written beside it with the next `-vN` suffix.
  */
 export async function recordHistory(address: string, handle: WorkflowHandle, name: string): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
@@ -64,5 +66,7 @@ export async function recordHistory(address: string, handle: WorkflowHandle, nam
   if (shown.status !== 0) throw new Error(`temporal workflow show failed: ${shown.stderr}`);
   const dir = path.resolve(__dirname, '..', 'replay', 'histories');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `${name}.json`), shown.stdout);
+  let file = path.join(dir, `${name}.json`);
+  for (let version = 2; existsSync(file); version++) file = path.join(dir, `${name}-v${version}.json`);
+  writeFileSync(file, shown.stdout);
 }

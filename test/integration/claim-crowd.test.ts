@@ -9,7 +9,7 @@ let api: ApiClient;
 let db: Pool;
 
 beforeAll(async () => {
-  app = await startAppUnderTest({ PG_POOL_MAX: '40' });
+  app = await startAppUnderTest({ env: { PG_POOL_MAX: '40' } });
   api = apiClient(app.apiUrl, 1_000);
   db = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
 });

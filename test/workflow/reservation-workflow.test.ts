@@ -15,6 +15,7 @@ import {
 } from '../../domain/reservation-workflow-contract';
 import { temporalTestServerPath } from '../../scripts/stack/tools';
 import { reservationWorkflow } from '../../workflows';
+import { paymentGateways } from '../../worker/create-worker';
 import { testInfra } from '../helpers/infra-env';
 import { claimedReservation, recordHistory, workflowBundle } from '../helpers/workflow-env';
 
@@ -25,6 +26,8 @@ import { claimedReservation, recordHistory, workflowBundle } from '../helpers/wo
  * there (it has no workflow updates).
  */
 let pool: Pool;
+// These cases never pay: a gateway on the discard port would refuse any call.
+const unusedGateways = paymentGateways({ primaryUrl: 'http://127.0.0.1:9', timeoutMs: 1_000 });
 
 beforeAll(() => {
   pool = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
@@ -39,7 +42,7 @@ async function workerFor(env: TestWorkflowEnvironment, taskQueue: string): Promi
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ pool }),
+    activities: createActivities({ pool, gateways: unusedGateways, notifier: { send: async () => undefined } }),
   });
   const running = worker.run();
   return {

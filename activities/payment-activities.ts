@@ -1,0 +1,159 @@
+import { ApplicationFailure, log } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import { completeSale } from '../db/queries/complete-sale';
+import { findReservation } from '../db/queries/find-reservation';
+import { markPaymentPending } from '../db/queries/mark-payment-pending';
+import { bindGateway, boundGateway, countAttempt, countRefused, failOver } from '../db/queries/payment-attempts';
+import { recordNotification } from '../db/queries/record-notification';
+import { recordRefund } from '../db/queries/record-refund';
+import { reservationPrice } from '../db/queries/sale-price';
+import { chargeIdempotencyKey, refundIdempotencyKey, type ChargeOutcome, type NotificationOutcome } from '../domain/payment';
+import type { Notifier } from './notifier';
+import { gatewayByName, neverReachedGateway, type GatewayChargeResult, type PaymentGateways } from './payment-gateway';
+
+export interface PaymentActivityDeps {
+  pool: Pool;
+  gateways: PaymentGateways;
+  notifier: Notifier;
+}
+
+export interface ChargeRef {
+  reservationId: string;
+  chargeId: string;
+  gateway: string;
+}
+
+function toOutcome(result: GatewayChargeResult, gateway: string): ChargeOutcome {
+  switch (result.kind) {
+    case 'succeeded':
+      return { kind: 'succeeded', chargeId: result.charge.id, gateway };
+    case 'declined':
+      return { kind: 'declined', reason: result.reason, chargeId: result.charge?.id };
+    case 'rejected':
+      return { kind: 'declined', reason: `rejected_${result.status}` };
+  }
+}
+
+export function createPaymentActivities({ pool, gateways, notifier }: PaymentActivityDeps) {
+  async function chargeAt(gateway: string, reservationId: string, paymentMethod: string): Promise<ChargeOutcome> {
+    const price = await reservationPrice(pool, reservationId);
+    await countAttempt(pool, reservationId);
+    try {
+      const result = await gatewayByName(gateways, gateway).charge({
+        idempotencyKey: chargeIdempotencyKey(reservationId),
+        amountCents: price.amountCents,
+        currency: price.currency,
+        paymentMethod,
+        reference: reservationId,
+      });
+      return toOutcome(result, gateway);
+    } catch (error) {
+      if (neverReachedGateway(error)) await countRefused(pool, reservationId);
+      throw error;
+    }
+  }
+
+  return {
+    async markPaymentPending({
+      reservationId,
+      paymentMethod,
+    }: {
+      reservationId: string;
+      paymentMethod: string;
+    }): Promise<boolean> {
+      return markPaymentPending(pool, reservationId, paymentMethod);
+    },
+
+    /*
+     * Charges the reservation once, however often it is retried: the idempotency key is the
+     * reservation's. The charge stays at the gateway it was first sent to unless that gateway
+     * refused every connection so far; only then does it move to the secondary.
+     */
+    async chargePayment({
+      reservationId,
+      paymentMethod,
+    }: {
+      reservationId: string;
+      paymentMethod: string;
+    }): Promise<ChargeOutcome> {
+      const gateway = await bindGateway(pool, reservationId, gateways.primary.name);
+      try {
+        return await chargeAt(gateway, reservationId, paymentMethod);
+      } catch (error) {
+        const secondary = gateways.secondary?.name;
+        if (!secondary || gateway === secondary || !neverReachedGateway(error)) throw error;
+        const moved = await failOver(pool, reservationId, gateway, secondary);
+        if (moved !== secondary) throw error;
+        log.warn('payment gateway refused every connection; failing over', { reservationId, from: gateway, to: secondary });
+        return chargeAt(secondary, reservationId, paymentMethod);
+      }
+    },
+
+    /** After the charge gave up: did the gateway capture anything for this reservation after all? */
+    async findCapturedCharge({ reservationId }: { reservationId: string }): Promise<ChargeOutcome | { kind: 'none' }> {
+      const gateway = await boundGateway(pool, reservationId);
+      if (!gateway) return { kind: 'none' };
+      const charges = await gatewayByName(gateways, gateway).chargesByReference(reservationId);
+      const captured = charges.find((charge) => charge.status === 'succeeded');
+      if (captured) return { kind: 'succeeded', chargeId: captured.id, gateway };
+      if (charges.some((charge) => charge.status === 'processing')) throw new Error('a charge is still processing');
+      return { kind: 'none' };
+    },
+
+    async completeSale({ reservationId, chargeId, gateway }: ChargeRef): Promise<boolean> {
+      const price = await reservationPrice(pool, reservationId);
+      const result = await completeSale(pool, { reservationId, chargeId, gateway, ...price });
+      log.info('complete sale', { reservationId, chargeId, result });
+      return result !== 'not-pending';
+    },
+
+    /** Whether this charge is the one that bought the reservation's unit. */
+    async isSaleCharge({ reservationId, chargeId }: { reservationId: string; chargeId: string }): Promise<boolean> {
+      const reservation = await findReservation(pool, reservationId);
+      return reservation?.status === 'paid' && reservation.charge_id === chargeId;
+    },
+
+    /** Refunds a capture that bought nothing and records the refund. Idempotent by charge. */
+    async refundCharge({ reservationId, chargeId, gateway }: ChargeRef): Promise<string> {
+      const result = await gatewayByName(gateways, gateway).refund({
+        idempotencyKey: refundIdempotencyKey(chargeId),
+        chargeId,
+        reason: 'the reservation had released its unit',
+      });
+      let refundId: string | undefined;
+      if (result.kind === 'succeeded') refundId = result.refund.id;
+      else if (result.kind === 'rejected' && result.status === 409) refundId = existingRefundId(result.problem);
+      if (!refundId) {
+        throw ApplicationFailure.create({
+          type: 'refund-rejected',
+          message: `refund of ${chargeId} refused: ${JSON.stringify(result)}`,
+        });
+      }
+      const price = await reservationPrice(pool, reservationId);
+      await recordRefund(pool, { reservationId, chargeId, gateway, refundId, ...price });
+      log.info('refunded a charge that bought nothing', { reservationId, chargeId, refundId });
+      return refundId;
+    },
+
+    async notifyOutcome({ reservationId, outcome }: { reservationId: string; outcome: NotificationOutcome }): Promise<void> {
+      const reservation = await findReservation(pool, reservationId);
+      if (!reservation) throw new Error(`reservation ${reservationId} does not exist`);
+      await notifier.send({
+        key: `${reservationId}:${outcome}`,
+        reservationId,
+        shopperId: reservation.user_id,
+        outcome,
+        at: new Date().toISOString(),
+      });
+      await recordNotification(pool, reservationId, outcome);
+    },
+  };
+}
+
+function existingRefundId(problem: unknown): string | undefined {
+  if (typeof problem !== 'object' || problem === null || !('refund' in problem)) return undefined;
+  const refund = problem.refund;
+  return typeof refund === 'object' && refund !== null && 'id' in refund && typeof refund.id === 'string' ? refund.id : undefined;
+}
+
+export type PaymentActivities = ReturnType<typeof createPaymentActivities>;

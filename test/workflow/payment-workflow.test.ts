@@ -1,0 +1,118 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { Pool } from 'pg';
+import { createActivities } from '../../activities';
+import type { Notification } from '../../activities/notifier';
+import { workflowInputOf } from '../../clients/reservation-workflows';
+import { countUnits } from '../../db/queries/count-units';
+import type { ReservationRow } from '../../db/rows';
+import { chargeEventSignal, reservationWorkflowId, submitPaymentUpdate } from '../../domain/reservation-workflow-contract';
+import { createPspClient } from '../../psp/client';
+import { freePort } from '../../scripts/stack/free-port';
+import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/stack/service-process';
+import { paymentGateways } from '../../worker/create-worker';
+import { reservationWorkflow } from '../../workflows';
+import { testInfra } from '../helpers/infra-env';
+import { waitFor } from '../helpers/sales';
+import { claimedReservation, recordHistory, workflowBundle } from '../helpers/workflow-env';
+
+/* The payment saga with real activities, a real payment provider process and the real dev server. */
+let pool: Pool;
+let psp: ServiceProcess;
+let pspUrl: string;
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+const notifications: Notification[] = [];
+const taskQueue = 'payment-workflow-tests';
+
+beforeAll(async () => {
+  pool = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
+  const port = await freePort();
+  pspUrl = `http://127.0.0.1:${port}`;
+  psp = serviceProcess({
+    name: 'psp',
+    entry: 'psp/server.ts',
+    env: { ...process.env, PSP_PORT: String(port), PSP_WEBHOOK_URL: '', PSP_SLOW_MS: '7000' },
+  });
+  psp.start();
+  await waitForHttp(`${pspUrl}/healthz`, 30_000);
+  env = await TestWorkflowEnvironment.createFromExistingServer({ address: testInfra().temporalAddress });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({
+      pool,
+      gateways: paymentGateways({ primaryUrl: pspUrl, timeoutMs: 4_000 }),
+      notifier: { send: async (notification) => void notifications.push(notification) },
+    }),
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  await psp?.stop();
+  await pool?.end();
+});
+
+function start(reservation: ReservationRow) {
+  return env.client.workflow.start(reservationWorkflow, {
+    workflowId: reservationWorkflowId(reservation.id),
+    taskQueue,
+    args: [workflowInputOf(reservation)],
+  });
+}
+
+test('a card payment is charged once, the unit sold and the shopper notified once', async () => {
+  const reservation = await claimedReservation(pool, 300);
+  const handle = await start(reservation);
+  expect(await handle.executeUpdate(submitPaymentUpdate, { args: [{ paymentMethod: 'tok_visa' }] })).toBe('payment_pending');
+  const result = await handle.result();
+  expect(result).toEqual({ status: 'paid', chargeId: expect.stringMatching(/^ch_/) });
+  expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 1, held: 0, sold: 1 });
+  expect(notifications.filter((n) => n.reservationId === reservation.id).map((n) => n.outcome)).toEqual(['paid']);
+  await recordHistory(env.address, handle, 'paid-by-charge');
+});
+
+test('a declined card ends payment_failed and releases the unit', async () => {
+  const reservation = await claimedReservation(pool, 300);
+  const handle = await start(reservation);
+  await handle.executeUpdate(submitPaymentUpdate, { args: [{ paymentMethod: 'tok_chargeDeclined' }] });
+  expect(await handle.result()).toEqual({ status: 'payment_failed', releasedAs: 'payment_failed' });
+  expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0 });
+  await recordHistory(env.address, handle, 'payment-declined');
+});
+
+test('the webhook that arrives before the slow charge answers settles the payment', async () => {
+  const reservation = await claimedReservation(pool, 300);
+  const handle = await start(reservation);
+  await handle.executeUpdate(submitPaymentUpdate, { args: [{ paymentMethod: 'tok_slow' }] });
+  const client = createPspClient({ baseUrl: pspUrl, timeoutMs: 2_000 });
+  const [charge] = await waitFor(
+    () => client.chargesByReference(reservation.id),
+    (charges) => charges.length > 0,
+    10_000,
+    'charge created',
+  );
+  await handle.signal(chargeEventSignal, {
+    eventId: 'evt_test_1',
+    type: 'charge.succeeded',
+    chargeId: charge!.id,
+    gateway: 'primary',
+  });
+  await handle.signal(chargeEventSignal, {
+    eventId: 'evt_test_1',
+    type: 'charge.succeeded',
+    chargeId: charge!.id,
+    gateway: 'primary',
+  });
+  const started = Date.now();
+  expect(await handle.result()).toEqual({ status: 'paid', chargeId: charge!.id });
+  expect(Date.now() - started).toBeLessThan(5_000); // did not wait for the 7 s charge
+  expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 1, held: 0, sold: 1 });
+  await recordHistory(env.address, handle, 'paid-by-webhook');
+});

@@ -1,0 +1,31 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { PAYMENT_DEADLINE_SECONDS } from '../domain/reservation-workflow-contract';
+
+/*
+ * Bookkeeping the reservation's correctness rests on (release, complete the sale, refund,
+ * notify): it must finish, so no attempt cap; it backs off to one attempt a minute while
+ * Postgres or the provider is down. Every one of these activities is idempotent.
+ */
+export const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/*
+ * The charge: one attempt waits 5 s for the provider (`tok_slow` answers later, so its charge
+ * completes on a retry that replays the idempotency key); retries stop at the payment deadline,
+ * after which the workflow asks the provider what happened instead of charging blind.
+ */
+export const charging = proxyActivities<Activities>({
+  startToCloseTimeout: '5 seconds',
+  scheduleToCloseTimeout: `${PAYMENT_DEADLINE_SECONDS} seconds`,
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+});
+
+/* Asking the provider about a charge that timed out: two minutes of tries, then give up. */
+export const reconciling = proxyActivities<Activities>({
+  startToCloseTimeout: '5 seconds',
+  scheduleToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+});
