@@ -1,0 +1,75 @@
+import { Pool } from 'pg';
+import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
+import { startAppUnderTest, type AppUnderTest } from '../helpers/app-under-test';
+import { testInfra } from '../helpers/infra-env';
+import { auditPayments } from '../helpers/payment-audit';
+import { readLedger, waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
+import { createTestSale } from '../helpers/sales';
+
+let app: AppUnderTest;
+let api: ApiClient;
+let db: Pool;
+
+beforeAll(async () => {
+  app = await startAppUnderTest({
+    pspEnv: {
+      PSP_SEED: '42',
+      // 30% of charge and refund calls fail transiently, half of those after the charge was made.
+      PSP_FAULT_RESET_RATE: '0.1',
+      PSP_FAULT_5XX_RATE: '0.1',
+      PSP_FAULT_SLOW_RATE: '0.1',
+      PSP_FAULT_SLOW_MS: '6000',
+      PSP_SLOW_MS: '7000',
+      PSP_WEBHOOK_DUPLICATE_RATE: '0.3',
+      PSP_WEBHOOK_LATE_RATE: '0.2',
+      PSP_WEBHOOK_LATE_MS: '4000',
+      PSP_WEBHOOK_REORDER_RATE: '0.2',
+    },
+  });
+  api = apiClient(app.apiUrl, 300);
+  db = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
+});
+
+afterAll(async () => {
+  await api?.close();
+  await db?.end();
+  await app?.stop();
+});
+
+test('300 shoppers paying through a flaky provider: one capture per paid reservation, nothing unrefunded, counts add up', async () => {
+  const sale = await createTestSale(api, { units: 300 });
+  const methods = (i: number) => (i % 20 === 0 ? 'tok_slow' : i % 7 === 0 ? 'tok_chargeDeclined' : 'tok_visa');
+  const shoppers = await Promise.all(Array.from({ length: 300 }, (_, i) => shopperToken(`payer-${sale.id}-${i}`)));
+
+  const claims = await Promise.all(shoppers.map((token) => api.post<ReservationAnswer>(`/v1/sales/${sale.id}/reservations`, { token })));
+  expect(claims.map((c) => c.status)).toEqual(Array(300).fill(201));
+  const submitted = await Promise.all(
+    claims.map((claim, i) =>
+      api.post(`/v1/reservations/${claim.body.id}/payment`, { token: shoppers[i], body: { paymentMethod: methods(i) } }),
+    ),
+  );
+  expect(submitted.map((s) => s.status)).toEqual(Array(300).fill(202));
+
+  const settled = await Promise.all(claims.map((claim, i) => waitUntilSettled(api, claim.body.id, shoppers[i]!, 180_000)));
+  const declinedExpected = Array.from({ length: 300 }, (_, i) => methods(i)).filter((m) => m === 'tok_chargeDeclined').length;
+  const byStatus = settled.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+  expect(byStatus.payment_failed ?? 0).toBeGreaterThanOrEqual(declinedExpected);
+
+  const ledger = await readLedger(app.psps.primary!.url);
+  const audit = await auditPayments(db, sale.id, [ledger]);
+  expect(audit.violations).toEqual([]);
+  expect(audit.paid).toBe(byStatus.paid);
+  const counts = (await api.get(`/v1/sales/${sale.id}`)).body;
+  expect(counts).toMatchObject({ sold: audit.paid, held: 0, available: 300 - audit.paid });
+
+  const { rows } = await db.query<{ attempts: number; reservations: number }>(
+    `select sum(attempts)::int as attempts, count(*)::int as reservations from payment_attempts pa
+     join reservations r on r.id = pa.reservation_id where r.sale_id = $1`,
+    [sale.id],
+  );
+  console.log(
+    `payments under faults: ${JSON.stringify(byStatus)}; captures ${audit.captures}, refunds ${audit.refunds}; ` +
+      `charge attempts ${rows[0]!.attempts} for ${rows[0]!.reservations} reservations (${rows[0]!.attempts - rows[0]!.reservations} retries); ` +
+      `injected faults ${JSON.stringify(ledger.faults)}; webhooks ${JSON.stringify(ledger.webhooks)}`,
+  );
+});
