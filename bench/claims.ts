@@ -115,8 +115,10 @@ async function measure(strategy: ClaimStrategy, concurrency: number, claim: Clai
     const result: ClaimCase = { strategy, concurrency, claims: 0, seconds: 0, claimsPerSecond: 0, empty: 0, errors: 0 };
     const started = performance.now();
     const deadline = started + options.durationMs;
+    // Bounded in time and in count: never more statements than the sale has units.
+    let calls = 0;
     const loop = async (worker: number) => {
-      for (let call = 0; performance.now() < deadline; call++) {
+      for (let call = 0; performance.now() < deadline && calls++ < options.units; call++) {
         try {
           if (await claim(pool, worker, call)) result.claims++;
           else result.empty++;

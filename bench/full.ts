@@ -70,7 +70,7 @@ export async function benchFullReservations(
     let next = 0;
     let soldOut = false;
     const lane = async () => {
-      while (performance.now() < deadline && !soldOut) {
+      while (performance.now() < deadline && !soldOut && next < options.units) {
         const outcome = await oneReservation(client, sale.id, await token(next++)).catch((error: unknown): FlowOutcome => ({
           kind: 'failed',
           why: error instanceof Error ? error.message : String(error),

@@ -16,6 +16,8 @@ export interface WorkerMemoryResult {
   idle: boolean;
   workerRssMb: number | null;
   apiRssMb: number | null;
+  /** Both processes right after start, before any load. */
+  idleRssMb: { api: number | null; worker: number | null };
 }
 
 /** Waits until the outbox relay has started a workflow for every reservation; returns whether it did. */
@@ -47,7 +49,7 @@ export async function benchWorkerMemory(
   stack: BenchStack,
   options: { workflows: number; say: (message: string) => void },
 ): Promise<WorkerMemoryResult> {
-  const { apiUrl, api, worker } = await stack.services();
+  const { apiUrl, api, worker, idleRssMb } = await stack.services();
   const client = httpClient(apiUrl, 64);
   const db = new Pool({ connectionString: stack.databaseUrl, max: 1 });
   try {
@@ -90,6 +92,7 @@ export async function benchWorkerMemory(
       idle,
       workerRssMb: samples.length ? Math.max(...samples) : null,
       apiRssMb: rssMb(api.pid()),
+      idleRssMb,
     };
   } finally {
     await client.close();

@@ -137,6 +137,12 @@ function figureRows(results: BenchResults): Row[] {
       verdict: workerMemory.started < workerMemory.workflows ? 'FAIL' : atMost(workerMemory.workerRssMb, TARGETS.workerRssMb),
     });
     rows.push({
+      figure: 'memory: worker / API RSS idle after start (MB)',
+      value: `${n(workerMemory.idleRssMb.worker)} / ${n(workerMemory.idleRssMb.api)}`,
+      target: '—',
+      verdict: '—',
+    });
+    rows.push({
       figure: `memory: seconds until the relay started all ${n(workerMemory.workflows)}`,
       value: n(workerMemory.secondsToStartAll, 1),
       target: '—',

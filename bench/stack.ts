@@ -12,6 +12,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/stack/po
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../scripts/stack/service-process';
 import { startTemporalDevServer, type RunningTemporal } from '../scripts/stack/temporal-server';
 import { PROJECT_ROOT } from '../scripts/stack/tools';
+import { rssMb } from './util';
 
 export const BENCH_SECRETS = {
   JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789',
@@ -25,6 +26,8 @@ export interface AppServices {
   worker: ServiceProcess;
   /** The payment provider simulator, when psp/server.ts exists in this tree. */
   psp?: ServiceProcess;
+  /** Resident memory right after start, before any load (MB). */
+  idleRssMb: { api: number | null; worker: number | null };
 }
 
 export interface BenchStack {
@@ -124,11 +127,12 @@ export async function startBenchStack(say: (message: string) => void, apiPoolMax
       },
     });
     const api = serviceProcess({ name: 'api', entry: 'api/server.ts', env, onLine: remember('api') });
-    app = { apiUrl, api, worker, psp };
+    app = { apiUrl, api, worker, psp, idleRssMb: { api: null, worker: null } };
     say(`starting the API (:${port}) and the worker (LOG_LEVEL=warn, PG_POOL_MAX=${apiPoolMax})`);
     worker.start();
     api.start();
     await Promise.all([waitForHttp(`${apiUrl}/readyz`, 90_000), withTimeout(workerReady, 90_000, 'the worker did not start')]);
+    app.idleRssMb = { api: rssMb(api.pid()), worker: rssMb(worker.pid()) };
     return app;
   }
 
