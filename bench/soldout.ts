@@ -25,22 +25,30 @@ export interface SoldOutResult {
   seconds: number;
   api: LoadRun;
   bareNodeHttp: LoadRun;
+  /** GET /healthz on the same API: Express and its middleware without auth or Postgres, for reference. */
+  apiHealthz: LoadRun;
   ratio: number;
 }
 
-async function load(url: string, token: string, connections: number, seconds: number): Promise<LoadRun> {
+async function load(
+  url: string,
+  token: string | undefined,
+  connections: number,
+  seconds: number,
+  expected = '409',
+): Promise<LoadRun> {
   if (!url.startsWith('http://127.0.0.1:')) throw new Error(`refusing to load ${url}`);
   const result = await autocannon({
     url,
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
+    method: token ? 'POST' : 'GET',
+    headers: token ? { authorization: `Bearer ${token}` } : {},
     connections,
     duration: seconds,
     timeout: 10,
   });
   const statusCounts = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, stats]) => [code, stats.count]));
   const unexpected =
-    Object.entries(statusCounts).reduce((sum, [code, count]) => sum + (code === '409' ? 0 : count), 0) +
+    Object.entries(statusCounts).reduce((sum, [code, count]) => sum + (code === expected ? 0 : count), 0) +
     result.errors +
     result.timeouts;
   return {
@@ -81,6 +89,10 @@ export async function benchSoldOut(
   const api = await load(url, loser, options.connections, options.seconds);
   options.say(`API: ${api.requestsPerSecond} req/s (${api.unexpected} unexpected answers)`);
 
+  options.say(`API GET /healthz (reference): autocannon ${options.connections} connections for ${options.seconds} s`);
+  const apiHealthz = await load(`${apiUrl}/healthz`, undefined, options.connections, options.seconds, '200');
+  options.say(`API GET /healthz: ${apiHealthz.requestsPerSecond} req/s`);
+
   const port = await freePort();
   const bare = serviceProcess({
     name: 'bare-409',
@@ -97,7 +109,7 @@ export async function benchSoldOut(
     const ratio = bareNodeHttp.requestsPerSecond
       ? Math.round((api.requestsPerSecond / bareNodeHttp.requestsPerSecond) * 100) / 100
       : 0;
-    return { connections: options.connections, seconds: options.seconds, api, bareNodeHttp, ratio };
+    return { connections: options.connections, seconds: options.seconds, api, bareNodeHttp, apiHealthz, ratio };
   } finally {
     await bare.stop();
   }
