@@ -84,7 +84,7 @@ async function machineFacts(stack: BenchStack) {
     postgres,
     temporal,
     gitCommit: git('rev-parse', 'HEAD'),
-    gitDirty: git('status', '--porcelain').length > 0,
+    gitDirty: git('status', '--porcelain', '--untracked-files=no').length > 0,
   };
 }
 
