@@ -1,0 +1,205 @@
+/* The markdown tables `npm run bench` prints (and docs/PERFORMANCE.md quotes). */
+import { CLAIM_STRATEGIES, claimRatio, type ClaimCase } from './claims';
+import type { CrowdResult } from './crowd';
+import type { FullResult } from './full';
+import type { WorkerMemoryResult } from './memory';
+import type { SoldOutResult } from './soldout';
+import type { LatencySummary } from './util';
+
+export interface BenchResults {
+  claims?: ClaimCase[];
+  soldout?: SoldOutResult;
+  crowd?: CrowdResult;
+  full?: FullResult;
+  workerMemory?: WorkerMemoryResult;
+}
+
+type Verdict = 'PASS' | 'MISS' | 'FAIL' | '—' | 'skipped';
+interface Row {
+  figure: string;
+  value: string;
+  target: string;
+  verdict: Verdict;
+}
+
+const n = (value: number | null | undefined, digits = 0) =>
+  value === null || value === undefined ? 'n/a' : value.toLocaleString('en-US', { maximumFractionDigits: digits });
+const atLeast = (value: number | null | undefined, target: number): Verdict =>
+  value === null || value === undefined ? 'MISS' : value >= target ? 'PASS' : 'MISS';
+const atMost = (value: number | null | undefined, target: number): Verdict =>
+  value === null || value === undefined ? 'MISS' : value <= target ? 'PASS' : 'MISS';
+const latency = (l: LatencySummary) => (l.count ? `${n(l.p50, 1)} / ${n(l.p95, 1)} / ${n(l.p99, 1)} (n=${n(l.count)})` : 'none');
+
+export const TARGETS = { vsStockRow: 2, vsTextbook: 8, soldOutRatio: 0.5, apiRssMb: 200, workerRssMb: 300 };
+
+function figureRows(results: BenchResults): Row[] {
+  const rows: Row[] = [];
+  const { claims, soldout, crowd, full, workerMemory } = results;
+  if (claims) {
+    for (const concurrency of [...new Set(claims.map((c) => c.concurrency))]) {
+      const stock = claimRatio(claims, concurrency, 'stock-row');
+      const textbook = claimRatio(claims, concurrency, 'textbook-skip-locked');
+      const target = concurrency === 64;
+      rows.push({
+        figure: `claims: ours ÷ stock row, ${concurrency} claimers`,
+        value: `${n(stock, 2)}×`,
+        target: target ? `≥ ${TARGETS.vsStockRow}×` : '—',
+        verdict: target ? atLeast(stock, TARGETS.vsStockRow) : '—',
+      });
+      rows.push({
+        figure: `claims: ours ÷ textbook SKIP LOCKED, ${concurrency} claimers`,
+        value: `${n(textbook, 2)}×`,
+        target: target ? `≥ ${TARGETS.vsTextbook}×` : '—',
+        verdict: target ? atLeast(textbook, TARGETS.vsTextbook) : '—',
+      });
+    }
+    const errors = claims.reduce((sum, c) => sum + c.errors, 0);
+    rows.push({
+      figure: 'claims: statement errors (all cases)',
+      value: n(errors),
+      target: '0',
+      verdict: errors ? 'FAIL' : 'PASS',
+    });
+  }
+  if (soldout) {
+    rows.push(
+      {
+        figure: `sold-out 409: API req/s (${soldout.connections} conns)`,
+        value: n(soldout.api.requestsPerSecond),
+        target: '—',
+        verdict: '—',
+      },
+      {
+        figure: 'reference: API GET /healthz req/s (no auth, no Postgres)',
+        value: n(soldout.apiHealthz.requestsPerSecond),
+        target: '—',
+        verdict: '—',
+      },
+      {
+        figure: 'sold-out 409: bare node:http req/s',
+        value: n(soldout.bareNodeHttp.requestsPerSecond),
+        target: '—',
+        verdict: '—',
+      },
+      {
+        figure: 'sold-out 409: API ÷ bare node:http',
+        value: `${n(soldout.ratio * 100)}%`,
+        target: `≥ ${TARGETS.soldOutRatio * 100}%`,
+        verdict: atLeast(soldout.ratio, TARGETS.soldOutRatio),
+      },
+      {
+        figure: 'sold-out 409: API p50 / p99 latency (ms)',
+        value: `${n(soldout.api.latencyP50Ms)} / ${n(soldout.api.latencyP99Ms)}`,
+        target: '—',
+        verdict: '—',
+      },
+      {
+        figure: 'sold-out phase: unexpected answers (all three runs)',
+        value: n(soldout.api.unexpected + soldout.bareNodeHttp.unexpected + soldout.apiHealthz.unexpected),
+        target: '0',
+        verdict: soldout.api.unexpected + soldout.bareNodeHttp.unexpected + soldout.apiHealthz.unexpected ? 'FAIL' : 'PASS',
+      },
+    );
+  }
+  if (crowd) {
+    const label = `crowd ${n(crowd.shoppers)} → ${n(crowd.units)}`;
+    rows.push(
+      {
+        figure: `${label}: winners (201)`,
+        value: n(crowd.winners),
+        target: `= ${n(crowd.units)}`,
+        verdict: crowd.ok ? 'PASS' : 'FAIL',
+      },
+      {
+        figure: `${label}: 409 sold-out`,
+        value: n(crowd.soldOut),
+        target: `= ${n(crowd.shoppers - crowd.units)}`,
+        verdict: crowd.soldOut === crowd.shoppers - crowd.units ? 'PASS' : 'FAIL',
+      },
+      {
+        figure: `${label}: other answers + errors`,
+        value: `${n(crowd.other)} + ${n(crowd.errors)}`,
+        target: '0',
+        verdict: crowd.other + crowd.errors ? 'FAIL' : 'PASS',
+      },
+      { figure: `${label}: ms until the last unit's 201`, value: n(crowd.msToLastUnit), target: '—', verdict: '—' },
+      { figure: `${label}: ms until every answer`, value: n(crowd.totalMs), target: '—', verdict: '—' },
+      { figure: `${label}: 201 latency p50/p95/p99 ms`, value: latency(crowd.latencyMs.created), target: '—', verdict: '—' },
+      { figure: `${label}: 409 latency p50/p95/p99 ms`, value: latency(crowd.latencyMs.soldOut), target: '—', verdict: '—' },
+      { figure: `${label}: other latency p50/p95/p99 ms`, value: latency(crowd.latencyMs.other), target: '—', verdict: '—' },
+      {
+        figure: 'memory: API RSS peak during the crowd (MB)',
+        value: `${n(crowd.apiRss.peakMb)} (end ${n(crowd.apiRss.endMb)})`,
+        target: `≤ ${TARGETS.apiRssMb}`,
+        verdict: atMost(crowd.apiRss.peakMb, TARGETS.apiRssMb),
+      },
+    );
+  }
+  if (workerMemory) {
+    rows.push({
+      figure: `memory: worker RSS holding ${n(workerMemory.started)} open workflows (MB)`,
+      value: n(workerMemory.workerRssMb),
+      target: `≤ ${TARGETS.workerRssMb}`,
+      verdict: workerMemory.started < workerMemory.workflows ? 'FAIL' : atMost(workerMemory.workerRssMb, TARGETS.workerRssMb),
+    });
+    rows.push({
+      figure: 'memory: worker / API RSS idle after start (MB)',
+      value: `${n(workerMemory.idleRssMb.worker)} / ${n(workerMemory.idleRssMb.api)}`,
+      target: '—',
+      verdict: '—',
+    });
+    rows.push({
+      figure: `memory: seconds until the relay started all ${n(workerMemory.workflows)}`,
+      value: n(workerMemory.secondsToStartAll, 1),
+      target: '—',
+      verdict: '—',
+    });
+  }
+  if (full) {
+    if (full.skipped)
+      rows.push({ figure: 'full reservations/s (claim → pay → paid)', value: full.reason, target: '—', verdict: 'skipped' });
+    else {
+      const failed = Object.values(full.failures).reduce((a, b) => a + b, 0);
+      rows.push(
+        {
+          figure: `full reservations/s, ${full.shoppers} shoppers`,
+          value: n(full.reservationsPerSecond, 1),
+          target: '—',
+          verdict: '—',
+        },
+        { figure: 'full: claim → paid p50/p95/p99 ms', value: latency(full.latencyMs), target: '—', verdict: '—' },
+        { figure: 'full: failed flows', value: n(failed), target: '0', verdict: failed ? 'FAIL' : 'PASS' },
+      );
+    }
+  }
+  return rows;
+}
+
+function claimsTable(claims: ClaimCase[]): string {
+  const concurrencies = [...new Set(claims.map((c) => c.concurrency))];
+  const head = `| claims/s | ${concurrencies.map((c) => `${c} claimers`).join(' | ')} |`;
+  const rule = `|---|${concurrencies.map(() => '---:').join('|')}|`;
+  const lines = CLAIM_STRATEGIES.map(
+    (strategy) =>
+      `| ${strategy} | ${concurrencies.map((c) => n(claims.find((k) => k.strategy === strategy && k.concurrency === c)?.claimsPerSecond)).join(' | ')} |`,
+  );
+  return [head, rule, ...lines].join('\n');
+}
+
+export function markdownReport(results: BenchResults): string {
+  const parts: string[] = [];
+  if (results.claims?.length) parts.push(claimsTable(results.claims));
+  const rows = figureRows(results);
+  parts.push(
+    [
+      '| figure | value | target | verdict |',
+      '|---|---:|---|---|',
+      ...rows.map((r) => `| ${r.figure} | ${r.value} | ${r.target} | ${r.verdict} |`),
+    ].join('\n'),
+  );
+  return parts.join('\n\n');
+}
+
+export function verdicts(results: BenchResults): Verdict[] {
+  return figureRows(results).map((row) => row.verdict);
+}

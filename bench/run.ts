@@ -1,0 +1,186 @@
+/*
+ * `npm run bench [-- --only claims,soldout,crowd,full,memory] [--connections N]`; BENCH_QUICK=1
+ * for a run of seconds. Starts its own throwaway stack (bench/stack.ts), measures, prints a
+ * markdown table with targets and writes bench/results/. What each figure means and what limits
+ * it on a 2-core machine: docs/PERFORMANCE.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { PROJECT_ROOT } from '../scripts/stack/tools';
+import { temporalCliPath } from '../scripts/stack/tools';
+import { writeClaimsChart } from './chart';
+import { benchClaims } from './claims';
+import { benchCrowd } from './crowd';
+import { benchFullReservations } from './full';
+import { benchWorkerMemory, waitForOutboxDrained } from './memory';
+import { markdownReport, TARGETS, verdicts, type BenchResults } from './report';
+import { benchSoldOut } from './soldout';
+import { startBenchStack, type BenchStack } from './stack';
+
+const PHASES = ['claims', 'soldout', 'crowd', 'full', 'memory'] as const;
+type Phase = (typeof PHASES)[number];
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const RESULTS = path.join(PROJECT_ROOT, 'bench', 'results');
+
+function settings(argv: string[]) {
+  const flag = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  };
+  const only = flag('only');
+  const phases = new Set<Phase>(only ? (only.split(',').map((p) => p.trim()) as Phase[]) : PHASES);
+  for (const phase of phases) if (!PHASES.includes(phase)) throw new Error(`unknown phase ${phase}; use ${PHASES.join(',')}`);
+  const int = (value: string | undefined, fallback: number) => {
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`not a positive integer: ${value}`);
+    return parsed;
+  };
+  return {
+    quick: QUICK,
+    phases,
+    claims: {
+      concurrencies: [1, 8, 64, 256],
+      durationMs: QUICK ? 1_000 : 5_000,
+      units: QUICK ? 50_000 : 500_000,
+      stripes: 64,
+    },
+    soldout: { connections: 100, seconds: QUICK ? 2 : 5 },
+    crowd: {
+      units: QUICK ? 200 : 1_000,
+      shoppers: QUICK ? 4_000 : 20_000,
+      connections: int(flag('connections') ?? process.env.BENCH_CROWD_CONNECTIONS, 1_000),
+    },
+    full: {
+      seconds: QUICK ? 5 : 60,
+      shoppers: int(process.env.BENCH_FULL_SHOPPERS, 32),
+      units: QUICK ? 10_000 : 200_000,
+    },
+    memory: { workflows: QUICK ? 500 : 5_000 },
+    apiPoolMax: int(process.env.BENCH_PG_POOL_MAX, 20),
+  };
+}
+
+const t0 = Date.now();
+const sayer = (phase: string) => (message: string) =>
+  process.stderr.write(`[bench +${((Date.now() - t0) / 1000).toFixed(1)}s] [${phase}] ${message}\n`);
+
+async function machineFacts(stack: BenchStack) {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const db = new Client({ connectionString: stack.databaseUrl });
+  await db.connect();
+  const postgres = (await db.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
+  await db.end();
+  const temporal = spawnSync(temporalCliPath(), ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? 'unknown';
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    postgres,
+    temporal,
+    gitCommit: git('rev-parse', 'HEAD'),
+    gitDirty: git('status', '--porcelain', '--untracked-files=no').length > 0,
+  };
+}
+
+async function main(): Promise<void> {
+  const config = settings(process.argv.slice(2));
+  const say = sayer('stack');
+  say(`${config.quick ? 'QUICK mode' : 'full mode'}; phases: ${[...config.phases].join(', ')}`);
+  const stack = await startBenchStack(say, config.apiPoolMax);
+  let stopping = false;
+  const abort = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping the stack`);
+    void stack.stop().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', () => abort('SIGINT'));
+  process.on('SIGTERM', () => abort('SIGTERM'));
+
+  const results: BenchResults = {};
+  const startedAt = new Date();
+  try {
+    const machine = await machineFacts(stack);
+    const run = (phase: Phase) => config.phases.has(phase);
+    // Order matters: the claim statements need the database to themselves (before the services
+    // start); the worker's memory is taken before the crowd adds its own held workflows.
+    if (run('claims'))
+      results.claims = await benchClaims({ databaseUrl: stack.databaseUrl, ...config.claims, say: sayer('claims') });
+    if (run('soldout')) results.soldout = await benchSoldOut(stack, { ...config.soldout, say: sayer('soldout') });
+    if (run('memory')) {
+      results.workerMemory = await benchWorkerMemory(stack, { ...config.memory, say: sayer('memory') });
+    }
+    if (run('crowd') || run('memory')) {
+      const crowdSay = sayer('crowd');
+      if (!run('crowd')) crowdSay('run for the API memory figure');
+      results.crowd = await benchCrowd(stack, { ...config.crowd, say: crowdSay });
+      const c = results.crowd;
+      crowdSay(`${c.winners} winners, ${c.soldOut} sold-out, ${c.other} other, ${c.errors} errors in ${c.totalMs} ms`);
+      if (!c.ok) {
+        process.stderr.write(
+          `\n!!!!!!!! FAIL: crowd winners ${c.winners} (sale shows available ${String(c.saleAfter.available)}, held ${String(c.saleAfter.held)}), expected exactly ${c.units} !!!!!!!!\n\n`,
+        );
+      }
+      crowdSay('waiting for the outbox relay to start the crowd’s workflows');
+      await waitForOutboxDrained(stack.databaseUrl, 120_000);
+    }
+    if (run('full')) {
+      const fullSay = sayer('full');
+      results.full = await benchFullReservations(stack, { ...config.full, say: fullSay });
+      if (results.full.skipped) fullSay(`skipped: ${results.full.reason}`);
+    }
+
+    const table = markdownReport(results);
+    process.stdout.write(
+      `\n## flash-sale bench (${config.quick ? 'QUICK mode' : 'full mode'}), ${startedAt.toISOString()}\n\n${table}\n\n`,
+    );
+    mkdirSync(RESULTS, { recursive: true });
+    let chart: string | undefined;
+    if (results.claims?.length) {
+      chart = writeClaimsChart(
+        results.claims,
+        `claims/s by concurrency${config.quick ? ' (quick mode)' : ''}, ${machine.cpus} cores`,
+        path.join(RESULTS, 'claims.png'),
+      );
+    }
+    const document = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      mode: config.quick ? 'quick' : 'full',
+      machine,
+      settings: { ...config, phases: [...config.phases] },
+      targets: TARGETS,
+      results,
+      chart: chart && path.relative(PROJECT_ROOT, chart),
+      table,
+    };
+    const json = `${JSON.stringify(document, null, 2)}\n`;
+    const file = path.join(RESULTS, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, json);
+    writeFileSync(path.join(RESULTS, 'latest.json'), json);
+    say(
+      `wrote ${path.relative(PROJECT_ROOT, file)}, bench/results/latest.json${chart ? `, ${path.relative(PROJECT_ROOT, chart)}` : ''}`,
+    );
+    process.exitCode = verdicts(results).includes('FAIL') ? 1 : 0;
+  } catch (error) {
+    say(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (stack.servicesStarted()) say(`last service output:\n${stack.recentLogs().join('\n')}`);
+    process.exitCode = 1;
+  } finally {
+    if (!stopping) {
+      say('stopping the stack');
+      await stack.stop();
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('bench failed', error);
+  process.exit(1);
+});

