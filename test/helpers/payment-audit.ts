@@ -32,13 +32,15 @@ export async function auditPayments(db: Pool, saleId: string, ledgers: Ledger[])
     const captured = charges.filter((c) => c.reference === reservation.id && c.status === 'succeeded');
     if (reservation.status === 'paid') {
       if (captured.length !== 1) violations.push(`paid ${reservation.id} has ${captured.length} captures`);
-      else if (captured[0]!.id !== reservation.charge_id) violations.push(`paid ${reservation.id} records ${reservation.charge_id}, provider captured ${captured[0]!.id}`);
+      else if (captured[0]!.id !== reservation.charge_id)
+        violations.push(`paid ${reservation.id} records ${reservation.charge_id}, provider captured ${captured[0]!.id}`);
     } else if (captured.length > 0) {
       violations.push(`${reservation.status} ${reservation.id} has unrefunded captures ${captured.map((c) => c.id).join(', ')}`);
     }
   }
   for (const charge of charges.filter((c) => c.status === 'refunded')) {
-    if (recordedById.get(charge.id) !== 'refunded') violations.push(`refund of ${charge.id} not recorded (${recordedById.get(charge.id) ?? 'no row'})`);
+    if (recordedById.get(charge.id) !== 'refunded')
+      violations.push(`refund of ${charge.id} not recorded (${recordedById.get(charge.id) ?? 'no row'})`);
   }
   const { rows: counts } = await db.query<{ sold: number; held: number; paid: number }>(
     `select (select count(*)::int from units where sale_id = $1 and status = 'sold') as sold,
@@ -46,7 +48,8 @@ export async function auditPayments(db: Pool, saleId: string, ledgers: Ledger[])
             (select count(*)::int from reservations where sale_id = $1 and status = 'paid') as paid`,
     [saleId],
   );
-  if (counts[0]!.sold !== counts[0]!.paid) violations.push(`${counts[0]!.sold} units sold but ${counts[0]!.paid} reservations paid`);
+  if (counts[0]!.sold !== counts[0]!.paid)
+    violations.push(`${counts[0]!.sold} units sold but ${counts[0]!.paid} reservations paid`);
 
   return {
     paid: counts[0]!.paid,

@@ -41,7 +41,9 @@ test('300 shoppers paying through a flaky provider: one capture per paid reserva
   const methods = (i: number) => (i % 20 === 0 ? 'tok_slow' : i % 7 === 0 ? 'tok_chargeDeclined' : 'tok_visa');
   const shoppers = await Promise.all(Array.from({ length: 300 }, (_, i) => shopperToken(`payer-${sale.id}-${i}`)));
 
-  const claims = await Promise.all(shoppers.map((token) => api.post<ReservationAnswer>(`/v1/sales/${sale.id}/reservations`, { token })));
+  const claims = await Promise.all(
+    shoppers.map((token) => api.post<ReservationAnswer>(`/v1/sales/${sale.id}/reservations`, { token })),
+  );
   expect(claims.map((c) => c.status)).toEqual(Array(300).fill(201));
   const submitted = await Promise.all(
     claims.map((claim, i) =>
