@@ -2,11 +2,13 @@ import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import type { PspClient } from '../psp/client';
 import { createAuth, type AuthConfig } from './auth';
 import type { Metrics } from './metrics';
 import { createErrorHandler, notFoundHandler } from './problem';
 import { requestLogging } from './request-log';
 import { healthRouter } from './routes/health';
+import { adminRouter } from './routes/admin';
 import { paymentsRouter } from './routes/payments';
 import { reservationsRouter } from './routes/reservations';
 import { webhooksRouter } from './routes/webhooks';
@@ -23,6 +25,8 @@ export interface AppDeps {
   metrics: Metrics;
   maxStripes: number;
   webhookSecret: string;
+  /** The payment providers' ledgers, read by the invariant checker route. */
+  gateways: PspClient[];
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -45,6 +49,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(salesRouter({ pool: deps.pool, sales, auth, maxStripes: deps.maxStripes }));
   app.use(reservationsRouter({ pool: deps.pool, sales, workflows, auth, metrics: deps.metrics }));
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
+  app.use(adminRouter({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways, sales, auth }));
   app.use(notFoundHandler);
   app.use(createErrorHandler(deps.logger));
   return app;

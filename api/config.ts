@@ -10,6 +10,9 @@ const apiEnv = databaseEnv
     JWT_SECRET: z.string().min(32, 'at least 32 characters').default(DEV_DEFAULTS.jwtSecret),
     ADMIN_TOKEN: z.string().min(12, 'at least 12 characters').default(DEV_DEFAULTS.adminToken),
     WEBHOOK_SECRET: z.string().min(12, 'at least 12 characters').default(DEV_DEFAULTS.webhookSecret),
+    /** Payment providers whose ledgers the invariant checker route reads. */
+    PSP_URL: z.string().url().default('http://127.0.0.1:4000'),
+    PSP_SECONDARY_URL: z.string().url().optional(),
     /** Upper bound on stripes per sale (see migrations/0001). */
     SALE_MAX_STRIPES: z.coerce.number().int().min(1).max(1024).default(64),
   });

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createPool } from '../db/pool';
+import { createPspClient } from '../psp/client';
 import { createApp } from './app';
 import { loadApiConfig } from './config';
 import { createMetrics } from './metrics';
@@ -32,6 +33,9 @@ async function main(): Promise<void> {
     metrics: createMetrics(),
     maxStripes: config.SALE_MAX_STRIPES,
     webhookSecret: config.WEBHOOK_SECRET,
+    gateways: [config.PSP_URL, config.PSP_SECONDARY_URL]
+      .filter((url): url is string => !!url)
+      .map((baseUrl) => createPspClient({ baseUrl, timeoutMs: 10_000 })),
   });
   const server = app.listen(config.PORT, config.HOST, () => {
     const address = server.address();
