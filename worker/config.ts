@@ -11,6 +11,8 @@ const workerEnv = databaseEnv
     PSP_SECONDARY_URL: z.string().url().optional(),
     /** One HTTP call to a gateway; below the charge activity's 5 s attempt timeout. */
     PSP_TIMEOUT_MS: z.coerce.number().int().positive().default(4_000),
+    /** How long the outbox relay owns a batch; a relay that dies loses its rows to another after this. */
+    OUTBOX_LEASE_SECONDS: z.coerce.number().int().positive().default(30),
     /** Where the development notifier writes outcome notifications (JSON lines). */
     NOTIFICATIONS_FILE: z.string().default('.data/notifications.jsonl'),
   });

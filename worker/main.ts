@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     pool,
     workflows: createReservationWorkflows(client, config.TEMPORAL_TASK_QUEUE),
     logger: logger.child({ component: 'outbox-relay' }),
+    leaseSeconds: config.OUTBOX_LEASE_SECONDS,
   });
   try {
     const worker = await createReservationWorker({

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { workflowInputOf, type ReservationWorkflows } from '../clients/reservation-workflows';
 import { leaseUnstartedReservations, markWorkflowsStarted } from '../db/queries/lease-unstarted-reservations';
+import { crashPoint } from '../ops/crash-points';
 
 export interface OutboxRelayOptions {
   pool: Pool;
@@ -53,6 +54,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, lane));
+    if (started.length > 0) crashPoint('after-workflow-start');
     await markWorkflowsStarted(pool, started);
     if (started.length > 0) logger.debug({ started: started.length }, 'reservation workflows started');
     return batch.length;

@@ -4,6 +4,7 @@ import { claimUnit } from '../../db/queries/claim-unit';
 import { findLiveReservation, findReservationByIdempotencyKey } from '../../db/queries/find-reservation';
 import type { ReservationRow, SaleRow } from '../../db/rows';
 import { SqlState, sqlStateOf } from '../../db/sqlstate';
+import { crashPoint } from '../../ops/crash-points';
 
 export type ClaimOutcome =
   | { kind: 'reserved'; reservation: ReservationRow; replayed: boolean }
@@ -39,7 +40,10 @@ export async function claimReservation(pool: Pool, input: ClaimInput): Promise<C
       stripes: sale.stripes,
       startStripe: randomInt(sale.stripes),
     });
-    if (result.kind === 'claimed') return { kind: 'reserved', reservation: result.reservation, replayed: false };
+    if (result.kind === 'claimed') {
+      crashPoint('after-claim-commit');
+      return { kind: 'reserved', reservation: result.reservation, replayed: false };
+    }
     if (result.kind === 'already-reserved' && !idempotencyKey) return result;
     if (result.kind === 'no-unit') return { kind: 'sold-out' };
   } catch (error) {

@@ -30,6 +30,9 @@ export interface AppUnderTest {
 export interface AppUnderTestOptions {
   /** Extra environment for the API and the worker. */
   env?: NodeJS.ProcessEnv;
+  /** Extra environment for the API only, or the worker only. */
+  apiEnv?: NodeJS.ProcessEnv;
+  workerEnv?: NodeJS.ProcessEnv;
   /** Extra environment for the primary payment provider simulator. */
   pspEnv?: NodeJS.ProcessEnv;
   /** Start a secondary gateway too, with this extra environment. */
@@ -87,13 +90,18 @@ export async function startAppUnderTest(options: AppUnderTestOptions = {}): Prom
   const worker = serviceProcess({
     name: 'worker',
     entry: 'worker/main.ts',
-    env,
+    env: { ...env, ...options.workerEnv },
     onLine: (line) => {
       logs.push(`[worker] ${line}`);
       if (line.includes("state: 'RUNNING'") || line.includes('"state":"RUNNING"')) workerRunning();
     },
   });
-  const api = serviceProcess({ name: 'api', entry: 'api/server.ts', env, onLine: (line) => logs.push(`[api] ${line}`) });
+  const api = serviceProcess({
+    name: 'api',
+    entry: 'api/server.ts',
+    env: { ...env, ...options.apiEnv },
+    onLine: (line) => logs.push(`[api] ${line}`),
+  });
   worker.start();
   api.start();
   const pspProcesses = Object.values(psps).map((psp) => psp.process);
