@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Pool } from 'pg';
@@ -7,6 +8,7 @@ import { createAuth, type AuthConfig } from './auth';
 import type { Metrics } from './metrics';
 import { createErrorHandler, notFoundHandler } from './problem';
 import { requestLogging } from './request-log';
+import { soldOutFastPath } from './sold-out-fast-path';
 import { healthRouter } from './routes/health';
 import { adminRouter } from './routes/admin';
 import { paymentsRouter } from './routes/payments';
@@ -15,6 +17,7 @@ import { webhooksRouter } from './routes/webhooks';
 import { salesRouter } from './routes/sales';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createSaleCache } from './services/sale-cache';
+import type { SoldOutRegistry } from './services/sold-out-registry';
 
 export interface AppDeps {
   pool: Pool;
@@ -25,11 +28,13 @@ export interface AppDeps {
   metrics: Metrics;
   maxStripes: number;
   webhookSecret: string;
+  soldOut: SoldOutRegistry;
   /** The payment providers' ledgers, read by the invariant checker route. */
   gateways: PspClient[];
 }
 
-export function createApp(deps: AppDeps): Express {
+/** The Express app, and the request listener to serve: the sold-out fast path in front of the app. */
+export function createApp(deps: AppDeps): { app: Express; listener: RequestListener } {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -47,10 +52,15 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, metrics: deps.metrics }));
   app.use(salesRouter({ pool: deps.pool, sales, auth, maxStripes: deps.maxStripes }));
-  app.use(reservationsRouter({ pool: deps.pool, sales, workflows, auth, metrics: deps.metrics }));
+  app.use(reservationsRouter({ pool: deps.pool, sales, workflows, auth, metrics: deps.metrics, soldOut: deps.soldOut }));
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
   app.use(adminRouter({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways, sales, auth }));
   app.use(notFoundHandler);
   app.use(createErrorHandler(deps.logger));
-  return app;
+
+  const fastPath = soldOutFastPath({ soldOut: deps.soldOut, knownShopper: auth.knownShopper, metrics: deps.metrics });
+  const listener: RequestListener = (req, res) => {
+    if (!fastPath(req, res)) app(req, res);
+  };
+  return { app, listener };
 }

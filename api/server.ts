@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createPool } from '../db/pool';
@@ -5,6 +6,7 @@ import { createPspClient } from '../psp/client';
 import { createApp } from './app';
 import { loadApiConfig } from './config';
 import { createMetrics } from './metrics';
+import { createSoldOutRegistry } from './services/sold-out-registry';
 
 async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
@@ -24,7 +26,9 @@ async function main(): Promise<void> {
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
-  const app = createApp({
+  const soldOut = createSoldOutRegistry({ databaseUrl: config.DATABASE_URL, logger });
+  const { listener } = createApp({
+    soldOut,
     pool,
     temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -37,7 +41,8 @@ async function main(): Promise<void> {
       .filter((url): url is string => !!url)
       .map((baseUrl) => createPspClient({ baseUrl, timeoutMs: 10_000 })),
   });
-  const server = app.listen(config.PORT, config.HOST, () => {
+  const server = http.createServer(listener);
+  server.listen(config.PORT, config.HOST, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     logger.info({ port }, `api listening on http://${config.HOST}:${port}`);
@@ -47,7 +52,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     server.close(() => {
-      void Promise.allSettled([pool.end(), connection.close()]).then(() => process.exit(0));
+      void Promise.allSettled([pool.end(), connection.close(), soldOut.stop()]).then(() => process.exit(0));
     });
     server.closeIdleConnections();
     setTimeout(() => process.exit(0), 10_000).unref();

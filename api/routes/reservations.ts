@@ -11,6 +11,7 @@ import { idempotencyKeyHeader, requireUuid } from '../schemas';
 import { claimReservation } from '../services/claim-reservation';
 import { workflowInputOf, type ReservationWorkflows } from '../../clients/reservation-workflows';
 import type { SaleCache } from '../services/sale-cache';
+import type { SoldOutRegistry } from '../services/sold-out-registry';
 
 export interface ReservationRouteDeps {
   pool: Pool;
@@ -18,7 +19,10 @@ export interface ReservationRouteDeps {
   workflows: ReservationWorkflows;
   auth: ReturnType<typeof createAuth>;
   metrics: Metrics;
+  soldOut: SoldOutRegistry;
 }
+
+const SOLD_OUT_DETAIL = 'every unit is held or sold; units come back when holds expire';
 
 export function reservationsRouter(deps: ReservationRouteDeps): Router {
   const router = Router();
@@ -36,14 +40,19 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
       });
     }
 
+    if (!idempotencyKey && deps.soldOut.isSoldOut(sale.id)) {
+      deps.metrics.claims.inc({ outcome: 'sold-out-from-memory' });
+      throw new Problem(409, ErrorCode.SoldOut, SOLD_OUT_DETAIL);
+    }
     const outcome = await claimReservation(deps.pool, { sale, shopperId: principal.shopperId, idempotencyKey });
     deps.metrics.claims.inc({ outcome: outcome.kind });
+    if (outcome.kind === 'sold-out') deps.soldOut.markSoldOut(sale.id);
     switch (outcome.kind) {
       case 'reserved':
         res.status(201).location(`/v1/reservations/${outcome.reservation.id}`).json(toReservationView(outcome.reservation));
         return;
       case 'sold-out':
-        throw new Problem(409, ErrorCode.SoldOut, 'every unit is held or sold; units come back when holds expire');
+        throw new Problem(409, ErrorCode.SoldOut, SOLD_OUT_DETAIL);
       case 'already-reserved':
         throw new Problem(409, ErrorCode.AlreadyReserved, 'you already hold or own a unit of this sale', {
           reservationId: outcome.reservationId,

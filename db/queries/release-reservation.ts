@@ -3,8 +3,9 @@ import type { Queryable } from '../pool';
 
 /*
  * Ends a held (or payment-pending) reservation and makes its unit available again, in one
- * statement, so the two can never disagree. Idempotent: once the reservation has left
- * held/payment_pending nothing matches and nothing changes. Returns whether this call released it.
+ * statement, so the two can never disagree, and notifies `unit_released` with the sale id on
+ * commit. Idempotent: once the reservation has left held/payment_pending nothing matches and
+ * nothing changes. Returns whether this call released it.
  */
 export async function releaseReservation(db: Queryable, reservationId: string, reason: ReleaseReason): Promise<boolean> {
   const { rows } = await db.query<{ released: boolean }>(
@@ -18,9 +19,12 @@ export async function releaseReservation(db: Queryable, reservationId: string, r
        set status = 'available', reservation_id = null
        from ended
        where u.sale_id = ended.sale_id and u.id = ended.unit_id and u.reservation_id = $1::uuid and u.status = 'held'
-       returning u.id
+       returning u.sale_id
+     ), notified as (
+       -- Tells every API process the sale has a unit again (api/services/sold-out-registry.ts).
+       select pg_notify('unit_released', sale_id::text) from freed
      )
-     select exists (select 1 from freed) as released`,
+     select exists (select 1 from freed) as released, (select count(*) from notified) as notified`,
     [reservationId, reason],
   );
   return rows[0]?.released ?? false;

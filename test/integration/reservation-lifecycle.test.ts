@@ -143,3 +143,24 @@ test('admin routes need the admin token; bad input is a 400 problem', async () =
   expect((await api.get('/v1/sales/not-a-uuid')).status).toBe(404);
   expect((await api.get('/v1/sales/6f1c1c8e-9a59-4a8e-b0d5-2f6f4f1f0000')).status).toBe(404);
 });
+
+test('sold-out is answered from memory, and a released unit can be claimed at once', async () => {
+  const sale = await createTestSale(api, { units: 1 });
+  const [holder, waiter] = await Promise.all([shopperToken(`mem-holder-${sale.id}`), shopperToken(`mem-waiter-${sale.id}`)]);
+  const held = await claim(sale.id, holder);
+  expect(held.status).toBe(201);
+  const fromMemory = async () => {
+    const text = await (await fetch(`${app.apiUrl}/metrics`)).text();
+    const count = (outcome: string) => Number(new RegExp(`claims_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    return count('sold-out-from-memory') + count('sold-out-fast-path');
+  };
+  const before = await fromMemory();
+  expect((await claim(sale.id, waiter)).status).toBe(409); // from the database, marks the sale
+  expect((await claim(sale.id, waiter)).status).toBe(409); // from memory
+  expect(await fromMemory()).toBe(before + 1);
+
+  expect((await api.post(`/v1/reservations/${held.body.id}/cancel`, { token: holder })).status).toBe(200);
+  // The release notified every API process: the very next claim reaches the database and wins.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect((await claim(sale.id, waiter)).status).toBe(201);
+});
