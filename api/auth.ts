@@ -43,6 +43,8 @@ export function createAuth(config: AuthConfig) {
       const sub = payload.sub ?? '';
       if (sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH)
         throw new Problem(401, ErrorCode.Unauthorized, 'the token subject is not a valid shopper id');
+      if (verifiedTokens.size >= VERIFIED_TOKENS_MAX) verifiedTokens.delete(verifiedTokens.keys().next().value!);
+      verifiedTokens.set(token, { shopperId: sub, expiresAtMs: (payload.exp ?? 0) * 1000 });
       return { kind: 'shopper', shopperId: sub };
     } catch (error) {
       if (error instanceof Problem) throw error;

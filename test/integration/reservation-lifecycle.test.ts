@@ -152,12 +152,17 @@ test('sold-out is answered from memory, and a released unit can be claimed at on
   const fromMemory = async () => {
     const text = await (await fetch(`${app.apiUrl}/metrics`)).text();
     const count = (outcome: string) => Number(new RegExp(`claims_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
-    return count('sold-out-from-memory') + count('sold-out-fast-path');
+    return { memory: count('sold-out-from-memory'), fastPath: count('sold-out-fast-path') };
   };
   const before = await fromMemory();
   expect((await claim(sale.id, waiter)).status).toBe(409); // from the database, marks the sale
-  expect((await claim(sale.id, waiter)).status).toBe(409); // from memory
-  expect(await fromMemory()).toBe(before + 1);
+  const second = await claim(sale.id, waiter); // from memory, without Express: this token was verified
+  expect(second.status).toBe(409);
+  expect(second.contentType).toMatch(/^application\/problem\+json/);
+  expect(String(second.body.type)).toMatch(/\/sold-out$/);
+  const newcomer = await claim(sale.id, await shopperToken(`mem-newcomer-${sale.id}`)); // unknown token: Express verifies it
+  expect(newcomer.status).toBe(409);
+  expect(await fromMemory()).toEqual({ memory: before.memory + 1, fastPath: before.fastPath + 1 });
 
   expect((await api.post(`/v1/reservations/${held.body.id}/cancel`, { token: holder })).status).toBe(200);
   // The release notified every API process: the very next claim reaches the database and wins.
