@@ -32,6 +32,11 @@ async function main(): Promise<void> {
     metrics: createMetrics(),
     maxStripes: config.SALE_MAX_STRIPES,
     webhookSecret: config.WEBHOOK_SECRET,
+    rateLimits: {
+      perIp: { limit: config.RATE_LIMIT_PER_IP, windowMs: config.RATE_LIMIT_PER_IP_WINDOW_MS },
+      perShopper: { limit: config.RATE_LIMIT_PER_SHOPPER, windowMs: config.RATE_LIMIT_PER_SHOPPER_WINDOW_MS },
+    },
+    trustProxy: config.TRUST_PROXY,
   });
   const server = app.listen(config.PORT, config.HOST, () => {
     const address = server.address();
