@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createPool } from '../db/pool';
 import { createApp } from './app';
+import { answerClientError } from './client-errors';
 import { loadApiConfig } from './config';
 import { createMetrics } from './metrics';
 
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     logger.info({ port }, `api listening on http://${config.HOST}:${port}`);
   });
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
