@@ -7,6 +7,7 @@ import type { PspClient } from '../psp/client';
 import { createAuth, type AuthConfig } from './auth';
 import type { Metrics } from './metrics';
 import { createErrorHandler, notFoundHandler } from './problem';
+import { ipRateLimit, shopperRateLimit, type RateLimitConfig } from './rate-limit';
 import { requestLogging } from './request-log';
 import { soldOutFastPath } from './sold-out-fast-path';
 import { healthRouter } from './routes/health';
@@ -15,6 +16,7 @@ import { paymentsRouter } from './routes/payments';
 import { reservationsRouter } from './routes/reservations';
 import { webhooksRouter } from './routes/webhooks';
 import { salesRouter } from './routes/sales';
+import { securityHeaders } from './security-headers';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createSaleCache } from './services/sale-cache';
 import type { SoldOutRegistry } from './services/sold-out-registry';
@@ -31,18 +33,31 @@ export interface AppDeps {
   soldOut: SoldOutRegistry;
   /** The payment providers' ledgers, read by the invariant checker route. */
   gateways: PspClient[];
+  rateLimits?: RateLimitConfig;
+  /** Express `trust proxy` hop count; 0 uses the socket's address as the client IP. */
+  trustProxy?: number;
 }
+
+const NO_RATE_LIMITS: RateLimitConfig = { perIp: { limit: 0, windowMs: 1 }, perShopper: { limit: 0, windowMs: 1 } };
+/** The routes a shopper's budget covers (claims and payments); the same patterns the routers use. */
+const SHOPPER_LIMITED_ROUTES = ['/v1/sales/:saleId/reservations', '/v1/reservations/:reservationId/payment'];
 
 /** The Express app, and the request listener to serve: the sold-out fast path in front of the app. */
 export function createApp(deps: AppDeps): { app: Express; listener: RequestListener } {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (deps.trustProxy) app.set('trust proxy', deps.trustProxy);
+  const rateLimits = deps.rateLimits ?? NO_RATE_LIMITS;
 
   app.use(requestLogging(deps.logger));
   app.use(deps.metrics.observeRequests);
+  app.use(securityHeaders());
+  app.use(ipRateLimit(rateLimits.perIp, deps.logger));
 
   const auth = createAuth(deps.auth);
+  // The shopper guard runs here and again in the router: a token is verified before its subject is counted.
+  app.post(SHOPPER_LIMITED_ROUTES, auth.shopper, shopperRateLimit(rateLimits.perShopper, deps.logger));
   const sales = createSaleCache(deps.pool);
   const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue);
 

@@ -12,6 +12,8 @@ export interface AuthConfig {
 }
 
 const MAX_SUBJECT_LENGTH = 128;
+/** No control characters (Postgres text cannot hold NUL) and no lone surrogates (they would not survive UTF-8). */
+const SUBJECT = /^[^\p{Cc}\p{Cs}]+$/u;
 
 function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header ?? '');
@@ -40,8 +42,9 @@ export function createAuth(config: AuthConfig) {
   async function shopperFrom(token: string): Promise<Principal> {
     try {
       const { payload } = await jwtVerify(token, jwtKey, { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] });
-      const sub = payload.sub ?? '';
-      if (sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH)
+      // jose types `sub` as a string but does not check it: a signed `"sub": 42` or `["a"]` arrives as is.
+      const sub: unknown = payload.sub;
+      if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH || !SUBJECT.test(sub))
         throw new Problem(401, ErrorCode.Unauthorized, 'the token subject is not a valid shopper id');
       if (verifiedTokens.size >= VERIFIED_TOKENS_MAX) verifiedTokens.delete(verifiedTokens.keys().next().value!);
       verifiedTokens.set(token, { shopperId: sub, expiresAtMs: (payload.exp ?? 0) * 1000 });

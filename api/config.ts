@@ -15,6 +15,14 @@ const apiEnv = databaseEnv
     PSP_SECONDARY_URL: z.string().url().optional(),
     /** Upper bound on stripes per sale (see migrations/0001). */
     SALE_MAX_STRIPES: z.coerce.number().int().min(1).max(1024).default(64),
+    /** Requests per window per client IP on every route but health, metrics and webhooks; 0 = off. */
+    RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(0),
+    RATE_LIMIT_PER_IP_WINDOW_MS: z.coerce.number().int().min(1).default(60_000),
+    /** Claims and payment requests per window per shopper (JWT `sub`); 0 = off. */
+    RATE_LIMIT_PER_SHOPPER: z.coerce.number().int().min(0).default(60),
+    RATE_LIMIT_PER_SHOPPER_WINDOW_MS: z.coerce.number().int().min(1).default(10_000),
+    /** Proxies in front of the API whose X-Forwarded-For is believed (Express `trust proxy` hop count). */
+    TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   });
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;

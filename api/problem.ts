@@ -53,20 +53,24 @@ export const notFoundHandler: RequestHandler = (req, res) => {
   sendProblem(res, new Problem(404, ErrorCode.NotFound, `no route for ${req.method} ${req.path}`));
 };
 
-interface BodyParserError {
-  type: string;
+interface HttpError {
+  type?: unknown;
   status: number;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError {
-  return typeof error === 'object' && error !== null && 'type' in error && 'status' in error;
+/** Errors of body-parser and the router: http-errors with a status, and a `type` only for some (zlib failures have none). */
+function isHttpError(error: unknown): error is HttpError {
+  return typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number';
 }
 
 /** The one error handler: known problems pass through; anything else is logged and hidden behind a generic 500. */
 export function createErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     if (error instanceof Problem) return sendProblem(res, error);
-    if (isBodyParserError(error)) {
+    // Express's router marks a path parameter that is not valid percent-encoding (`/v1/sales/%zz`) as a 400.
+    if (error instanceof URIError)
+      return sendProblem(res, new Problem(400, ErrorCode.InvalidRequest, 'the path is not valid percent-encoding'));
+    if (isHttpError(error)) {
       if (error.type === 'entity.too.large')
         return sendProblem(res, new Problem(413, ErrorCode.PayloadTooLarge, 'the body exceeds the size limit'));
       if (error.type === 'entity.parse.failed')

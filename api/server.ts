@@ -4,6 +4,7 @@ import pino from 'pino';
 import { createPool } from '../db/pool';
 import { createPspClient } from '../psp/client';
 import { createApp } from './app';
+import { answerClientError } from './client-errors';
 import { loadApiConfig } from './config';
 import { createMetrics } from './metrics';
 import { createSoldOutRegistry } from './services/sold-out-registry';
@@ -40,6 +41,11 @@ async function main(): Promise<void> {
     gateways: [config.PSP_URL, config.PSP_SECONDARY_URL]
       .filter((url): url is string => !!url)
       .map((baseUrl) => createPspClient({ baseUrl, timeoutMs: 10_000 })),
+    rateLimits: {
+      perIp: { limit: config.RATE_LIMIT_PER_IP, windowMs: config.RATE_LIMIT_PER_IP_WINDOW_MS },
+      perShopper: { limit: config.RATE_LIMIT_PER_SHOPPER, windowMs: config.RATE_LIMIT_PER_SHOPPER_WINDOW_MS },
+    },
+    trustProxy: config.TRUST_PROXY,
   });
   const server = http.createServer(listener);
   server.listen(config.PORT, config.HOST, () => {
@@ -48,6 +54,7 @@ async function main(): Promise<void> {
     logger.info({ port }, `api listening on http://${config.HOST}:${port}`);
   });
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
