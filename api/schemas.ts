@@ -3,9 +3,18 @@ import { DEFAULT_HOLD_SECONDS } from '../domain/reservation';
 import { ErrorCode } from '../domain/errors';
 import { Problem } from './problem';
 
+/** Text Postgres can store and a log line can show: no control characters (NUL among them). */
+export const plainText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
+
 export const createSaleBody = z.strictObject({
-  sku: z.string().trim().min(1).max(64),
-  name: z.string().trim().min(1).max(200),
+  sku: plainText(64),
+  name: plainText(200),
   units: z.number().int().min(1).max(1_000_000),
   priceCents: z.number().int().min(1).max(100_000_000),
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR'),

@@ -18,14 +18,15 @@ export interface WebhookRouteDeps {
   logger: Logger;
 }
 
+const token = (max: number) => z.string().regex(/^[\x21-\x7e]+$/, 'printable ASCII').max(max);
 const webhookBody = z.object({
-  id: z.string().min(1).max(200),
+  id: token(200),
   type: z.enum(['charge.succeeded', 'charge.failed', 'charge.refunded']),
   data: z.object({
-    chargeId: z.string().min(1).max(200),
-    reference: z.string().min(1).max(200),
-    gateway: z.string().min(1).max(100),
-    failureReason: z.string().max(200).optional(),
+    chargeId: token(200),
+    reference: token(200),
+    gateway: token(100),
+    failureReason: token(200).optional(),
   }),
 });
 

@@ -168,6 +168,9 @@ test('webhooks with a forged signature or a timestamp older than 5 minutes are 4
   expect((await send(tampered.raw.replace('ch_forged', 'ch_other'), tampered.signature)).status).toBe(400);
   expect((await send(tampered.raw, 'garbage')).status).toBe(400);
 
+  const nul = signedWebhook({ ...body, id: 'evt_\u0000' });
+  expect((await send(nul.raw, nul.signature)).status).toBe(400); // signed, but not storable
+
   const { rows } = await db.query(`select count(*)::int as n from webhook_events where reference = $1`, [reservation.id]);
   expect(rows[0]).toEqual({ n: 0 });
   const after = await db.query(`select status from reservations where id = $1`, [reservation.id]);

@@ -140,6 +140,8 @@ test('admin routes need the admin token; bad input is a 400 problem', async () =
   expect(bad.status).toBe(400);
   expect(bad.contentType).toMatch(/^application\/problem\+json/);
   expect(bad.body).toMatchObject({ status: 400, title: expect.any(String), detail: expect.stringContaining('units') });
+  const nul = await api.post('/v1/sales', { body: { ...body, sku: 'X\u0000' }, token: TEST_SECRETS.ADMIN_TOKEN });
+  expect(nul.status).toBe(400);
   expect((await api.get('/v1/sales/not-a-uuid')).status).toBe(404);
   expect((await api.get('/v1/sales/6f1c1c8e-9a59-4a8e-b0d5-2f6f4f1f0000')).status).toBe(404);
 });
