@@ -10,6 +10,7 @@ export const plainText = (max: number) =>
     .trim()
     .min(1)
     .max(max)
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
     .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
 
 export const createSaleBody = z.strictObject({

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { SignJWT } from 'jose';
 import { Agent, request } from 'undici';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -71,14 +70,7 @@ export function rssSampler(pid: number | undefined, everyMs = 200) {
   };
 }
 
-export function mintShopperToken(secret: string, shopperId: string): Promise<string> {
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(shopperId)
-    .setIssuedAt()
-    .setExpirationTime('2h')
-    .sign(new TextEncoder().encode(secret));
-}
+export { mintShopperToken } from '../scripts/shopper-token';
 
 export interface HttpAnswer {
   status: number;

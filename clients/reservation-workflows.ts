@@ -59,11 +59,20 @@ async function refusalAware(update: () => Promise<ReservationStatus>): Promise<U
   }
 }
 
+/** Ids are never reused (REJECT_DUPLICATE): a workflow that exists, running or closed, counts as started. */
+async function startOnce(start: () => Promise<unknown>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+}
+
 export function createReservationWorkflows(client: Client, taskQueue: string): ReservationWorkflows {
   return {
-    async start(input) {
-      try {
-        await client.workflow.start<typeof reservationWorkflow>('reservationWorkflow', {
+    start: (input) =>
+      startOnce(() =>
+        client.workflow.start<typeof reservationWorkflow>('reservationWorkflow', {
           workflowId: reservationWorkflowId(input.reservationId),
           taskQueue,
           args: [input],
@@ -73,11 +82,8 @@ export function createReservationWorkflows(client: Client, taskQueue: string): R
             { key: ShopperIdAttribute, value: input.shopperId },
             { key: ReservationStatusAttribute, value: 'held' },
           ],
-        });
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      }
-    },
+        }),
+      ),
 
     cancel: (reservationId) =>
       refusalAware(() => client.workflow.getHandle(reservationWorkflowId(reservationId)).executeUpdate(cancelReservationUpdate)),
@@ -99,17 +105,14 @@ export function createReservationWorkflows(client: Client, taskQueue: string): R
       }
     },
 
-    async startLateCharge(input) {
-      try {
-        await client.workflow.start<typeof lateChargeWorkflow>('lateChargeWorkflow', {
+    startLateCharge: (input) =>
+      startOnce(() =>
+        client.workflow.start<typeof lateChargeWorkflow>('lateChargeWorkflow', {
           workflowId: lateChargeWorkflowId(input.chargeId),
           taskQueue,
           args: [input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        });
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      }
-    },
+        }),
+      ),
   };
 }

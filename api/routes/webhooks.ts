@@ -18,7 +18,11 @@ export interface WebhookRouteDeps {
   logger: Logger;
 }
 
-const token = (max: number) => z.string().regex(/^[\x21-\x7e]+$/, 'printable ASCII').max(max);
+const token = (max: number) =>
+  z
+    .string()
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII')
+    .max(max);
 const webhookBody = z.object({
   id: token(200),
   type: z.enum(['charge.succeeded', 'charge.failed', 'charge.refunded']),

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { withTransaction } from '../pool';
 
 export interface InvariantSnapshot {
   units: number | undefined;
@@ -29,63 +30,59 @@ export interface InvariantSnapshot {
  * transaction: a handful of index scans over one sale, short enough to keep off the claim's way.
  */
 export async function invariantSnapshot(pool: Pool, saleId: string): Promise<InvariantSnapshot> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin isolation level repeatable read read only');
-    const q = async <T>(sql: string) => (await client.query(sql, [saleId])).rows as T[];
-    const [sale] = await q<{ units: number }>(`select units from sales where id = $1::uuid`);
-    const [counts] = await q<InvariantSnapshot['counts']>(
-      `select count(*) filter (where status = 'available')::int as available, count(*) filter (where status = 'held')::int as held,
+  return withTransaction(
+    pool,
+    async (client) => {
+      const q = async <T>(sql: string) => (await client.query(sql, [saleId])).rows as T[];
+      const [sale] = await q<{ units: number }>(`select units from sales where id = $1::uuid`);
+      const [counts] = await q<InvariantSnapshot['counts']>(
+        `select count(*) filter (where status = 'available')::int as available, count(*) filter (where status = 'held')::int as held,
               count(*) filter (where status = 'sold')::int as sold, count(*)::int as total
        from units where sale_id = $1::uuid`,
-    );
-    const snapshot: InvariantSnapshot = {
-      units: sale?.units,
-      counts: counts!,
-      shoppersWithSeveral: await q(
-        `select user_id, count(*)::int as live from reservations
+      );
+      const snapshot: InvariantSnapshot = {
+        units: sale?.units,
+        counts: counts!,
+        shoppersWithSeveral: await q(
+          `select user_id, count(*)::int as live from reservations
          where sale_id = $1::uuid and status in ('held', 'payment_pending', 'paid') group by user_id having count(*) > 1`,
-      ),
-      soldWithoutOnePaidCapture: await q(
-        `select u.id as unit_id, r.id as reservation_id, r.status as reservation_status,
+        ),
+        soldWithoutOnePaidCapture: await q(
+          `select u.id as unit_id, r.id as reservation_id, r.status as reservation_status,
                 (select count(*)::int from charges c where c.reservation_id = r.id and c.status = 'captured') as captures
          from units u left join reservations r on r.id = u.reservation_id
          where u.sale_id = $1::uuid and u.status = 'sold'
            and (r.status is distinct from 'paid' or r.unit_id <> u.id
                 or (select count(*) from charges c where c.reservation_id = r.id and c.status = 'captured') <> 1)`,
-      ),
-      paidWithoutSoldUnit: await q(
-        `select r.id as reservation_id, u.status as unit_status
+        ),
+        paidWithoutSoldUnit: await q(
+          `select r.id as reservation_id, u.status as unit_status
          from reservations r left join units u on u.sale_id = r.sale_id and u.id = r.unit_id
          where r.sale_id = $1::uuid and r.status = 'paid' and (u.status is distinct from 'sold' or u.reservation_id is distinct from r.id)`,
-      ),
-      heldUnitsWithoutOpenReservation: await q(
-        `select u.id as unit_id, r.id as reservation_id, r.status as reservation_status
+        ),
+        heldUnitsWithoutOpenReservation: await q(
+          `select u.id as unit_id, r.id as reservation_id, r.status as reservation_status
          from units u left join reservations r on r.id = u.reservation_id
          where u.sale_id = $1::uuid and u.status = 'held'
            and (r.status is null or r.status not in ('held', 'payment_pending') or r.unit_id <> u.id)`,
-      ),
-      openReservationsWithoutHeldUnit: await q(
-        `select r.id as reservation_id, u.status as unit_status
+        ),
+        openReservationsWithoutHeldUnit: await q(
+          `select r.id as reservation_id, u.status as unit_status
          from reservations r left join units u on u.sale_id = r.sale_id and u.id = r.unit_id
          where r.sale_id = $1::uuid and r.status in ('held', 'payment_pending')
            and (u.status is distinct from 'held' or u.reservation_id is distinct from r.id)`,
-      ),
-      openReservations: await q(
-        `select id, status, expires_at, created_at, workflow_started_at from reservations
+        ),
+        openReservations: await q(
+          `select id, status, expires_at, created_at, workflow_started_at from reservations
          where sale_id = $1::uuid and status in ('held', 'payment_pending')`,
-      ),
-      reservations: await q(`select id, status, charge_id from reservations where sale_id = $1::uuid`),
-      recordedCharges: await q(
-        `select c.id, c.reservation_id, c.status from charges c join reservations r on r.id = c.reservation_id where r.sale_id = $1::uuid`,
-      ),
-    };
-    await client.query('commit');
-    return snapshot;
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+        ),
+        reservations: await q(`select id, status, charge_id from reservations where sale_id = $1::uuid`),
+        recordedCharges: await q(
+          `select c.id, c.reservation_id, c.status from charges c join reservations r on r.id = c.reservation_id where r.sale_id = $1::uuid`,
+        ),
+      };
+      return snapshot;
+    },
+    'begin isolation level repeatable read read only',
+  );
 }

@@ -9,8 +9,14 @@ export interface RefundedCharge {
   refundId: string;
 }
 
-/** Records a capture that was refunded because it did not buy a unit (invariant 4). Idempotent. */
+/**
+ * Records a capture that was refunded because it did not buy a unit (invariant 4), and shows it
+ * on the reservation's payment unless the reservation was paid with another charge. Idempotent.
+ */
 export async function recordRefund(db: Queryable, refund: RefundedCharge): Promise<void> {
+  await db.query(`update reservations set payment_status = 'refunded' where id = $1::uuid and status <> 'paid'`, [
+    refund.reservationId,
+  ]);
   await db.query(
     `insert into charges (id, reservation_id, gateway, amount_cents, currency, status, refund_id, refunded_at)
      values ($1::text, $2::uuid, $3::text, $4::int, $5::text, 'refunded', $6::text, now())

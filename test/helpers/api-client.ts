@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose';
+import { mintShopperToken } from '../../scripts/shopper-token';
 import { Agent, request } from 'undici';
 import { TEST_SECRETS } from './app-under-test';
 
@@ -10,12 +10,7 @@ export interface ApiAnswer<T = Record<string, unknown>> {
 }
 
 export function shopperToken(shopperId: string, secret = TEST_SECRETS.JWT_SECRET, expiresIn = '1h'): Promise<string> {
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(shopperId)
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
-    .sign(new TextEncoder().encode(secret));
+  return mintShopperToken(secret, shopperId, expiresIn);
 }
 
 /** A small HTTP client over undici with its own connection pool, so a test can open thousands of requests at once. */
