@@ -57,11 +57,12 @@ export async function runKiller(options: KillerOptions) {
   const restartUnexpected = async () => {
     for (const death of stack.unexpectedDeaths()) {
       say(`!! ${death.target} died without being killed (${death.detail}); starting it again`);
+      const atSeconds = at();
       const began = Date.now();
       stack.expectDown(death.target, true);
       await stack.victims[death.target].start();
       stack.expectDown(death.target, false);
-      unexpected.push({ ...death, atSeconds: at(), restartMs: Date.now() - began });
+      unexpected.push({ ...death, atSeconds, restartMs: Date.now() - began });
     }
   };
 

@@ -3,6 +3,7 @@ import type { RequestStats } from './http';
 import type { KillRecord, UnexpectedDeath } from './killer';
 import { TARGETS, type ChaosOptions } from './options';
 import type { CrowdResult } from './shoppers';
+import type { WorkflowCensus } from './workflow-census';
 
 export interface RunSummary {
   options: ChaosOptions;
@@ -16,6 +17,7 @@ export interface RunSummary {
   settle?: { settled: boolean; ms: number };
   reservations?: Record<string, number>;
   report?: InvariantReport;
+  workflows?: WorkflowCensus;
   failure?: string;
 }
 
@@ -56,6 +58,14 @@ export function summaryLines(s: RunSummary): string[] {
     lines.push(`units: ${counts.units} = available ${counts.available} + held ${counts.held} + sold ${counts.sold}`);
     if (typeof provider === 'object') lines.push(`captures: ${provider.captures}, refunds: ${provider.refunds}`);
     if (typeof workflows === 'object') lines.push(`open reservations whose workflow was checked: ${workflows.checked}`);
+    if (s.workflows) {
+      const w = s.workflows;
+      lines.push(
+        `workflows: ${fmt(w.byStatus)}; reservations without a workflow ${w.withoutWorkflow.length}, final ones whose workflow still runs ${w.stillRunning.length}`,
+      );
+      for (const id of w.withoutWorkflow.slice(0, 10)) lines.push(`  NOTE reservation ${id} never had a workflow`);
+      for (const id of w.stillRunning.slice(0, 10)) lines.push(`  NOTE reservation ${id} is final but its workflow runs`);
+    }
     for (const v of s.report.violations) lines.push(`  VIOLATION invariant ${v.invariant}: ${v.detail}`);
     lines.push(`violations: ${s.report.violations.length + s.midRun.violations.length}`);
   } else {

@@ -16,6 +16,7 @@ import { parseChaosOptions } from '../chaos/options';
 import { seededRandom } from '../chaos/random';
 import { reservationsByStatus, waitUntilSettled } from '../chaos/settle';
 import { runCrowd } from '../chaos/shoppers';
+import { workflowCensus } from '../chaos/workflow-census';
 import { CHAOS_SECRETS, startChaosStack, withTimeout, type ChaosStack } from '../chaos/stack';
 import { summaryLines, type RunSummary } from '../chaos/summary';
 
@@ -54,7 +55,9 @@ async function main(): Promise<number> {
     return 1;
   }
   const pool = new Pool({ connectionString: stack.databaseUrl, max: 2, connectionTimeoutMillis: 5_000 });
-  pool.on('error', () => undefined); // idle connections die with each Postgres kill
+  // Connections die with each Postgres kill, idle (pool 'error') or checked out (client 'error').
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const psp = createPspClient({ baseUrl: stack.pspUrl, timeoutMs: 10_000 });
   const http = chaosHttp(stack.apiUrl);
   let connection: Connection | undefined;
@@ -153,6 +156,13 @@ async function main(): Promise<number> {
       await sleep(5_000);
     }
     summary.report = report;
+    // Visibility lags a little behind closes; a workflow may still be refunding or notifying.
+    const censusUntil = Date.now() + 30_000;
+    do {
+      summary.workflows = await workflowCensus(temporal, pool, saleId);
+      if (summary.workflows.stillRunning.length + summary.workflows.withoutWorkflow.length === 0) break;
+      await sleep(2_000);
+    } while (Date.now() < censusUntil);
     summary.reservations = await reservationsByStatus(pool, saleId);
     ok =
       report.violations.length === 0 &&
