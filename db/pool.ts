@@ -9,7 +9,7 @@ export interface PoolConfig {
 }
 
 export function createPool(config: PoolConfig): Pool {
-  return new Pool({
+  const pool = new Pool({
     connectionString: config.databaseUrl,
     max: config.max,
     application_name: config.applicationName,
@@ -17,6 +17,12 @@ export function createPool(config: PoolConfig): Pool {
     idle_in_transaction_session_timeout: config.statementTimeoutMs * 2,
     connectionTimeoutMillis: 5_000,
   });
+  // pg-pool listens for errors only on idle clients. A checked-out client (withTransaction,
+  // between two statements) whose server dies emits 'error' with no listener, which ends the
+  // process: the chaos run saw the worker exit so on 2 of 6 Postgres kills. Swallowing it here is
+  // safe: the next query on that client rejects, and release() drops a client that is not queryable.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }
 
 export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>, begin = 'begin'): Promise<T> {

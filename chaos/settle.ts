@@ -1,0 +1,62 @@
+import type { Pool } from 'pg';
+import type { PspClient } from '../psp/client';
+
+export interface SettleState {
+  held: number;
+  paymentPending: number;
+  /** Open reservations whose hold ended more than 5 s ago. */
+  overdue: number;
+  unstarted: number;
+  processingCharges: number;
+}
+
+export async function settleState(pool: Pool, psp: PspClient, saleId: string): Promise<SettleState> {
+  const { rows } = await pool.query<Omit<SettleState, 'processingCharges'>>(
+    `select count(*) filter (where status = 'held')::int as held,
+            count(*) filter (where status = 'payment_pending')::int as "paymentPending",
+            count(*) filter (where expires_at < now() - interval '5 seconds')::int as overdue,
+            count(*) filter (where workflow_started_at is null)::int as unstarted
+     from reservations where sale_id = $1::uuid and status in ('held', 'payment_pending')`,
+    [saleId],
+  );
+  const ledger = await psp.ledger();
+  return { ...rows[0]!, processingCharges: ledger.charges.filter((c) => c.status === 'processing').length };
+}
+
+/**
+ * After the load: waits (bounded) until no reservation is open and the provider has no charge in
+ * flight, so the checker sees the end state rather than a payment half way.
+ */
+export async function waitUntilSettled(
+  pool: Pool,
+  psp: PspClient,
+  saleId: string,
+  timeoutMs: number,
+  say: (message: string) => void,
+): Promise<{ settled: boolean; ms: number; last?: SettleState }> {
+  const began = Date.now();
+  let last: SettleState | undefined;
+  let lastSaid = 0;
+  while (Date.now() - began < timeoutMs) {
+    try {
+      last = await settleState(pool, psp, saleId);
+      if (last.held + last.paymentPending + last.processingCharges === 0) return { settled: true, ms: Date.now() - began, last };
+      if (Date.now() - lastSaid > 5_000) {
+        say(`settling: ${JSON.stringify(last)}`);
+        lastSaid = Date.now();
+      }
+    } catch (error) {
+      say(`settling: could not read the state: ${String(error)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  return { settled: false, ms: Date.now() - began, last };
+}
+
+export async function reservationsByStatus(pool: Pool, saleId: string): Promise<Record<string, number>> {
+  const { rows } = await pool.query<{ status: string; n: number }>(
+    `select status, count(*)::int as n from reservations where sale_id = $1::uuid group by status order by status`,
+    [saleId],
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}

@@ -1,0 +1,131 @@
+import { SignJWT } from 'jose';
+import type { ChaosHttp } from './http';
+import type { Random } from './random';
+
+export type Plan = 'pay:tok_visa' | 'pay:tok_chargeDeclined' | 'pay:tok_slow' | 'pay-late:tok_visa' | 'cancel' | 'abandon';
+
+export type Outcome =
+  | 'sold-out'
+  | 'claim-gave-up'
+  | 'claim-refused'
+  | 'payment-accepted'
+  | 'payment-already-submitted'
+  | 'payment-hold-expired'
+  | 'payment-refused'
+  | 'payment-gave-up'
+  | 'cancelled'
+  | 'cancel-refused'
+  | 'cancel-gave-up'
+  | 'abandoned';
+
+export interface CrowdOptions {
+  saleId: string;
+  shoppers: number;
+  arrivalSeconds: number;
+  holdSeconds: number;
+  jwtSecret: string;
+  seed: number;
+  random: Random;
+  http: ChaosHttp;
+  say: (message: string) => void;
+}
+
+export interface CrowdResult {
+  plans: Record<string, number>;
+  outcomes: Record<string, number>;
+  claimed: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function choosePlan(random: Random): Plan {
+  const r = random.next();
+  if (r < 0.52) return 'pay:tok_visa';
+  if (r < 0.6) return 'pay:tok_chargeDeclined';
+  if (r < 0.68) return 'pay:tok_slow';
+  if (r < 0.73) return 'pay-late:tok_visa'; // pays about when the hold ends: races the expiry
+  if (r < 0.85) return 'cancel';
+  return 'abandon';
+}
+
+/**
+ * Shoppers arriving evenly at random over `arrivalSeconds`: each claims one unit (same
+ * Idempotency-Key on every retry), thinks, then pays, cancels or lets the hold expire.
+ * Every shopper's time is bounded by the retry budget of its two requests.
+ */
+export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
+  const { random, http, saleId } = options;
+  const secret = new TextEncoder().encode(options.jwtSecret);
+  const plans: Record<string, number> = {};
+  const outcomes: Record<string, number> = {};
+  let claimed = 0;
+  const count = (into: Record<string, number>, key: string) => (into[key] = (into[key] ?? 0) + 1);
+
+  const shoppers = Array.from({ length: options.shoppers }, (_, i) => {
+    const plan = choosePlan(random);
+    const arrivalMs = random.between(0, options.arrivalSeconds * 1000);
+    const holdMs = options.holdSeconds * 1000;
+    const thinkMs = plan.startsWith('pay-late')
+      ? random.between(holdMs - 1_500, holdMs + 500)
+      : random.between(300, holdMs * 0.5);
+    return { id: `chaos-${options.seed}-${i}`, plan, arrivalMs, thinkMs };
+  });
+
+  const shop = async (shopper: (typeof shoppers)[number]): Promise<Outcome> => {
+    await sleep(shopper.arrivalMs);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(shopper.id)
+      .setIssuedAt()
+      .setExpirationTime('3h')
+      .sign(secret);
+    const claim = await http.call('POST', `/v1/sales/${saleId}/reservations`, {
+      token,
+      idempotencyKey: `checkout-${shopper.id}`,
+    });
+    if (!claim) return 'claim-gave-up';
+    if (claim.status === 409 && String(claim.body.type).endsWith('sold-out')) return 'sold-out';
+    if (claim.status !== 201) return claim.status >= 500 ? 'claim-gave-up' : 'claim-refused';
+    claimed++;
+    const reservationId = String(claim.body.id);
+    if (shopper.plan === 'abandon') return 'abandoned';
+    await sleep(shopper.thinkMs);
+
+    if (shopper.plan === 'cancel') {
+      const answer = await http.call('POST', `/v1/reservations/${reservationId}/cancel`, { token });
+      if (!answer || answer.status >= 500) return 'cancel-gave-up';
+      if (answer.status === 200) return 'cancelled';
+      // An earlier attempt may have gone through before the API died.
+      return answer.body.reservationStatus === 'cancelled' ? 'cancelled' : 'cancel-refused';
+    }
+    const paymentMethod = shopper.plan.split(':')[1]!;
+    const answer = await http.call('POST', `/v1/reservations/${reservationId}/payment`, { token, body: { paymentMethod } });
+    if (!answer || answer.status >= 500) return 'payment-gave-up';
+    if (answer.status === 202) return 'payment-accepted';
+    if (String(answer.body.type).endsWith('hold-expired')) return 'payment-hold-expired';
+    const status = String(answer.body.reservationStatus);
+    return ['payment_pending', 'paid', 'payment_failed'].includes(status) ? 'payment-already-submitted' : 'payment-refused';
+  };
+
+  let done = 0;
+  const progress = setInterval(
+    () => options.say(`shoppers: ${done}/${options.shoppers} done, ${claimed} claimed; ${JSON.stringify(outcomes)}`),
+    15_000,
+  );
+  try {
+    await Promise.all(
+      shoppers.map(async (shopper) => {
+        count(plans, shopper.plan);
+        const outcome = await shop(shopper).catch((error: unknown) => {
+          options.say(`shopper ${shopper.id} failed: ${String(error)}`);
+          return 'claim-gave-up' as const;
+        });
+        count(outcomes, outcome);
+        done++;
+      }),
+    );
+  } finally {
+    clearInterval(progress);
+  }
+  return { plans, outcomes, claimed };
+}

@@ -1,0 +1,198 @@
+/*
+ * `npm run chaos [-- --kills 24 --seconds 150 --seed 7]`: a live sale on a throwaway stack while
+ * the worker, the API, the Temporal dev server and Postgres are killed with SIGKILL at random
+ * moments and started again; then every reservation is let end and the seven invariants are
+ * checked against Postgres, Temporal and the provider's ledger. Progress on stderr, a summary
+ * on stdout; exits 1 on any violation or when the stack did not come back.
+ */
+import { rmSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { Pool } from 'pg';
+import { checkSaleInvariants, type InvariantReport } from '../ops/check-invariants';
+import { createPspClient } from '../psp/client';
+import { chaosHttp } from '../chaos/http';
+import { runKiller } from '../chaos/killer';
+import { parseChaosOptions } from '../chaos/options';
+import { seededRandom } from '../chaos/random';
+import { reservationsByStatus, waitUntilSettled } from '../chaos/settle';
+import { runCrowd } from '../chaos/shoppers';
+import { workflowCensus } from '../chaos/workflow-census';
+import { CHAOS_SECRETS, startChaosStack, withTimeout, type ChaosStack } from '../chaos/stack';
+import { summaryLines, type RunSummary } from '../chaos/summary';
+
+const MID_RUN_INVARIANTS = new Set([1, 2, 3, 7]);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<number> {
+  const options = parseChaosOptions(process.argv.slice(2), process.env);
+  const startedAt = Date.now();
+  const say = (message: string) =>
+    process.stderr.write(`[chaos +${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${message}\n`);
+  const random = seededRandom(options.seed);
+  const summary: RunSummary = {
+    options,
+    seconds: 0,
+    kills: [],
+    unexpected: [],
+    midRun: { checks: 0, failedReads: 0, violations: [] },
+  };
+  // Every phase below is bounded; this is the backstop if one of those bounds is wrong.
+  const backstopMs = (options.seconds + options.kills * 90 + options.settleSeconds + 300) * 1000;
+  const backstop = setTimeout(() => {
+    say(`the run took longer than ${backstopMs / 1000} s; giving up`);
+    process.exit(1);
+  }, backstopMs);
+
+  say(
+    `seed ${options.seed}: ${options.kills} kills, ${options.shoppers} shoppers over ${options.seconds} s, ${options.units} units`,
+  );
+  let stack: ChaosStack;
+  try {
+    stack = await startChaosStack({ seed: options.seed, say });
+  } catch (error) {
+    summary.failure = `the stack did not start: ${String(error)}`;
+    process.stdout.write(summaryLines(summary).join('\n') + '\n');
+    return 1;
+  }
+  const pool = new Pool({ connectionString: stack.databaseUrl, max: 2, connectionTimeoutMillis: 5_000 });
+  // Connections die with each Postgres kill, idle (pool 'error') or checked out (client 'error').
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  const psp = createPspClient({ baseUrl: stack.pspUrl, timeoutMs: 10_000 });
+  const http = chaosHttp(stack.apiUrl);
+  let connection: Connection | undefined;
+  let ok = false;
+  try {
+    const sale = await http.call('POST', '/v1/sales', {
+      token: CHAOS_SECRETS.ADMIN_TOKEN,
+      body: {
+        sku: 'XPHONE-15',
+        name: 'XPhone 15 (chaos)',
+        units: options.units,
+        priceCents: 99_900,
+        currency: 'EUR',
+        holdSeconds: options.holdSeconds,
+      },
+    });
+    if (sale?.status !== 201) throw new Error(`sale not created: ${JSON.stringify(sale)}`);
+    const saleId = String(sale.body.id);
+    summary.saleId = saleId;
+    say(`sale ${saleId}: ${options.units} units, hold ${options.holdSeconds} s; the crowd arrives`);
+
+    const loadStarted = Date.now();
+    const crowd = runCrowd({
+      saleId,
+      shoppers: options.shoppers,
+      arrivalSeconds: options.seconds,
+      holdSeconds: options.holdSeconds,
+      jwtSecret: CHAOS_SECRETS.JWT_SECRET,
+      seed: options.seed,
+      random,
+      http,
+      say,
+    });
+    let crowdDone = false;
+    void crowd.finally(() => (crowdDone = true)).catch(() => undefined);
+
+    await sleep(2_000);
+    const killer = await runKiller({
+      stack,
+      kills: options.kills,
+      random,
+      minGapMs: options.minGapMs,
+      maxGapMs: options.maxGapMs,
+      maxDownMs: options.maxDownMs,
+      deadlineMs: options.kills * 90_000,
+      startedAt,
+      say,
+      afterRestart: async () => {
+        try {
+          const report = await withTimeout(
+            checkSaleInvariants({ pool, graceSeconds: 1e9 }, saleId),
+            20_000,
+            'the mid-run snapshot took over 20 s',
+          );
+          summary.midRun.checks++;
+          const found = report.violations.filter((v) => MID_RUN_INVARIANTS.has(v.invariant));
+          for (const v of found) say(`MID-RUN VIOLATION invariant ${v.invariant}: ${v.detail}`);
+          summary.midRun.violations.push(...found);
+        } catch (error) {
+          summary.midRun.failedReads++;
+          say(`mid-run snapshot failed: ${String(error)}`);
+        }
+      },
+    }).catch((error: unknown) => {
+      summary.failure = String(error);
+      return undefined;
+    });
+    if (killer) {
+      summary.kills = killer.records;
+      summary.unexpected = killer.unexpected;
+      say(`killer done: ${killer.records.length} kills; waiting for the crowd`);
+      const crowdDeadline = loadStarted + (options.seconds + 120) * 1000;
+      while (!crowdDone && Date.now() < crowdDeadline) {
+        await killer.restartUnexpected();
+        await sleep(500);
+      }
+    }
+    summary.crowd = await withTimeout(crowd, 180_000, 'the crowd did not finish');
+    summary.requests = http.stats;
+    if (!killer) throw new Error(summary.failure ?? 'the killer failed');
+    say(`load over: ${summary.crowd.claimed} claims; waiting (up to ${options.settleSeconds} s) for every reservation to end`);
+
+    summary.settle = await waitUntilSettled(pool, psp, saleId, options.settleSeconds * 1000, say);
+    await killer.restartUnexpected();
+    summary.unexpected = killer.unexpected;
+
+    connection = await Connection.connect({ address: stack.temporalAddress });
+    const temporal = new Client({ connection });
+    let report: InvariantReport;
+    const recheckUntil = Date.now() + 30_000;
+    // Refunds of late captures may still be on their way when the last reservation ends.
+    for (;;) {
+      report = await checkSaleInvariants({ pool, temporal, gateways: [psp] }, saleId);
+      if (report.violations.length === 0 || Date.now() > recheckUntil) break;
+      say(`checker: ${report.violations.length} violations; checking again in 5 s`);
+      await sleep(5_000);
+    }
+    summary.report = report;
+    // Visibility lags a little behind closes; a workflow may still be refunding or notifying.
+    const censusUntil = Date.now() + 30_000;
+    do {
+      summary.workflows = await workflowCensus(temporal, pool, saleId);
+      if (summary.workflows.stillRunning.length + summary.workflows.withoutWorkflow.length === 0) break;
+      await sleep(2_000);
+    } while (Date.now() < censusUntil);
+    summary.reservations = await reservationsByStatus(pool, saleId);
+    ok =
+      report.violations.length === 0 &&
+      summary.midRun.violations.length === 0 &&
+      summary.unexpected.length === 0 &&
+      summary.settle.settled;
+    if (!summary.settle.settled) summary.failure = 'the system did not settle in time';
+    else if (summary.unexpected.length > 0) summary.failure = 'a process did not survive a dependency restart';
+  } catch (error) {
+    summary.failure ??= error instanceof Error ? error.message : String(error);
+    say(`recent logs:\n${stack.recentLogs().join('\n')}`);
+  } finally {
+    summary.seconds = (Date.now() - startedAt) / 1000;
+    clearTimeout(backstop);
+    await connection?.close().catch(() => undefined);
+    await http.close().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    say('stopping the stack');
+    await stack.stop();
+  }
+  process.stdout.write(summaryLines(summary).join('\n') + '\n');
+  if (ok && !options.keep) rmSync(stack.dir, { recursive: true, force: true });
+  else say(`data and logs kept in ${stack.dir}`);
+  return ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error('chaos run failed', error);
+    process.exit(1);
+  },
+);

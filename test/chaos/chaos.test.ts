@@ -1,0 +1,28 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/*
+ * The chaos run (scripts/chaos.ts) in a short configuration: its own stack, 8 kills (2 each of
+ * worker, API, Temporal, Postgres) during ~60 s of shoppers, then the invariant checker. It does
+ * not use the run's shared Postgres and Temporal.
+ */
+test('chaos: 8 kill -9s of worker, API, Temporal and Postgres during a sale leave no invariant violated', async () => {
+  const args = ['--import', 'tsx', path.join(ROOT, 'scripts', 'chaos.ts')];
+  args.push('--kills', '8', '--seconds', '60', '--shoppers', '150', '--units', '100', '--seed', '20260101');
+  args.push('--settle-seconds', '120');
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+  if (code !== 0) console.log(`chaos run failed (exit ${code}):\n${stderr.slice(-6_000)}\n${stdout}`);
+  else console.log(stdout);
+  expect(code).toBe(0);
+  expect(stdout).toMatch(/^violations: 0$/m);
+  expect(stdout).toMatch(/^kills: 8 — worker 2\b.*api 2\b.*temporal 2\b.*postgres 2\b/m);
+  expect(stdout).toMatch(/^unexpected exits: 0$/m);
+}, 600_000);
