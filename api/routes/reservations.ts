@@ -44,9 +44,10 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
       deps.metrics.claims.inc({ outcome: 'sold-out-from-memory' });
       throw new Problem(409, ErrorCode.SoldOut, SOLD_OUT_DETAIL);
     }
-    const outcome = await claimReservation(deps.pool, { sale, shopperId: principal.shopperId, idempotencyKey });
+    const ticket = deps.soldOut.ticket(sale.id);
+    const outcome = await claimReservation(deps.pool, deps.soldOut, { sale, shopperId: principal.shopperId, idempotencyKey });
     deps.metrics.claims.inc({ outcome: outcome.kind });
-    if (outcome.kind === 'sold-out') deps.soldOut.markSoldOut(sale.id);
+    if (outcome.kind === 'sold-out') deps.soldOut.markSoldOut(sale.id, ticket);
     switch (outcome.kind) {
       case 'reserved':
         res.status(201).location(`/v1/reservations/${outcome.reservation.id}`).json(toReservationView(outcome.reservation));

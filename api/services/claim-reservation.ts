@@ -2,7 +2,9 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { claimUnit } from '../../db/queries/claim-unit';
 import { findLiveReservation, findReservationByIdempotencyKey } from '../../db/queries/find-reservation';
+import { withClient } from '../../db/pool';
 import type { ReservationRow, SaleRow } from '../../db/rows';
+import type { SoldOutRegistry } from './sold-out-registry';
 import { SqlState, sqlStateOf } from '../../db/sqlstate';
 import { crashPoint } from '../../ops/crash-points';
 
@@ -22,7 +24,11 @@ export interface ClaimInput {
  * (worker/outbox-relay.ts) from the committed row, so the answer does not wait for Temporal
  * and a crash right after the commit cannot orphan the unit.
  */
-export async function claimReservation(pool: Pool, input: ClaimInput): Promise<ClaimOutcome> {
+export async function claimReservation(
+  pool: Pool,
+  soldOut: Pick<SoldOutRegistry, 'isSoldOut'>,
+  input: ClaimInput,
+): Promise<ClaimOutcome> {
   const { sale, shopperId, idempotencyKey } = input;
 
   if (idempotencyKey) {
@@ -31,15 +37,21 @@ export async function claimReservation(pool: Pool, input: ClaimInput): Promise<C
   }
 
   try {
-    const result = await claimUnit(pool, {
-      reservationId: randomUUID(),
-      saleId: sale.id,
-      userId: shopperId,
-      idempotencyKey,
-      holdSeconds: sale.hold_seconds,
-      stripes: sale.stripes,
-      startStripe: randomInt(sale.stripes),
-    });
+    // A claim that waited for a connection while the sale sold out gives it back unused: the
+    // queue of a crowd drains at memory speed once the last unit is gone.
+    const result = await withClient(pool, (client) =>
+      !idempotencyKey && soldOut.isSoldOut(sale.id)
+        ? Promise.resolve({ kind: 'no-unit' as const })
+        : claimUnit(client, {
+            reservationId: randomUUID(),
+            saleId: sale.id,
+            userId: shopperId,
+            idempotencyKey,
+            holdSeconds: sale.hold_seconds,
+            stripes: sale.stripes,
+            startStripe: randomInt(sale.stripes),
+          }),
+    );
     if (result.kind === 'claimed') {
       crashPoint('after-claim-commit');
       return { kind: 'reserved', reservation: result.reservation, replayed: false };

@@ -4,23 +4,34 @@ import type { Logger } from 'pino';
 /*
  * Sold-out answered from memory. A claim that finds no unit marks its sale sold out; every
  * release notifies `unit_released` (db/queries/release-reservation.ts) and clears the mark at
- * once. Bounds, so no claim is refused for long after a unit comes back:
- * - the mark lapses after `ttlMs` even if no notification came (at most one claim per sale and
- *   ttl then reaches the database, and marks it again if it is still sold out);
+ * once. A claim takes a ticket before asking Postgres and marks the sale only if no release was
+ * notified since, so a release that lands between its query and its mark cannot leave a stale
+ * mark behind. Bounds, so no claim is refused for long after a unit comes back:
+ * - the mark lapses after `ttlMs` even if no notification came (a safety net: notifications to a
+ *   connected listener are not lost);
  * - while the LISTEN connection is down no sale counts as sold out: every claim asks Postgres.
  */
 export interface SoldOutRegistry {
   isSoldOut(saleId: string): boolean;
-  markSoldOut(saleId: string): void;
+  /** Taken before a claim asks Postgres; handed back to markSoldOut. */
+  ticket(saleId: string): number;
+  markSoldOut(saleId: string, ticket: number): void;
   stop(): Promise<void>;
 }
 
 export function createSoldOutRegistry(options: { databaseUrl: string; logger: Logger; ttlMs?: number }): SoldOutRegistry {
-  const ttlMs = options.ttlMs ?? 1_000;
+  const ttlMs = options.ttlMs ?? 10_000;
   const soldOutUntil = new Map<string, number>();
+  const releases = new Map<string, number>();
+  let epoch = 0; // bumped when the listener (re)connects: tickets from before cannot mark
   let listening = false;
   let stopped = false;
   let client: Client | undefined;
+
+  const released = (saleId: string) => {
+    soldOutUntil.delete(saleId);
+    releases.set(saleId, (releases.get(saleId) ?? 0) + 1);
+  };
 
   const connect = async (): Promise<void> => {
     while (!stopped) {
@@ -28,7 +39,7 @@ export function createSoldOutRegistry(options: { databaseUrl: string; logger: Lo
       try {
         await candidate.connect();
         candidate.on('notification', (message) => {
-          if (message.payload) soldOutUntil.delete(message.payload);
+          if (message.payload) released(message.payload);
         });
         candidate.on('error', () => undefined);
         candidate.on('end', () => {
@@ -41,6 +52,7 @@ export function createSoldOutRegistry(options: { databaseUrl: string; logger: Lo
         });
         await candidate.query('listen unit_released');
         client = candidate;
+        epoch++;
         listening = true;
         return;
       } catch (error) {
@@ -52,14 +64,18 @@ export function createSoldOutRegistry(options: { databaseUrl: string; logger: Lo
   };
   void connect();
 
+  // A ticket packs the listener epoch and the sale's release count; any change voids it.
+  const ticketOf = (saleId: string) => epoch * 1_000_000_000 + (releases.get(saleId) ?? 0);
+
   return {
     isSoldOut(saleId) {
       if (!listening) return false;
       const until = soldOutUntil.get(saleId);
       return until !== undefined && until > Date.now();
     },
-    markSoldOut(saleId) {
-      if (listening) soldOutUntil.set(saleId, Date.now() + ttlMs);
+    ticket: (saleId) => (listening ? ticketOf(saleId) : -1),
+    markSoldOut(saleId, ticket) {
+      if (listening && ticket >= 0 && ticket === ticketOf(saleId)) soldOutUntil.set(saleId, Date.now() + ttlMs);
     },
     async stop() {
       stopped = true;

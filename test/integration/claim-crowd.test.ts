@@ -1,7 +1,7 @@
-import { Pool } from 'pg';
-import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
-import { startAppUnderTest, type AppUnderTest } from '../helpers/app-under-test';
-import { testInfra } from '../helpers/infra-env';
+import type { Pool } from 'pg';
+import { shopperToken, type ApiClient } from '../helpers/api-client';
+import { type AppUnderTest } from '../helpers/app-under-test';
+import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { createTestSale, percentile } from '../helpers/sales';
 
 let app: AppUnderTest;
@@ -9,15 +9,11 @@ let api: ApiClient;
 let db: Pool;
 
 beforeAll(async () => {
-  app = await startAppUnderTest({ env: { PG_POOL_MAX: '40' } });
-  api = apiClient(app.apiUrl, 1_000);
-  db = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
+  ({ app, api, db } = await startIntegrationApp({ env: { PG_POOL_MAX: '40' } }, 1_000));
 });
 
 afterAll(async () => {
-  await api?.close();
-  await db?.end();
-  await app?.stop();
+  await stopIntegrationApp({ app, api, db });
 });
 
 test('5,000 distinct shoppers racing for 1,000 units get exactly 1,000 holds and 4,000 sold-out answers', async () => {

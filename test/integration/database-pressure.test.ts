@@ -1,7 +1,8 @@
 import { Client as PgClient, Pool } from 'pg';
-import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
-import { startAppUnderTest, type AppUnderTest } from '../helpers/app-under-test';
+import { shopperToken, type ApiClient } from '../helpers/api-client';
+import { type AppUnderTest } from '../helpers/app-under-test';
 import { testInfra } from '../helpers/infra-env';
+import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { createTestSale } from '../helpers/sales';
 
 let app: AppUnderTest;
@@ -9,15 +10,11 @@ let api: ApiClient;
 let db: Pool;
 
 beforeAll(async () => {
-  app = await startAppUnderTest({ env: { PG_STATEMENT_TIMEOUT_MS: '1000', PG_POOL_MAX: '10' } });
-  api = apiClient(app.apiUrl, 200);
-  db = new Pool({ connectionString: testInfra().databaseUrl, max: 2 });
+  ({ app, api, db } = await startIntegrationApp({ env: { PG_STATEMENT_TIMEOUT_MS: '1000', PG_POOL_MAX: '10' } }, 200));
 });
 
 afterAll(async () => {
-  await api?.close();
-  await db?.end();
-  await app?.stop();
+  await stopIntegrationApp({ app, api, db });
 });
 
 async function crowd(saleId: string, shoppers: number) {

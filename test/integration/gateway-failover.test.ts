@@ -1,7 +1,7 @@
-import { Pool } from 'pg';
-import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
-import { startAppUnderTest, type AppUnderTest } from '../helpers/app-under-test';
-import { testInfra } from '../helpers/infra-env';
+import type { Pool } from 'pg';
+import { shopperToken, type ApiClient } from '../helpers/api-client';
+import { type AppUnderTest } from '../helpers/app-under-test';
+import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { auditPayments } from '../helpers/payment-audit';
 import { readLedger, waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
 import { createTestSale } from '../helpers/sales';
@@ -11,15 +11,11 @@ let api: ApiClient;
 let db: Pool;
 
 beforeAll(async () => {
-  app = await startAppUnderTest({ secondaryPspEnv: {} });
-  api = apiClient(app.apiUrl, 32);
-  db = new Pool({ connectionString: testInfra().databaseUrl, max: 2 });
+  ({ app, api, db } = await startIntegrationApp({ secondaryPspEnv: {} }, 32));
 });
 
 afterAll(async () => {
-  await api?.close();
-  await db?.end();
-  await app?.stop();
+  await stopIntegrationApp({ app, api, db });
 });
 
 test('with the primary gateway down, charges fail over to the secondary and are made on one gateway only', async () => {

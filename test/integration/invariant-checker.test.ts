@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { Pool } from 'pg';
-import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
-import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
-import { testInfra } from '../helpers/infra-env';
+import type { Pool } from 'pg';
+import { shopperToken, type ApiClient } from '../helpers/api-client';
+import { TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
+import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
 import { createTestSale } from '../helpers/sales';
 
@@ -12,15 +12,11 @@ let api: ApiClient;
 let db: Pool;
 
 beforeAll(async () => {
-  app = await startAppUnderTest();
-  api = apiClient(app.apiUrl, 32);
-  db = new Pool({ connectionString: testInfra().databaseUrl, max: 2 });
+  ({ app, api, db } = await startIntegrationApp({}, 32));
 });
 
 afterAll(async () => {
-  await api?.close();
-  await db?.end();
-  await app?.stop();
+  await stopIntegrationApp({ app, api, db });
 });
 
 interface Report {

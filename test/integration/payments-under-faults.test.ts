@@ -1,7 +1,7 @@
-import { Pool } from 'pg';
-import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
-import { startAppUnderTest, type AppUnderTest } from '../helpers/app-under-test';
-import { testInfra } from '../helpers/infra-env';
+import type { Pool } from 'pg';
+import { shopperToken, type ApiClient } from '../helpers/api-client';
+import { type AppUnderTest } from '../helpers/app-under-test';
+import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { auditPayments } from '../helpers/payment-audit';
 import { readLedger, waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
 import { createTestSale } from '../helpers/sales';
@@ -11,29 +11,28 @@ let api: ApiClient;
 let db: Pool;
 
 beforeAll(async () => {
-  app = await startAppUnderTest({
-    pspEnv: {
-      PSP_SEED: '42',
-      // 30% of charge and refund calls fail transiently, half of those after the charge was made.
-      PSP_FAULT_RESET_RATE: '0.1',
-      PSP_FAULT_5XX_RATE: '0.1',
-      PSP_FAULT_SLOW_RATE: '0.1',
-      PSP_FAULT_SLOW_MS: '6000',
-      PSP_SLOW_MS: '7000',
-      PSP_WEBHOOK_DUPLICATE_RATE: '0.3',
-      PSP_WEBHOOK_LATE_RATE: '0.2',
-      PSP_WEBHOOK_LATE_MS: '4000',
-      PSP_WEBHOOK_REORDER_RATE: '0.2',
+  ({ app, api, db } = await startIntegrationApp(
+    {
+      pspEnv: {
+        PSP_SEED: '42',
+        // 30% of charge and refund calls fail transiently, half of those after the charge was made.
+        PSP_FAULT_RESET_RATE: '0.1',
+        PSP_FAULT_5XX_RATE: '0.1',
+        PSP_FAULT_SLOW_RATE: '0.1',
+        PSP_FAULT_SLOW_MS: '6000',
+        PSP_SLOW_MS: '7000',
+        PSP_WEBHOOK_DUPLICATE_RATE: '0.3',
+        PSP_WEBHOOK_LATE_RATE: '0.2',
+        PSP_WEBHOOK_LATE_MS: '4000',
+        PSP_WEBHOOK_REORDER_RATE: '0.2',
+      },
     },
-  });
-  api = apiClient(app.apiUrl, 300);
-  db = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
+    300,
+  ));
 });
 
 afterAll(async () => {
-  await api?.close();
-  await db?.end();
-  await app?.stop();
+  await stopIntegrationApp({ app, api, db });
 });
 
 test('300 shoppers paying through a flaky provider: one capture per paid reservation, nothing unrefunded, counts add up', async () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Pool } from 'pg';
-import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
-import { startAppUnderTest, type AppUnderTest } from '../helpers/app-under-test';
-import { testInfra } from '../helpers/infra-env';
+import type { Pool } from 'pg';
+import { shopperToken, type ApiClient } from '../helpers/api-client';
+import { type AppUnderTest } from '../helpers/app-under-test';
+import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { readLedger, signedWebhook, waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
 import { createTestSale, waitFor, type SaleAnswer } from '../helpers/sales';
 
@@ -12,16 +12,12 @@ let db: Pool;
 let sale: SaleAnswer;
 
 beforeAll(async () => {
-  app = await startAppUnderTest({ pspEnv: { PSP_SLOW_MS: '7000' } });
-  api = apiClient(app.apiUrl, 64);
-  db = new Pool({ connectionString: testInfra().databaseUrl, max: 2 });
+  ({ app, api, db } = await startIntegrationApp({ pspEnv: { PSP_SLOW_MS: '7000' } }, 64));
   sale = await createTestSale(api, { units: 50 });
 });
 
 afterAll(async () => {
-  await api?.close();
-  await db?.end();
-  await app?.stop();
+  await stopIntegrationApp({ app, api, db });
 });
 
 async function holdUnit(name: string): Promise<{ token: string; reservation: ReservationAnswer }> {

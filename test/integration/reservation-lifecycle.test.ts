@@ -1,9 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { reservationWorkflowId } from '../../domain/reservation-workflow-contract';
-import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
-import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
+import { shopperToken, type ApiClient } from '../helpers/api-client';
+import { TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { testInfra } from '../helpers/infra-env';
+import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { createTestSale, waitFor } from '../helpers/sales';
 
 let app: AppUnderTest;
@@ -13,18 +14,14 @@ let connection: Connection;
 let temporal: Client;
 
 beforeAll(async () => {
-  app = await startAppUnderTest();
-  api = apiClient(app.apiUrl, 64);
-  db = new Pool({ connectionString: testInfra().databaseUrl, max: 2 });
+  ({ app, api, db } = await startIntegrationApp({}, 64));
   connection = await Connection.connect({ address: testInfra().temporalAddress });
   temporal = new Client({ connection });
 });
 
 afterAll(async () => {
-  await api?.close();
-  await db?.end();
   await connection?.close();
-  await app?.stop();
+  await stopIntegrationApp({ app, api, db });
 });
 
 const claim = (saleId: string, token: string) => api.post(`/v1/sales/${saleId}/reservations`, { token });

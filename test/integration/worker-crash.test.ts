@@ -1,8 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
-import { Pool } from 'pg';
-import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
-import { startAppUnderTest, type AppUnderTest } from '../helpers/app-under-test';
+import type { Pool } from 'pg';
+import { shopperToken, type ApiClient } from '../helpers/api-client';
+import { type AppUnderTest } from '../helpers/app-under-test';
 import { testInfra } from '../helpers/infra-env';
+import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { auditPayments } from '../helpers/payment-audit';
 import { readLedger, waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
 import { createTestSale, waitFor } from '../helpers/sales';
@@ -14,19 +15,18 @@ let connection: Connection;
 
 beforeAll(async () => {
   // Slow provider answers keep charges in flight when the worker dies.
-  app = await startAppUnderTest({
-    pspEnv: { PSP_SEED: '7', PSP_FAULT_SLOW_RATE: '0.8', PSP_FAULT_SLOW_MS: '3000', PSP_FAULT_RESET_RATE: '0.1' },
-  });
-  api = apiClient(app.apiUrl, 100);
-  db = new Pool({ connectionString: testInfra().databaseUrl, max: 2 });
+  ({ app, api, db } = await startIntegrationApp(
+    {
+      pspEnv: { PSP_SEED: '7', PSP_FAULT_SLOW_RATE: '0.8', PSP_FAULT_SLOW_MS: '3000', PSP_FAULT_RESET_RATE: '0.1' },
+    },
+    100,
+  ));
   connection = await Connection.connect({ address: testInfra().temporalAddress });
 });
 
 afterAll(async () => {
-  await api?.close();
-  await db?.end();
   await connection?.close();
-  await app?.stop();
+  await stopIntegrationApp({ app, api, db });
 });
 
 test('kill -9 of the worker in the middle of charges: every reservation still ends exactly once', async () => {
