@@ -13,6 +13,12 @@ const workerEnv = databaseEnv
     PSP_TIMEOUT_MS: z.coerce.number().int().positive().default(4_000),
     /** How long the outbox relay owns a batch; a relay that dies loses its rows to another after this. */
     OUTBOX_LEASE_SECONDS: z.coerce.number().int().positive().default(30),
+    /**
+     * Workflows kept in the worker's memory between tasks. A held reservation sleeps on its timer
+     * for minutes; beyond this many, the least recently used are evicted and replayed from history
+     * when they wake (5,000 cached workflows took 1.2 GB; docs/PERFORMANCE.md).
+     */
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
     /** Where the development notifier writes outcome notifications (JSON lines). */
     NOTIFICATIONS_FILE: z.string().default('.data/notifications.jsonl'),
   });

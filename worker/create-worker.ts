@@ -12,6 +12,7 @@ export interface ReservationWorkerDeps {
   pool: Pool;
   gateways: PaymentGateways;
   notifier: Notifier;
+  maxCachedWorkflows?: number;
   /** A prebuilt bundle (tests bundle once per run); otherwise the workflows are bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -30,6 +31,7 @@ export function createReservationWorker(deps: ReservationWorkerDeps): Promise<Wo
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     activities: createActivities({ pool: deps.pool, gateways: deps.gateways, notifier: deps.notifier }),
+    ...(deps.maxCachedWorkflows !== undefined && { maxCachedWorkflows: deps.maxCachedWorkflows }),
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
   });
 }

@@ -7,6 +7,7 @@ import { loadWorkerConfig } from './config';
 import { createReservationWorker, paymentGateways } from './create-worker';
 import { fileNotifier } from '../activities/notifier';
 import { startOutboxRelay } from './outbox-relay';
+import { bundleWorkflowsInChildProcess } from './prebuilt-bundle';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
         timeoutMs: config.PSP_TIMEOUT_MS,
       }),
       notifier: fileNotifier(config.NOTIFICATIONS_FILE),
+      maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      workflowBundle: { codePath: await bundleWorkflowsInChildProcess() },
     });
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
     // The SDK's default shutdown signals (SIGINT, SIGTERM) make run() drain and resolve.
