@@ -40,6 +40,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function relayBatch(): Promise<number> {
     const batch = await leaseUnstartedReservations(pool, batchSize, leaseSeconds);
     const started: string[] = [];
+    const startedSales: string[] = [];
     let next = 0;
     const lane = async () => {
       while (next < batch.length && !stopped) {
@@ -47,6 +48,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         try {
           await workflows.start(workflowInputOf(reservation));
           started.push(reservation.id);
+          startedSales.push(reservation.sale_id);
         } catch (error) {
           // Left leased; retried when the lease runs out.
           logger.warn({ err: error, reservationId: reservation.id }, 'workflow start failed');
@@ -54,7 +56,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, lane));
-    if (started.length > 0) crashPoint('after-workflow-start');
+    if (started.length > 0) crashPoint('after-workflow-start', startedSales);
     await markWorkflowsStarted(pool, started);
     if (started.length > 0) logger.debug({ started: started.length }, 'reservation workflows started');
     return batch.length;

@@ -53,7 +53,7 @@ export async function claimReservation(
           }),
     );
     if (result.kind === 'claimed') {
-      crashPoint('after-claim-commit');
+      crashPoint('after-claim-commit', [sale.id]);
       return { kind: 'reserved', reservation: result.reservation, replayed: false };
     }
     if (result.kind === 'already-reserved' && !idempotencyKey) return result;

@@ -5,6 +5,7 @@ import { apiClient, shopperToken } from '../helpers/api-client';
 import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { testInfra } from '../helpers/infra-env';
 import { createTestSale, waitFor } from '../helpers/sales';
+import { claimedReservation } from '../helpers/workflow-env';
 
 /*
  * Invariant 6 at the two places a crash could leave a held unit without a workflow: the API
@@ -77,19 +78,29 @@ test('the API killed right after a claim commits: the unit is not orphaned, and 
 });
 
 test('the relay killed between starting a workflow and recording it: exactly one workflow, released once', async () => {
-  const app = await startAppUnderTest({ workerEnv: { FAULT_CRASH_AT: 'after-workflow-start', OUTBOX_LEASE_SECONDS: '2' } });
+  const app = await startAppUnderTest({ workerEnv: { OUTBOX_LEASE_SECONDS: '2' } });
   started.push(app);
   const api = apiClient(app.apiUrl, 8);
   const sale = await createTestSale(api, { units: 1, holdSeconds: 4 });
+  // The worker that dies, scoped to this sale: another sale's claim waits in the outbox too (as
+  // rows of earlier test files may), and the relay must start it without dying.
+  await app.worker.stop();
+  const bystander = await claimedReservation(db);
+  const crashing = serviceProcess({
+    name: 'worker',
+    entry: 'worker/main.ts',
+    env: { ...app.env, OUTBOX_LEASE_SECONDS: '2', FAULT_CRASH_AT: 'after-workflow-start', FAULT_CRASH_SCOPE: sale.id },
+  });
+  crashing.start();
   const claim = await api.post(`/v1/sales/${sale.id}/reservations`, { token: await shopperToken(`relay-crash-${sale.id}`) });
   expect(claim.status).toBe(201);
 
-  expect(await app.worker.exited()).toBeNull();
+  expect(await crashing.exited()).toBeNull();
   const before = await db.query(`select workflow_started_at from reservations where id = $1`, [claim.body.id]);
   expect(before.rows[0]).toEqual({ workflow_started_at: null });
   expect(await workflowsOfSale(sale.id)).toHaveLength(1);
 
-  const restarted = serviceProcess({ name: 'worker', entry: 'worker/main.ts', env: app.env });
+  const restarted = serviceProcess({ name: 'worker', entry: 'worker/main.ts', env: { ...app.env, OUTBOX_LEASE_SECONDS: '2' } });
   started.push(restarted);
   restarted.start();
   await waitFor(
@@ -100,6 +111,7 @@ test('the relay killed between starting a workflow and recording it: exactly one
     'recorded and released after the restart',
   );
   expect(await workflowsOfSale(sale.id)).toHaveLength(1);
+  expect(await workflowsOfSale(bystander.sale_id)).toHaveLength(1);
   expect((await api.get(`/v1/sales/${sale.id}`)).body).toMatchObject({ available: 1, held: 0 });
   await api.close();
   await Promise.all([app.stop(), restarted.stop()]);
