@@ -47,7 +47,7 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
     const ticket = deps.soldOut.ticket(sale.id);
     const outcome = await claimReservation(deps.pool, deps.soldOut, { sale, shopperId: principal.shopperId, idempotencyKey });
     deps.metrics.claims.inc({ outcome: outcome.kind });
-    if (outcome.kind === 'sold-out') deps.soldOut.markSoldOut(sale.id, ticket);
+    if (outcome.kind === 'sold-out' && outcome.noUnitLeft) deps.soldOut.markSoldOut(sale.id, ticket);
     switch (outcome.kind) {
       case 'reserved':
         res.status(201).location(`/v1/reservations/${outcome.reservation.id}`).json(toReservationView(outcome.reservation));

@@ -10,7 +10,8 @@ import { crashPoint } from '../../ops/crash-points';
 
 export type ClaimOutcome =
   | { kind: 'reserved'; reservation: ReservationRow; replayed: boolean }
-  | { kind: 'sold-out' }
+  /** `noUnitLeft`: the claim statement itself found no unit (only then may the sale be marked sold out). */
+  | { kind: 'sold-out'; noUnitLeft: boolean }
   | { kind: 'already-reserved'; reservationId: string };
 
 export interface ClaimInput {
@@ -57,7 +58,7 @@ export async function claimReservation(
       return { kind: 'reserved', reservation: result.reservation, replayed: false };
     }
     if (result.kind === 'already-reserved' && !idempotencyKey) return result;
-    if (result.kind === 'no-unit') return { kind: 'sold-out' };
+    if (result.kind === 'no-unit') return { kind: 'sold-out', noUnitLeft: true };
   } catch (error) {
     // The same shopper raced themselves; the statement rolled back and the unit with it.
     if (sqlStateOf(error) !== SqlState.UniqueViolation) throw error;
@@ -69,5 +70,5 @@ export async function claimReservation(
     if (previous) return { kind: 'reserved', reservation: previous, replayed: true };
   }
   const live = await findLiveReservation(pool, sale.id, shopperId);
-  return live ? { kind: 'already-reserved', reservationId: live.id } : { kind: 'sold-out' };
+  return live ? { kind: 'already-reserved', reservationId: live.id } : { kind: 'sold-out', noUnitLeft: false };
 }

@@ -7,8 +7,8 @@ import type { Logger } from 'pino';
  * once. A claim takes a ticket before asking Postgres and marks the sale only if no release was
  * notified since, so a release that lands between its query and its mark cannot leave a stale
  * mark behind. Bounds, so no claim is refused for long after a unit comes back:
- * - the mark lapses after `ttlMs` even if no notification came (a safety net: notifications to a
- *   connected listener are not lost);
+ * - the mark lapses after `ttlMs` (3 s) even if no notification came: a unit can come back
+ *   without one when a claim that had it locked rolls back (a shopper racing themselves);
  * - while the LISTEN connection is down no sale counts as sold out: every claim asks Postgres.
  */
 export interface SoldOutRegistry {
@@ -20,7 +20,7 @@ export interface SoldOutRegistry {
 }
 
 export function createSoldOutRegistry(options: { databaseUrl: string; logger: Logger; ttlMs?: number }): SoldOutRegistry {
-  const ttlMs = options.ttlMs ?? 10_000;
+  const ttlMs = options.ttlMs ?? 3_000;
   const soldOutUntil = new Map<string, number>();
   const releases = new Map<string, number>();
   let epoch = 0; // bumped when the listener (re)connects: tickets from before cannot mark
