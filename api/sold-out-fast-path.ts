@@ -33,8 +33,8 @@ export function soldOutFastPath(deps: SoldOutFastPathDeps): (req: IncomingMessag
   return (req, res) => {
     if (req.method !== 'POST' || req.headers['idempotency-key'] !== undefined) return false;
     const saleId = CLAIM_PATH.exec(req.url ?? '')?.[1];
-    if (!saleId || !deps.soldOut.isSoldOut(saleId)) return false;
-    if (deps.knownShopper(req.headers.authorization) === undefined) return false;
+    if (!saleId || deps.knownShopper(req.headers.authorization) === undefined) return false;
+    if (deps.soldOut.admit(saleId, false) !== 'sold-out') return false;
     req.resume();
     res.writeHead(409, HEADERS).end(BODY);
     deps.metrics.claims.inc({ outcome: 'sold-out-fast-path' });

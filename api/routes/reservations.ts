@@ -40,7 +40,7 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
       });
     }
 
-    if (!idempotencyKey && deps.soldOut.isSoldOut(sale.id)) {
+    if (!idempotencyKey && deps.soldOut.admit(sale.id) === 'sold-out') {
       deps.metrics.claims.inc({ outcome: 'sold-out-from-memory' });
       throw new Problem(409, ErrorCode.SoldOut, SOLD_OUT_DETAIL);
     }

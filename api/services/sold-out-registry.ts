@@ -12,7 +12,15 @@ import type { Logger } from 'pino';
  * - while the LISTEN connection is down no sale counts as sold out: every claim asks Postgres.
  */
 export interface SoldOutRegistry {
+  /** Marked and not lapsed. */
   isSoldOut(saleId: string): boolean;
+  /**
+   * The gate in front of a claim: 'sold-out' while marked; once a mark lapses, one claim at a time
+   * (at most every 250 ms) is let through to ask Postgres and the rest keep the memory answer.
+   * With `grantProbe` false (the fast path, which hands what it lets through to the route) it only
+   * reads: it never spends the probe on a request that the route would then refuse.
+   */
+  admit(saleId: string, grantProbe?: boolean): 'sold-out' | 'claim';
   /** Taken before a claim asks Postgres; handed back to markSoldOut. */
   ticket(saleId: string): number;
   markSoldOut(saleId: string, ticket: number): void;
@@ -22,6 +30,7 @@ export interface SoldOutRegistry {
 export function createSoldOutRegistry(options: { databaseUrl: string; logger: Logger; ttlMs?: number }): SoldOutRegistry {
   const ttlMs = options.ttlMs ?? 3_000;
   const soldOutUntil = new Map<string, number>();
+  const probeUntil = new Map<string, number>();
   const releases = new Map<string, number>();
   let epoch = 0; // bumped when the listener (re)connects: tickets from before cannot mark
   let listening = false;
@@ -30,6 +39,7 @@ export function createSoldOutRegistry(options: { databaseUrl: string; logger: Lo
 
   const released = (saleId: string) => {
     soldOutUntil.delete(saleId);
+    probeUntil.delete(saleId);
     releases.set(saleId, (releases.get(saleId) ?? 0) + 1);
   };
 
@@ -73,9 +83,21 @@ export function createSoldOutRegistry(options: { databaseUrl: string; logger: Lo
       const until = soldOutUntil.get(saleId);
       return until !== undefined && until > Date.now();
     },
+    admit(saleId, grantProbe = true) {
+      if (!listening) return 'claim';
+      const until = soldOutUntil.get(saleId);
+      const now = Date.now();
+      if (until === undefined) return 'claim';
+      if (until > now || (probeUntil.get(saleId) ?? 0) > now) return 'sold-out';
+      if (grantProbe) probeUntil.set(saleId, now + 250);
+      return 'claim';
+    },
     ticket: (saleId) => (listening ? ticketOf(saleId) : -1),
     markSoldOut(saleId, ticket) {
-      if (listening && ticket >= 0 && ticket === ticketOf(saleId)) soldOutUntil.set(saleId, Date.now() + ttlMs);
+      if (listening && ticket >= 0 && ticket === ticketOf(saleId)) {
+        soldOutUntil.set(saleId, Date.now() + ttlMs);
+        probeUntil.delete(saleId);
+      }
     },
     async stop() {
       stopped = true;

@@ -19,7 +19,13 @@ async function startApp(rateLimits: RateLimitConfig, trustProxy = 0): Promise<{ 
   const temporal = { workflowService: { getSystemInfo: async () => ({}) } };
   const { app } = createApp({
     // No sale is ever sold out here and no ledger is read: the limiter is all these tests reach.
-    soldOut: { isSoldOut: () => false, ticket: () => -1, markSoldOut: () => undefined, stop: async () => undefined },
+    soldOut: {
+      isSoldOut: () => false,
+      admit: () => 'claim',
+      ticket: () => -1,
+      markSoldOut: () => undefined,
+      stop: async () => undefined,
+    },
     gateways: [],
     pool: pool as never,
     temporal: temporal as never,
