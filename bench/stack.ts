@@ -7,10 +7,10 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../scripts/stack/free-port';
-import { runMigrations } from '../scripts/stack/migrate';
-import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/stack/postgres';
+import { startDataServices } from '../scripts/stack/data-services';
+import type { RunningPostgres } from '../scripts/stack/postgres';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../scripts/stack/service-process';
-import { startTemporalDevServer, type RunningTemporal } from '../scripts/stack/temporal-server';
+import type { RunningTemporal } from '../scripts/stack/temporal-server';
 import { PROJECT_ROOT } from '../scripts/stack/tools';
 import { rssMb } from './util';
 
@@ -67,21 +67,14 @@ export async function startBenchStack(say: (message: string) => void, apiPoolMax
 
   try {
     say(`starting embedded Postgres (:${pgPort}) and Temporal dev server (:${temporalPort}) in ${dir}`);
-    const [pg, tp] = await Promise.allSettled([
-      startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, database: 'flash_sale_bench' }),
-      startTemporalDevServer({
-        port: temporalPort,
-        dbFile: path.join(dir, 'temporal.db'),
-        logLevel: 'error',
-        onLog: remember('temporal'),
-      }),
-    ]);
-    if (pg.status === 'fulfilled') postgres = pg.value;
-    if (tp.status === 'fulfilled') temporal = tp.value;
-    if (pg.status === 'rejected') throw pg.reason;
-    if (tp.status === 'rejected') throw tp.reason;
-    say('applying migrations');
-    await runMigrations(postgres!.url);
+    ({ postgres, temporal } = await startDataServices({
+      dir,
+      pgPort,
+      temporalPort,
+      database: 'flash_sale_bench',
+      temporalLogLevel: 'error',
+      onLog: (source, line) => source === 'temporal' && remember('temporal')(line),
+    }));
   } catch (error) {
     await stop();
     throw error;

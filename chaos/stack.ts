@@ -8,10 +8,10 @@ import { appendFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../scripts/stack/free-port';
-import { runMigrations } from '../scripts/stack/migrate';
-import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/stack/postgres';
+import { startDataServices } from '../scripts/stack/data-services';
+import type { RunningPostgres } from '../scripts/stack/postgres';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../scripts/stack/service-process';
-import { startTemporalDevServer, type RunningTemporal } from '../scripts/stack/temporal-server';
+import type { RunningTemporal } from '../scripts/stack/temporal-server';
 import type { Target } from './options';
 import { alive, childPids, reap } from './process-tree';
 
@@ -80,25 +80,14 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
 
   try {
     say(`stack in ${dir}: Postgres :${pgPort}, Temporal :${temporalPort}, API :${apiPort}, PSP :${pspPort}`);
-    const [pgStart, tpStart] = await Promise.allSettled([
-      startEmbeddedPostgres({
-        dataDir: path.join(dir, 'pg'),
-        port: pgPort,
-        database: 'flash_sale_chaos',
-        onLog: logTo('postgres'),
-      }),
-      startTemporalDevServer({
-        port: temporalPort,
-        dbFile: path.join(dir, 'temporal.db'),
-        logLevel: 'warn',
-        onLog: logTo('temporal'),
-      }),
-    ]);
-    if (pgStart.status === 'fulfilled') postgres = pgStart.value;
-    if (tpStart.status === 'fulfilled') temporal = tpStart.value;
-    if (pgStart.status === 'rejected') throw pgStart.reason;
-    if (tpStart.status === 'rejected') throw tpStart.reason;
-    await runMigrations(postgres!.url, logTo('migrate'));
+    ({ postgres, temporal } = await startDataServices({
+      dir,
+      pgPort,
+      temporalPort,
+      database: 'flash_sale_chaos',
+      temporalLogLevel: 'warn',
+      onLog: (source, line) => logTo(source)(line),
+    }));
 
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const pspUrl = `http://127.0.0.1:${pspPort}`;

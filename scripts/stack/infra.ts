@@ -4,11 +4,8 @@
  * starts it (test/helpers/global-setup.ts); its JSON names the addresses and pids.
  */
 import { chmodSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
+import { startDataServices } from './data-services';
 import { freePort } from './free-port';
-import { runMigrations } from './migrate';
-import { startEmbeddedPostgres } from './postgres';
-import { startTemporalDevServer } from './temporal-server';
 
 async function main(): Promise<void> {
   const dirFlag = process.argv.indexOf('--dir');
@@ -19,16 +16,14 @@ async function main(): Promise<void> {
   const log = (source: string) => (line: string) => process.stderr.write(`[${source}] ${line}\n`);
 
   const [pgPort, temporalPort] = [await freePort(), await freePort()];
-  const [postgres, temporal] = await Promise.all([
-    startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, database: 'flash_sale_test', onLog: () => undefined }),
-    startTemporalDevServer({
-      port: temporalPort,
-      dbFile: path.join(dir, 'temporal.db'),
-      logLevel: 'error',
-      onLog: (line) => /level=(ERROR|FATAL)|panic/.test(line) && log('temporal')(line),
-    }),
-  ]);
-  await runMigrations(postgres.url);
+  const { postgres, temporal } = await startDataServices({
+    dir,
+    pgPort,
+    temporalPort,
+    database: 'flash_sale_test',
+    temporalLogLevel: 'error',
+    onLog: (source, line) => source === 'temporal' && /level=(ERROR|FATAL)|panic/.test(line) && log('temporal')(line),
+  });
 
   let stopping = false;
   const stop = async () => {
