@@ -1,7 +1,7 @@
 /*
  * Bundles the workflow code into the file named by argv[2], then exits. The worker runs this in
- * a child process so webpack's memory (~200 MB) leaves with it instead of staying in the
- * worker's heap for its whole life (docs/PERFORMANCE.md).
+ * a child process so webpack's memory leaves with it instead of staying in the worker's heap
+ * for its whole life (the worker's RSS: `npm run bench -- --only memory`, docs/PERFORMANCE.md).
  */
 import { writeFileSync } from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';

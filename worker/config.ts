@@ -16,7 +16,8 @@ const workerEnv = databaseEnv
     /**
      * Workflows kept in the worker's memory between tasks. A held reservation sleeps on its timer
      * for minutes; beyond this many, the least recently used are evicted and replayed from history
-     * when they wake (5,000 cached workflows took 1.2 GB; docs/PERFORMANCE.md).
+     * when they wake (5,000 cached workflows took 1.2 GB: `npm run bench -- --only memory`,
+     * docs/PERFORMANCE.md).
      */
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
     /** Where the development notifier writes outcome notifications (JSON lines). */

@@ -25,9 +25,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /*
  * Starts the reservation workflows the claims committed. A claim only writes its row; this
- * loop turns rows into workflows at the pace Temporal accepts (~150-190 starts/s on the dev
- * server here, docs/PERFORMANCE.md), so a crowd is answered at database speed and no unit is
- * ever held without a workflow for longer than the relay's lag.
+ * loop turns rows into workflows at the pace Temporal accepts (about 89 starts/s on the dev
+ * server: the `relay` row of `npm run bench -- --only memory`, docs/PERFORMANCE.md), so a crowd
+ * is answered at database speed and no unit is ever held without a workflow for longer than the
+ * relay's lag.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { pool, workflows, logger } = options;

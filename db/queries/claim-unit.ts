@@ -24,10 +24,12 @@ export type ClaimResult =
  *
  * Why stripes: with `order by id limit 1 for update skip locked` every claimer starts at the
  * same head of the index and steps over the rows the others have locked and over entries left
- * dead by earlier claims; measured here that falls to ~780 claims/s with 64 claimers, against
- * ~8,000 when each claim starts in a random one of 64 stripes (docs/PERFORMANCE.md). A claim
- * scans from its start stripe upwards, then wraps to the stripes below it, so it finds a unit
- * as long as any is unlocked: at most two statements, the second only once stripes run dry.
+ * dead by earlier claims; starting each claim in a random stripe keeps claimers apart. The
+ * bench has not shown the gain yet: `npm run bench` (full mode, docs/PERFORMANCE.md) measured
+ * 2,574 claims/s for this statement against 3,512 for the textbook one with 64 claimers, and
+ * 2,696 against 2,298 with 256 (this one also inserts the reservation). A claim scans from its
+ * start stripe upwards, then wraps to the stripes below it, so it finds a unit as long as any
+ * is unlocked: at most two statements, the second only once stripes run dry.
  */
 const CLAIM_IN_STRIPE_RANGE = `
 with existing as (

@@ -1,6 +1,12 @@
 import type { Queryable } from '../pool';
 
-/** True the first time for a reservation and outcome; the caller sends only then. */
+/**
+ * Records that a reservation's outcome notification was handed to the sink. The caller
+ * (`notifyOutcome` in activities/payment-activities.ts) sends first and records afterwards, on
+ * every attempt, whatever this returns: keeping a notification to once per key
+ * (`<reservationId>:<outcome>`) is the sink's job (`Notifier`), so a retry after a crash between
+ * the two does not lose it. True when this call inserted the row, false when it was there already.
+ */
 export async function recordNotification(db: Queryable, reservationId: string, outcome: string): Promise<boolean> {
   const { rowCount } = await db.query(
     `insert into notifications (reservation_id, outcome) values ($1::uuid, $2::text) on conflict do nothing`,

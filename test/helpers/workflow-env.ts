@@ -12,7 +12,7 @@ import { temporalCliPath } from '../../scripts/stack/tools';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** The workflow code bundled once per test file (webpack takes ~1 s a bundle here). */
+/** The workflow code bundled once per test file (every bundle is a webpack run). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
   return bundle;
