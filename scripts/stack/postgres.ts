@@ -68,6 +68,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       ]);
       server = child;
       const recent: string[] = [];
+      let tail = ''; // the readiness line may arrive split over two chunks
       const onOutput = (chunk: Buffer) => {
         const text = chunk.toString('utf8');
         for (const line of text.split('\n').filter(Boolean)) {
@@ -75,7 +76,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
           recent.push(line);
           if (recent.length > 20) recent.shift();
         }
-        if (text.includes(READY)) resolve();
+        if ((tail + text).includes(READY)) resolve();
+        tail = text.slice(-READY.length);
       };
       child.stdout?.on('data', onOutput);
       child.stderr?.on('data', onOutput);
