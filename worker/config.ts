@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { databaseEnv, logEnv, parseEnv, temporalEnv } from '../config/common';
 
-const workerEnv = databaseEnv
+export const workerEnv = databaseEnv
   .merge(temporalEnv)
   .merge(logEnv)
   .extend({
