@@ -69,4 +69,11 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off', 'no-console': 'off' },
   },
+  {
+    // Container healthchecks (docker-compose.yml): plain Node ES modules, run without tsx.
+    files: ['deploy/**/*.mjs'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', fetch: 'readonly', AbortSignal: 'readonly' },
+    },
+  },
 );

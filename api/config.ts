@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { databaseEnv, DEV_DEFAULTS, logEnv, parseEnv, temporalEnv } from '../config/common';
 
-const apiEnv = databaseEnv
+export const apiEnv = databaseEnv
   .merge(temporalEnv)
   .merge(logEnv)
   .extend({

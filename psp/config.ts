@@ -5,7 +5,7 @@ const rate = z.coerce.number().min(0).max(1).default(0);
 const ms = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
-const pspEnv = logEnv.extend({
+export const pspEnv = logEnv.extend({
   PSP_HOST: z.string().default('127.0.0.1'),
   PSP_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   /** Appears in charge ids and the ledger, so two instances can be told apart. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { databaseEnv, logEnv, parseEnv, temporalEnv } from '../config/common';
 
-const workerEnv = databaseEnv
+export const workerEnv = databaseEnv
   .merge(temporalEnv)
   .merge(logEnv)
   .extend({
@@ -22,6 +22,19 @@ const workerEnv = databaseEnv
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
     /** Where the development notifier writes outcome notifications (JSON lines). */
     NOTIFICATIONS_FILE: z.string().default('.data/notifications.jsonl'),
+    /**
+     * `host:port` where the Temporal SDK serves the worker's Prometheus metrics (`/metrics`);
+     * unset = no metrics endpoint.
+     */
+    WORKER_METRICS_ADDRESS: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'host:port')
+      .optional(),
+    /**
+     * A workflow bundle built ahead of time (`worker/bundle-workflows.ts`, as the container image
+     * does); unset = bundle the workflows at start.
+     */
+    WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   });
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createPool } from '../db/pool';
@@ -12,6 +12,10 @@ import { bundleWorkflowsInChildProcess } from './prebuilt-bundle';
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'worker' } });
+  if (config.WORKER_METRICS_ADDRESS) {
+    // Must precede the first connection: the runtime is created once, with its telemetry.
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.WORKER_METRICS_ADDRESS } } } });
+  }
   const pool = createPool({
     databaseUrl: config.DATABASE_URL,
     max: config.PG_POOL_MAX,
@@ -45,7 +49,7 @@ async function main(): Promise<void> {
       }),
       notifier: fileNotifier(config.NOTIFICATIONS_FILE),
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
-      workflowBundle: { codePath: await bundleWorkflowsInChildProcess() },
+      workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH ?? (await bundleWorkflowsInChildProcess()) },
     });
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
     // The SDK's default shutdown signals (SIGINT, SIGTERM) make run() drain and resolve.
