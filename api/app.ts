@@ -20,6 +20,7 @@ import { securityHeaders } from './security-headers';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createSaleCache } from './services/sale-cache';
 import type { SoldOutRegistry } from './services/sold-out-registry';
+import type { CrashPointHook } from '../ops/crash-points';
 
 export interface AppDeps {
   pool: Pool;
@@ -36,6 +37,8 @@ export interface AppDeps {
   rateLimits?: RateLimitConfig;
   /** Express `trust proxy` hop count; 0 uses the socket's address as the client IP. */
   trustProxy?: number;
+  /** Test harness only (test/helpers/entries/); production passes none. */
+  onCrashPoint?: CrashPointHook;
 }
 
 const NO_RATE_LIMITS: RateLimitConfig = { perIp: { limit: 0, windowMs: 1 }, perShopper: { limit: 0, windowMs: 1 } };
@@ -67,7 +70,17 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
 
   app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, metrics: deps.metrics }));
   app.use(salesRouter({ pool: deps.pool, sales, auth, maxStripes: deps.maxStripes }));
-  app.use(reservationsRouter({ pool: deps.pool, sales, workflows, auth, metrics: deps.metrics, soldOut: deps.soldOut }));
+  app.use(
+    reservationsRouter({
+      pool: deps.pool,
+      sales,
+      workflows,
+      auth,
+      metrics: deps.metrics,
+      soldOut: deps.soldOut,
+      onCrashPoint: deps.onCrashPoint,
+    }),
+  );
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
   app.use(adminRouter({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways, sales, auth }));
   app.use(notFoundHandler);

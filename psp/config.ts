@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEV_DEFAULTS, logEnv, parseEnv } from '../config/common';
+import { logEnv, parseEnv, secret } from '../config/common';
 
 const rate = z.coerce.number().min(0).max(1).default(0);
 const ms = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
@@ -13,7 +13,7 @@ export const pspEnv = logEnv.extend({
     .string()
     .regex(/^[a-z0-9-]{1,32}$/, 'lowercase letters, digits and hyphens only')
     .default('primary'),
-  WEBHOOK_SECRET: z.string().min(1).default(DEV_DEFAULTS.webhookSecret),
+  WEBHOOK_SECRET: secret(12),
   /** Empty disables webhooks. */
   PSP_WEBHOOK_URL: z.union([z.literal(''), z.string().url()]).default('http://127.0.0.1:3000/v1/webhooks/payments'),
   PSP_SLOW_MS: ms(12_000),

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { DEV_DEFAULTS } from '../config/common';
+import { developmentSecretsEnv } from '../config/development-secrets';
 import { runMigrations } from './stack/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from './stack/postgres';
 import { serviceProcess, waitForHttp, type ServiceProcess } from './stack/service-process';
@@ -110,8 +110,11 @@ async function main(): Promise<void> {
     await requireFreePort(PSP_PORT + 1, 'set PSP_PORT (the secondary gateway listens on PSP_PORT + 1)');
     const apiUrl = `http://127.0.0.1:${API_PORT}`;
     const pspUrls = [`http://127.0.0.1:${PSP_PORT}`, `http://127.0.0.1:${PSP_PORT + 1}`];
+    // The entry points have no secrets of their own; development ones are handed over here.
+    const secrets = developmentSecretsEnv(process.env);
     const env = {
       ...process.env,
+      ...secrets,
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
       PORT: String(API_PORT),
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
     };
     const pspEnv = (name: string, port: number) => ({
       ...process.env,
+      WEBHOOK_SECRET: secrets.WEBHOOK_SECRET,
       PSP_NAME: name,
       PSP_PORT: String(port),
       PSP_WEBHOOK_URL: `${apiUrl}/v1/webhooks/payments`,
@@ -164,7 +168,7 @@ async function main(): Promise<void> {
     say(`Temporal gRPC  ${temporalAddress}`);
     say(`Payments       ${pspUrls[0]} (primary), ${pspUrls[1]} (secondary): simulated provider, ledger at /v1/ledger`);
     say(`Postgres       ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}${postgresData ? `   (data in ${postgresData})` : ''}`);
-    say(`Admin token    ${process.env.ADMIN_TOKEN ? '(from ADMIN_TOKEN)' : DEV_DEFAULTS.adminToken}`);
+    say(`Admin token    ${process.env.ADMIN_TOKEN ? '(from ADMIN_TOKEN)' : secrets.ADMIN_TOKEN}`);
     say('Shopper token  npm run token -- <shopperId>');
     say('Ctrl-C stops everything.');
   } catch (error) {

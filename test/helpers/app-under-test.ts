@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { freePort } from '../../scripts/stack/free-port';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/stack/service-process';
+import { entryFor } from './crash-points';
 import { testInfra } from './infra-env';
 
 export const TEST_SECRETS = {
@@ -87,19 +88,21 @@ export async function startAppUnderTest(options: AppUnderTestOptions = {}): Prom
   };
   let workerRunning: () => void = () => undefined;
   const workerReady = new Promise<void>((resolve) => (workerRunning = resolve));
+  const workerEnv = { ...env, ...options.workerEnv };
   const worker = serviceProcess({
     name: 'worker',
-    entry: 'worker/main.ts',
-    env: { ...env, ...options.workerEnv },
+    entry: entryFor('worker', workerEnv),
+    env: workerEnv,
     onLine: (line) => {
       logs.push(`[worker] ${line}`);
       if (line.includes("state: 'RUNNING'") || line.includes('"state":"RUNNING"')) workerRunning();
     },
   });
+  const apiEnv = { ...env, ...options.apiEnv };
   const api = serviceProcess({
     name: 'api',
-    entry: 'api/server.ts',
-    env: { ...env, ...options.apiEnv },
+    entry: entryFor('api', apiEnv),
+    env: apiEnv,
     onLine: (line) => logs.push(`[api] ${line}`),
   });
   worker.start();

@@ -33,7 +33,13 @@ beforeAll(async () => {
   psp = serviceProcess({
     name: 'psp',
     entry: 'psp/server.ts',
-    env: { ...process.env, PSP_PORT: String(port), PSP_WEBHOOK_URL: '', PSP_SLOW_MS: '7000' },
+    env: {
+      ...process.env,
+      PSP_PORT: String(port),
+      WEBHOOK_SECRET: 'payment-workflow-test-secret',
+      PSP_WEBHOOK_URL: '',
+      PSP_SLOW_MS: '7000',
+    },
   });
   psp.start();
   await waitForHttp(`${pspUrl}/healthz`, 30_000);
