@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { PspClient } from '../psp/client';
 import { createAuth, type AuthConfig } from './auth';
 import type { Metrics } from './metrics';
+import { methodNotAllowed } from './method-not-allowed';
 import { createErrorHandler, notFoundHandler } from './problem';
 import { ipRateLimit, shopperRateLimit, type RateLimitConfig } from './rate-limit';
 import { requestLogging } from './request-log';
@@ -57,6 +58,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.use(deps.metrics.observeRequests);
   app.use(securityHeaders());
   app.use(ipRateLimit(rateLimits.perIp, deps.logger));
+  app.use(methodNotAllowed(app));
 
   const auth = createAuth(deps.auth);
   // The shopper guard runs here and again in the router: a token is verified before its subject is counted.
