@@ -26,16 +26,23 @@ const refuse = (code: ErrorCode, message: string) => ApplicationFailure.create({
 
 export async function reservationWorkflow(input: ReservationWorkflowInput): Promise<ReservationWorkflowResult> {
   const { reservationId } = input;
+  // Handlers that survive a workflow cancellation racing them (support's cancel in the Web UI):
+  // workflows started before this change keep the old handlers, so their histories replay.
+  const cancelSafe = patched('cancel-safe-handlers');
   let status: ReservationStatus = 'held';
   let cancelRequested = false;
   let paymentMethod: string | undefined;
+  /** With cancelSafe: the main body has left the hold and decided; no payment is taken after this. */
+  let holdDecided = false;
+  /** With cancelSafe: the submitPayment handler's DB step, once it has finished (true: payment_pending). */
+  let markedPending: boolean | undefined;
   const chargeEvents: ChargeEvent[] = [];
 
   const setStatus = (next: ReservationStatus): void => {
     status = next;
     upsertSearchAttributes([{ key: ReservationStatusAttribute, value: next }]);
   };
-  const holdOpen = () => status === 'held' && !cancelRequested && paymentMethod === undefined;
+  const holdOpen = () => status === 'held' && !cancelRequested && paymentMethod === undefined && !holdDecided;
 
   setHandler(reservationStateQuery, () => ({ status, expiresAtMs: input.expiresAtMs }));
   setHandler(chargeEventSignal, (event) => {
@@ -45,7 +52,9 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     cancelReservationUpdate,
     async () => {
       cancelRequested = true;
-      await condition(() => isFinal(status));
+      if (!cancelSafe) await condition(() => isFinal(status));
+      // A workflow cancellation landing meanwhile must not fail this update: the release still comes.
+      else await CancellationScope.nonCancellable(() => condition(() => isFinal(status)));
       return status;
     },
     {
@@ -57,8 +66,21 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
   setHandler(
     submitPaymentUpdate,
     async ({ paymentMethod: method }) => {
+      if (!cancelSafe) {
+        paymentMethod = method;
+        await bookkeeping.markPaymentPending({ reservationId, paymentMethod: method });
+        setStatus('payment_pending');
+        return status;
+      }
+      // The main body reads paymentMethod and sets holdDecided in one synchronous step, so the
+      // payment is either taken before that decision or refused after it, never half-way.
+      if (holdDecided) throw refuse(ErrorCode.InvalidState, `reservation is ${status}`);
       paymentMethod = method;
-      await bookkeeping.markPaymentPending({ reservationId, paymentMethod: method });
+      // The DB step finishes even if the workflow is cancelled meanwhile; the main body waits for it.
+      markedPending = await CancellationScope.nonCancellable(() =>
+        bookkeeping.markPaymentPending({ reservationId, paymentMethod: method }),
+      );
+      if (!markedPending) throw refuse(ErrorCode.InvalidState, 'the reservation is no longer held');
       setStatus('payment_pending');
       return status;
     },
@@ -81,24 +103,23 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     cancelled = true;
   }
 
+  // With cancelSafe, a payment accepted before this point is honoured even if support cancelled
+  // the workflow at the same moment; one accepted later is refused by the handler.
+  holdDecided = cancelSafe;
+  const paying = paymentMethod !== undefined && (cancelSafe || !cancelled);
+
   // From here on nothing may stop half-way: a cancellation request no longer interrupts.
   return CancellationScope.nonCancellable(async () => {
     let result: ReservationWorkflowResult;
-    if (paymentMethod !== undefined && !cancelled) {
+    if (paying && paymentMethod !== undefined) {
       // A payment accepted within the hold is honoured even if the timer fires meanwhile:
       // the unit stays held until the charge is settled (the shopper who paid at 4:59 keeps it).
-      await condition(() => status === 'payment_pending');
-      const outcome = await collectPayment(reservationId, paymentMethod, chargeEvents);
-      if (outcome.kind === 'declined') {
-        result = await release('payment_failed', outcome.reason);
-      } else if (await bookkeeping.completeSale({ reservationId, ...outcome })) {
-        setStatus('paid');
-        result = { status, chargeId: outcome.chargeId };
+      if (cancelSafe) await condition(() => markedPending !== undefined);
+      else await condition(() => status === 'payment_pending');
+      if (cancelSafe && !markedPending) {
+        result = await release(cancelRequested || cancelled ? 'cancelled' : 'expired');
       } else {
-        // Cannot happen while this workflow alone moves the reservation; if it ever does, the
-        // capture bought nothing and is refunded like any other.
-        await bookkeeping.refundCharge({ reservationId, ...outcome });
-        result = await release('payment_failed', 'sale_not_completed');
+        result = await settle(paymentMethod);
       }
     } else {
       result = await release(cancelRequested || cancelled ? 'cancelled' : 'expired');
@@ -108,6 +129,20 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     const refundedCharges = await refundStrayCharges(result.chargeId);
     return refundedCharges.length > 0 ? { ...result, refundedCharges } : result;
   });
+
+  /** The payment phase: charge, then sell the unit or release it. */
+  async function settle(method: string): Promise<ReservationWorkflowResult> {
+    const outcome = await collectPayment(reservationId, method, chargeEvents);
+    if (outcome.kind === 'declined') return release('payment_failed', outcome.reason);
+    if (await bookkeeping.completeSale({ reservationId, ...outcome })) {
+      setStatus('paid');
+      return { status, chargeId: outcome.chargeId };
+    }
+    // Cannot happen while this workflow alone moves the reservation; if it ever does, the
+    // capture bought nothing and is refunded like any other.
+    await bookkeeping.refundCharge({ reservationId, ...outcome });
+    return release('payment_failed', 'sale_not_completed');
+  }
 
   async function release(reason: ReleaseReason, failureReason?: string): Promise<ReservationWorkflowResult> {
     const released = await bookkeeping.releaseUnit({ reservationId, reason, failureReason });
