@@ -7,6 +7,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import type { ChargeRef } from '../activities/payment-activities';
 import { ErrorCode } from '../domain/errors';
 import type { ChargeEvent, NotificationOutcome } from '../domain/payment';
 import { isFinal, type ReleaseReason, type ReservationStatus } from '../domain/reservation';
@@ -21,6 +22,7 @@ import {
 } from '../domain/reservation-workflow-contract';
 import { bookkeeping } from './activity-stubs';
 import { collectPayment } from './payment-phase';
+import { refundCapture } from './refund-capture';
 
 const refuse = (code: ErrorCode, message: string) => ApplicationFailure.create({ type: code, message, nonRetryable: true });
 
@@ -37,6 +39,9 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
   /** With cancelSafe: the submitPayment handler's DB step, once it has finished (true: payment_pending). */
   let markedPending: boolean | undefined;
   const chargeEvents: ChargeEvent[] = [];
+  const refundedCharges: string[] = [];
+  /** Captures whose refund failed for good, recorded for support. */
+  const failedRefunds: string[] = [];
 
   const setStatus = (next: ReservationStatus): void => {
     status = next;
@@ -126,8 +131,9 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     }
     // Workflows started before notifications existed finish without one.
     if (patched('notify-outcome')) await bookkeeping.notifyOutcome({ reservationId, outcome: status as NotificationOutcome });
-    const refundedCharges = await refundStrayCharges(result.chargeId);
-    return refundedCharges.length > 0 ? { ...result, refundedCharges } : result;
+    await refundStrayCharges(result.chargeId);
+    if (refundedCharges.length > 0) result = { ...result, refundedCharges };
+    return failedRefunds.length > 0 ? { ...result, failedRefunds } : result;
   });
 
   /** The payment phase: charge, then sell the unit or release it. */
@@ -140,7 +146,7 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     }
     // Cannot happen while this workflow alone moves the reservation; if it ever does, the
     // capture bought nothing and is refunded like any other.
-    await bookkeeping.refundCharge({ reservationId, ...outcome });
+    await refund({ reservationId, ...outcome });
     return release('payment_failed', 'sale_not_completed');
   }
 
@@ -150,16 +156,18 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     return released.released ? { status, releasedAs: reason } : { status };
   }
 
+  async function refund(charge: ChargeRef): Promise<void> {
+    const refunded = await refundCapture(charge);
+    (refunded.refunded ? refundedCharges : failedRefunds).push(charge.chargeId);
+  }
+
   /** Invariant 4: a capture that did not buy this reservation's unit is refunded. */
-  async function refundStrayCharges(soldWith: string | undefined): Promise<string[]> {
-    const refunded: string[] = [];
+  async function refundStrayCharges(soldWith: string | undefined): Promise<void> {
+    const tried = (chargeId: string) => refundedCharges.includes(chargeId) || failedRefunds.includes(chargeId);
     for (;;) {
-      const stray = chargeEvents.find(
-        (e) => e.type === 'charge.succeeded' && e.chargeId !== soldWith && !refunded.includes(e.chargeId),
-      );
-      if (!stray) return refunded;
-      await bookkeeping.refundCharge({ reservationId, chargeId: stray.chargeId, gateway: stray.gateway });
-      refunded.push(stray.chargeId);
+      const stray = chargeEvents.find((e) => e.type === 'charge.succeeded' && e.chargeId !== soldWith && !tried(e.chargeId));
+      if (!stray) return;
+      await refund({ reservationId, chargeId: stray.chargeId, gateway: stray.gateway });
     }
   }
 }
