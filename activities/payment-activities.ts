@@ -5,7 +5,7 @@ import { findReservation } from '../db/queries/find-reservation';
 import { markPaymentPending } from '../db/queries/mark-payment-pending';
 import { bindGateway, boundGateway, countAttempt, countRefused, failOver } from '../db/queries/payment-attempts';
 import { recordNotification } from '../db/queries/record-notification';
-import { recordRefund } from '../db/queries/record-refund';
+import { recordRefund, recordRefundFailure } from '../db/queries/record-refund';
 import { reservationPrice } from '../db/queries/sale-price';
 import { chargeIdempotencyKey, refundIdempotencyKey, type ChargeOutcome, type NotificationOutcome } from '../domain/payment';
 import type { Notifier } from './notifier';
@@ -124,15 +124,27 @@ export function createPaymentActivities({ pool, gateways, notifier }: PaymentAct
       if (result.kind === 'succeeded') refundId = result.refund.id;
       else if (result.kind === 'rejected' && result.status === 409) refundId = existingRefundId(result.problem);
       if (!refundId) {
+        const refusal = `refund of ${chargeId} refused: ${JSON.stringify(result)}`;
+        // A refusal that says something about the charge itself will not change on a retry.
+        const forGood = refusedForGood(result);
+        if (forGood) log.error('the provider refused a refund for good', { reservationId, chargeId, refusal });
         throw ApplicationFailure.create({
-          type: 'refund-rejected',
-          message: `refund of ${chargeId} refused: ${JSON.stringify(result)}`,
+          type: forGood ? REFUND_REFUSED : 'refund-rejected',
+          message: refusal,
+          nonRetryable: forGood,
         });
       }
       const price = await reservationPrice(pool, reservationId);
       await recordRefund(pool, { reservationId, chargeId, gateway, refundId, ...price });
       log.info('refunded a charge that bought nothing', { reservationId, chargeId, refundId });
       return refundId;
+    },
+
+    /** A capture whose refund failed (refused for good, or out of retries): kept for support (invariant 4). */
+    async recordRefundFailure({ reservationId, chargeId, gateway, failure }: ChargeRef & { failure: string }): Promise<void> {
+      const price = await reservationPrice(pool, reservationId);
+      await recordRefundFailure(pool, { reservationId, chargeId, gateway, failure, ...price });
+      log.error('refund failed; recorded as an unrefunded capture for support to settle', { reservationId, chargeId, failure });
     },
 
     async notifyOutcome({ reservationId, outcome }: { reservationId: string; outcome: NotificationOutcome }): Promise<void> {
@@ -148,6 +160,22 @@ export function createPaymentActivities({ pool, gateways, notifier }: PaymentAct
       await recordNotification(pool, reservationId, outcome);
     },
   };
+}
+
+/** The failure type of a refund the provider refused for good (never retried). */
+export const REFUND_REFUSED = 'refund-refused';
+
+/**
+ * A 4xx that describes the charge or the request (not found, invalid, refused) will be the same on
+ * every retry. A 409 `charge-not-captured` may be a charge still processing, and 429 says "later".
+ */
+function refusedForGood(result: { kind: string; status?: number; problem?: unknown }): boolean {
+  if (result.kind === 'declined') return true;
+  if (result.kind !== 'rejected' || result.status === undefined) return false;
+  if (result.status < 400 || result.status >= 500 || result.status === 429) return false;
+  const type =
+    typeof result.problem === 'object' && result.problem !== null && 'type' in result.problem ? String(result.problem.type) : '';
+  return !(result.status === 409 && type.endsWith('charge-not-captured'));
 }
 
 function existingRefundId(problem: unknown): string | undefined {

@@ -1,5 +1,5 @@
 /*
- * `npm run bench [-- --only claims,soldout,crowd,full,memory] [--connections N]`; BENCH_QUICK=1
+ * `npm run bench [-- --only claims,soldout,crowd,full,memory,cost] [--connections N]`; BENCH_QUICK=1
  * for a run of seconds. Starts its own throwaway stack (bench/stack.ts), measures, prints a
  * markdown table with targets and writes bench/results/. What each figure means and what limits
  * it on a 2-core machine: docs/PERFORMANCE.md.
@@ -19,8 +19,9 @@ import { benchWorkerMemory, waitForOutboxDrained } from './memory';
 import { markdownReport, TARGETS, verdicts, type BenchResults } from './report';
 import { benchSoldOut } from './soldout';
 import { startBenchStack, type BenchStack } from './stack';
+import { benchWorkflowCost } from './workflow-cost';
 
-const PHASES = ['claims', 'soldout', 'crowd', 'full', 'memory'] as const;
+const PHASES = ['claims', 'soldout', 'crowd', 'full', 'memory', 'cost'] as const;
 type Phase = (typeof PHASES)[number];
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -61,6 +62,7 @@ function settings(argv: string[]) {
       units: QUICK ? 10_000 : 200_000,
     },
     memory: { workflows: QUICK ? 500 : 5_000 },
+    cost: { perPath: QUICK ? 2 : 5 },
     apiPoolMax: int(process.env.BENCH_PG_POOL_MAX, 20),
   };
 }
@@ -135,6 +137,8 @@ async function main(): Promise<void> {
       results.full = await benchFullReservations(stack, { ...config.full, say: fullSay });
       if (results.full.skipped) fullSay(`skipped: ${results.full.reason}`);
     }
+
+    if (run('cost')) results.workflowCost = await benchWorkflowCost(stack, { ...config.cost, say: sayer('cost') });
 
     const table = markdownReport(results);
     process.stdout.write(

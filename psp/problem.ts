@@ -12,6 +12,7 @@ const TITLES = {
   'not-found': 'Not found',
   'charge-not-captured': 'The charge did not capture any money',
   'already-refunded': 'The charge is already refunded',
+  'refund-refused': 'The refund is refused',
   'service-unavailable': 'The provider is temporarily unavailable',
   internal: 'Internal error',
 } as const;
