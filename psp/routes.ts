@@ -4,6 +4,7 @@ import { tunablesSchema, type Tunables } from './config';
 import type { ChargeService } from './charges';
 import type { FaultInjector } from './faults';
 import { withFaults } from './http-faults';
+import type { KeyVoidService } from './key-voids';
 import type { LedgerStore } from './ledger-store';
 import { PspProblem } from './problem';
 import type { RefundService } from './refunds';
@@ -16,6 +17,7 @@ export interface PspRouteDeps {
   ledger: LedgerStore;
   charges: ChargeService;
   refunds: RefundService;
+  keyVoids: KeyVoidService;
   faults: FaultInjector;
   webhooks: WebhookDispatcher;
 }
@@ -62,6 +64,16 @@ export function pspRouter(deps: PspRouteDeps): Router {
     withFaults(deps.faults, async (req) => deps.charges.charge(idempotencyKey(req), parseBody(chargeBody, req.body))),
   );
 
+  // Not an idempotent-keyed action itself: voiding a key is repeatable and always answers the key's state.
+  router.post(
+    '/v1/charge-keys/:key/void',
+    withFaults(deps.faults, async (req) => {
+      const key = String(req.params.key);
+      if (key.length > 255) throw new PspProblem(400, 'invalid-request', 'a charge key has at most 255 characters');
+      return deps.keyVoids.voidChargeKey(key);
+    }),
+  );
+
   router.post(
     '/v1/refunds',
     withFaults(deps.faults, async (req) => deps.refunds.refund(idempotencyKey(req), parseBody(refundBody, req.body))),
@@ -86,6 +98,7 @@ export function pspRouter(deps: PspRouteDeps): Router {
       gateway: deps.name,
       charges: deps.ledger.allCharges(),
       refunds: deps.ledger.allRefunds(),
+      voidedKeys: deps.keyVoids.voidedKeys(),
       webhooks: { ...deps.webhooks.stats },
       faults: { ...deps.faults.stats },
     };

@@ -3,7 +3,8 @@ import { shopperToken, type ApiClient } from '../helpers/api-client';
 import { type AppUnderTest } from '../helpers/app-under-test';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { auditPayments } from '../helpers/payment-audit';
-import { readLedger, waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
+import { chargeIdempotencyKey } from '../../domain/payment';
+import { readLedger, setPspFaults, waitUntilSettled, type Ledger, type ReservationAnswer } from '../helpers/payments';
 import { createTestSale } from '../helpers/sales';
 
 let app: AppUnderTest;
@@ -16,6 +17,72 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopIntegrationApp({ app, api, db });
+});
+
+/** Per reservation, the captures (charges that took money, refunded or not) across both ledgers. */
+function capturesByReservation(ledgers: Ledger[]): Map<string, string[]> {
+  const captures = new Map<string, string[]>();
+  for (const charge of ledgers.flatMap((l) => l.charges)) {
+    if (charge.status !== 'succeeded' && charge.status !== 'refunded') continue;
+    captures.set(charge.reference, [...(captures.get(charge.reference) ?? []), charge.gateway]);
+  }
+  return captures;
+}
+
+// Runs first: the next test stops the primary for good.
+test('a primary that starts answering 5xx and timing out mid-run: every charge settles, once, on one gateway', async () => {
+  const sale = await createTestSale(api, { units: 25 });
+  const tokens = await Promise.all(Array.from({ length: 25 }, (_, i) => shopperToken(`flaky-${sale.id}-${i}`)));
+  const claims = await Promise.all(
+    tokens.map((token) => api.post<ReservationAnswer>(`/v1/sales/${sale.id}/reservations`, { token })),
+  );
+  const method = (i: number) => (i % 6 === 5 ? 'tok_chargeDeclined' : 'tok_visa');
+  const pay = (i: number) =>
+    api.post(`/v1/reservations/${claims[i]!.body.id}/payment`, { token: tokens[i], body: { paymentMethod: method(i) } });
+
+  // Half pay; while their charges run the primary starts failing: 40% 5xx, 30% of the rest answered
+  // after 6 s (past the worker's 4 s gateway timeout), half of both after the charge was made.
+  const firstHalf = Promise.all(Array.from({ length: 12 }, (_, i) => pay(i)));
+  await setPspFaults(app.psps.primary!.url, { fault5xxRate: 0.4, faultSlowRate: 0.3, faultSlowMs: 6_000 });
+  await firstHalf;
+  await Promise.all(Array.from({ length: 12 }, (_, i) => pay(i + 12)));
+  const settled = await Promise.all(
+    claims.slice(0, 24).map((claim, i) => waitUntilSettled(api, claim.body.id, tokens[i]!, 150_000)),
+  );
+
+  // Nobody is stranded: a card that works bought its unit, a declined card was declined as such.
+  settled.forEach((reservation, i) => {
+    if (method(i) === 'tok_visa') expect(reservation).toMatchObject({ status: 'paid', payment: { status: 'captured' } });
+    else expect(reservation).toMatchObject({ status: 'payment_failed', payment: { failureReason: 'card_declined' } });
+  });
+
+  const ledgers = [await readLedger(app.psps.primary!.url), await readLedger(app.psps.secondary!.url)];
+  const captures = capturesByReservation(ledgers);
+  settled.forEach((reservation, i) => {
+    expect(captures.get(reservation.id) ?? []).toHaveLength(method(i) === 'tok_visa' ? 1 : 0);
+  });
+  // Some charges reached the failing primary and moved only after it voided their key; none of
+  // those has a charge at the primary, and each paid one was captured at the secondary.
+  const moved = settled.filter((r) => ledgers[0]!.voidedKeys.includes(chargeIdempotencyKey(r.id)));
+  expect(moved.length).toBeGreaterThan(0);
+  for (const reservation of moved) {
+    expect(ledgers[0]!.charges.filter((c) => c.reference === reservation.id)).toEqual([]);
+    if (reservation.status === 'paid') expect(captures.get(reservation.id)).toEqual(['secondary']);
+  }
+  expect((await auditPayments(db, sale.id, ledgers)).violations).toEqual([]);
+  const capturedAt = (gateway: string) => settled.filter((r) => captures.get(r.id)?.[0] === gateway).length;
+  console.log(
+    `failing primary: ${capturedAt('primary')} captured at the primary, ${capturedAt('secondary')} at the secondary, ` +
+      `${moved.length} moved after a void; primary faults ${JSON.stringify(ledgers[0]!.faults)}`,
+  );
+
+  // The primary recovers: once the breaker's cool-down has passed, a new charge goes there again.
+  await setPspFaults(app.psps.primary!.url, { fault5xxRate: 0, faultSlowRate: 0 });
+  await new Promise((resolve) => setTimeout(resolve, 6_000));
+  const last = claims[24]!.body.id;
+  await api.post(`/v1/reservations/${last}/payment`, { token: tokens[24], body: { paymentMethod: 'tok_visa' } });
+  expect(await waitUntilSettled(api, last, tokens[24]!)).toMatchObject({ status: 'paid' });
+  expect(capturesByReservation([await readLedger(app.psps.primary!.url)]).get(last)).toEqual(['primary']);
 });
 
 test('with the primary gateway down, charges fail over to the secondary and are made on one gateway only', async () => {
