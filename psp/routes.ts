@@ -22,6 +22,8 @@ export interface PspRouteDeps {
   webhooks: WebhookDispatcher;
 }
 
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 const chargeBody = z.object({
   amountCents: z.number().int().positive(),
   currency: z.string().regex(/^[A-Z]{3}$/),
@@ -61,7 +63,13 @@ export function pspRouter(deps: PspRouteDeps): Router {
 
   router.post(
     '/v1/charges',
-    withFaults(deps.faults, async (req) => deps.charges.charge(idempotencyKey(req), parseBody(chargeBody, req.body))),
+    withFaults(deps.faults, async (req) => {
+      const key = idempotencyKey(req);
+      const request = parseBody(chargeBody, req.body);
+      // Processed even if the client gave up meanwhile, as a request stuck in a real network would be.
+      if (deps.tunables.chargeStallMs > 0) await delay(deps.tunables.chargeStallMs);
+      return deps.charges.charge(key, request);
+    }),
   );
 
   // Not an idempotent-keyed action itself: voiding a key is repeatable and always answers the key's state.

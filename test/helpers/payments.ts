@@ -49,7 +49,13 @@ export async function readLedger(pspUrl: string): Promise<Ledger> {
 /** Changes a running simulator's faults (`PUT /v1/_control/config`). */
 export async function setPspFaults(
   pspUrl: string,
-  faults: { fault5xxRate?: number; faultResetRate?: number; faultSlowRate?: number; faultSlowMs?: number },
+  faults: {
+    fault5xxRate?: number;
+    faultResetRate?: number;
+    faultSlowRate?: number;
+    faultSlowMs?: number;
+    chargeStallMs?: number;
+  },
 ): Promise<void> {
   const response = await fetch(`${pspUrl}/v1/_control/config`, {
     method: 'PUT',
