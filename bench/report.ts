@@ -64,6 +64,12 @@ function figureRows(results: BenchResults): Row[] {
         verdict: target ? atLeast(textbook, TARGETS.vsTextbook) : '—',
       });
     }
+    // The seed design's own transactions, compared at 64 claimers (no target: a reference).
+    for (const seed of ['seed-stock-tx', 'seed-skip-locked-tx'] as const) {
+      const ratio = claimRatio(claims, 64, seed);
+      if (ratio !== null)
+        rows.push({ figure: `claims: ours ÷ ${seed}, 64 claimers`, value: `${n(ratio, 2)}×`, target: '—', verdict: '—' });
+    }
     const errors = claims.reduce((sum, c) => sum + c.errors, 0);
     rows.push({
       figure: 'claims: statement errors (all cases)',
@@ -212,7 +218,12 @@ function claimsTable(claims: ClaimCase[]): string {
     (strategy) =>
       `| ${strategy} | ${concurrencies.map((c) => n(claims.find((k) => k.strategy === strategy && k.concurrency === c)?.claimsPerSecond)).join(' | ')} |`,
   );
-  return [head, rule, ...lines].join('\n');
+  const decayHead = `| last fifth ÷ first fifth of the run | ${concurrencies.map((c) => `${c} claimers`).join(' | ')} |`;
+  const decayLines = CLAIM_STRATEGIES.map(
+    (strategy) =>
+      `| ${strategy} | ${concurrencies.map((c) => n(claims.find((k) => k.strategy === strategy && k.concurrency === c)?.decay, 2)).join(' | ')} |`,
+  );
+  return [head, rule, ...lines, '', decayHead, rule, ...decayLines].join('\n');
 }
 
 export function markdownReport(results: BenchResults): string {

@@ -46,8 +46,9 @@ function settings(argv: string[]) {
     phases,
     claims: {
       concurrencies: [1, 8, 64, 256],
-      durationMs: QUICK ? 1_000 : 5_000,
-      units: QUICK ? 50_000 : 500_000,
+      // Full mode runs long enough on enough units for a strategy that slows as it goes to show it.
+      durationMs: QUICK ? 1_000 : 30_000,
+      units: QUICK ? 50_000 : 2_000_000,
       stripes: 64,
     },
     soldout: { connections: 100, seconds: QUICK ? 2 : 5 },

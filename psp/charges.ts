@@ -81,6 +81,9 @@ export function createChargeService(deps: ChargeServiceDeps): ChargeService {
         throw new PspProblem(422, 'idempotency-key-reuse', 'this Idempotency-Key was used for a charge with other parameters');
       }
       if (claim.kind === 'existing') return { response: await claim.response, replayed: true };
+      if (claim.kind === 'voided') {
+        throw new PspProblem(409, 'idempotency-key-voided', 'this Idempotency-Key was voided: no charge can be made with it');
+      }
 
       const { reservation } = claim;
       const charge: Charge = {

@@ -26,6 +26,8 @@ export const pspEnv = logEnv.extend({
   PSP_WEBHOOK_LATE_RATE: rate,
   PSP_WEBHOOK_LATE_MS: ms(15_000),
   PSP_WEBHOOK_REORDER_RATE: rate,
+  /** Every charge request waits this long before it is processed (0: off): a charge path that hangs, then lands. */
+  PSP_CHARGE_STALL_MS: ms(0),
   /** Seeds the fault and webhook-behaviour randomness so a run can be repeated. */
   PSP_SEED: optional(z.coerce.number().int()),
   /** Journal of the ledger and idempotency records (JSON lines), reloaded at start. */
@@ -51,6 +53,7 @@ export const tunablesSchema = z
     webhookLateRate: z.number().min(0).max(1),
     webhookLateMs: z.number().int().min(0),
     webhookReorderRate: z.number().min(0).max(1),
+    chargeStallMs: z.number().int().min(0),
   })
   .strict();
 
@@ -68,5 +71,6 @@ export function tunablesFromConfig(config: PspConfig): Tunables {
     webhookLateRate: config.PSP_WEBHOOK_LATE_RATE,
     webhookLateMs: config.PSP_WEBHOOK_LATE_MS,
     webhookReorderRate: config.PSP_WEBHOOK_REORDER_RATE,
+    chargeStallMs: config.PSP_CHARGE_STALL_MS,
   };
 }

@@ -8,6 +8,8 @@ const TITLES = {
   'invalid-request': 'The request is not valid',
   'missing-idempotency-key': 'The Idempotency-Key header is required',
   'idempotency-key-reuse': 'The Idempotency-Key was used with other parameters',
+  'idempotency-key-voided': 'The Idempotency-Key was voided',
+  'charge-exists': 'A charge was made with this key',
   'card-declined': 'The card was declined',
   'not-found': 'Not found',
   'charge-not-captured': 'The charge did not capture any money',

@@ -57,6 +57,7 @@ export function createRefundService(deps: RefundServiceDeps): RefundService {
         throw new PspProblem(422, 'idempotency-key-reuse', 'this Idempotency-Key was used for a refund with other parameters');
       }
       if (claim.kind === 'existing') return { response: await claim.response, replayed: true };
+      if (claim.kind === 'voided') throw new PspProblem(409, 'idempotency-key-voided', 'this Idempotency-Key was voided');
 
       const checked = refundable(request.chargeId);
       if ('problem' in checked) {
