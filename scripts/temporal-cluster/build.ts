@@ -1,8 +1,8 @@
 /*
  * `npm run cluster:build`: builds Temporal's server and SQL schema tool from source into
  * .tools/temporal-server-<version>/bin, and the Web UI server into
- * .tools/temporal-ui-server-<version>/bin, with `go install <module>/<package>@v<version>`. Once built (a stamp
- * with the pinned version) it does nothing. GOPATH, module and build caches live in .tools/go, so
+ * .tools/temporal-ui-server-<version>/bin, with `go install <module>/<package>@v<version>`.
+ * Once built (a stamp with the pinned versions) it does nothing. GOPATH, module and build caches live in .tools/go, so
  * nothing outside the project is touched. Runs under `nice` because it takes minutes of both cores.
  * Not part of `npm install`: only `TEMPORAL_SERVER=cluster` needs it.
  */
