@@ -1,6 +1,7 @@
 /*
  * `npm run dev`: the whole stack on one command. Embedded Postgres (unless DATABASE_URL is set),
- * the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS is set), migrations, the
+ * the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS is set; TEMPORAL_SERVER=cluster
+ * runs Temporal's own server on that Postgres instead, docs/TEMPORAL-CLUSTER.md), migrations, the
  * worker and the API. State lives in .data/ so a restart keeps sales, reservations and their
  * hold timers. Ctrl-C stops every process it started.
  */
@@ -9,9 +10,11 @@ import { mkdirSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { developmentSecretsEnv } from '../config/development-secrets';
+import { clusterPostgresFromUrl, clusterShards, devClusterPorts } from './temporal-cluster/config';
 import { runMigrations } from './stack/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from './stack/postgres';
 import { serviceProcess, waitForHttp, type ServiceProcess } from './stack/service-process';
+import { startTemporalCluster, temporalServerKind } from './stack/temporal-cluster';
 import { startTemporalDevServer, type RunningTemporal } from './stack/temporal-server';
 import { PROJECT_ROOT } from './stack/tools';
 
@@ -42,6 +45,45 @@ function portInUse(port: number): Promise<boolean> {
 
 async function requireFreePort(port: number, hint: string): Promise<void> {
   if (await portInUse(port)) throw new Error(`port ${port} is already in use: ${hint}`);
+}
+
+function runNodeScript(args: string[], failure: string): void {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(failure);
+}
+
+const otherTemporal = `another Temporal server runs here; set TEMPORAL_ADDRESS=127.0.0.1:${TEMPORAL_PORT} to use it, or TEMPORAL_PORT`;
+const temporalLog = (line: string) => process.stdout.write(`[temporal] ${line}\n`);
+
+async function startDevServer(): Promise<RunningTemporal> {
+  await requireFreePort(TEMPORAL_PORT, otherTemporal);
+  await requireFreePort(TEMPORAL_UI_PORT, 'set TEMPORAL_UI_PORT');
+  return timed(`starting the Temporal dev server on 127.0.0.1:${TEMPORAL_PORT} (state in .data/temporal.db)`, () =>
+    startTemporalDevServer({
+      port: TEMPORAL_PORT,
+      uiPort: TEMPORAL_UI_PORT,
+      dbFile: path.join(DATA, 'temporal.db'),
+      onLog: temporalLog,
+    }),
+  );
+}
+
+/** TEMPORAL_SERVER=cluster: Temporal's own server (built once into .tools/), state in Postgres. */
+async function startCluster(databaseUrl: string): Promise<RunningTemporal> {
+  runNodeScript(['scripts/temporal-cluster/build.ts'], 'the Temporal server could not be built (see above)');
+  for (const port of Object.values(devClusterPorts(TEMPORAL_PORT))) await requireFreePort(port, otherTemporal);
+  await requireFreePort(TEMPORAL_UI_PORT, 'set TEMPORAL_UI_PORT');
+  const shards = clusterShards();
+  return timed(`starting the Temporal server on 127.0.0.1:${TEMPORAL_PORT} (${shards} history shards, state in Postgres)`, () =>
+    startTemporalCluster({
+      dir: path.join(DATA, 'temporal-cluster'),
+      postgres: clusterPostgresFromUrl(databaseUrl),
+      ports: devClusterPorts(TEMPORAL_PORT),
+      uiPort: TEMPORAL_UI_PORT,
+      shards,
+      onLog: temporalLog,
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -79,25 +121,8 @@ async function main(): Promise<void> {
     let temporalAddress = process.env.TEMPORAL_ADDRESS;
     let temporalUi = process.env.TEMPORAL_UI_URL;
     if (!temporalAddress) {
-      const install = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'install-temporal.js')], {
-        stdio: 'inherit',
-      });
-      if (install.status !== 0) throw new Error('the Temporal CLI could not be installed (see above)');
-      await requireFreePort(
-        TEMPORAL_PORT,
-        `set TEMPORAL_PORT, or TEMPORAL_ADDRESS=127.0.0.1:${TEMPORAL_PORT} to use the Temporal server already there`,
-      );
-      await requireFreePort(TEMPORAL_UI_PORT, 'set TEMPORAL_UI_PORT');
-      const temporal: RunningTemporal = await timed(
-        `starting the Temporal dev server on 127.0.0.1:${TEMPORAL_PORT} (state in .data/temporal.db)`,
-        () =>
-          startTemporalDevServer({
-            port: TEMPORAL_PORT,
-            uiPort: TEMPORAL_UI_PORT,
-            dbFile: path.join(DATA, 'temporal.db'),
-            onLog: (line) => process.stdout.write(`[temporal] ${line}\n`),
-          }),
-      );
+      runNodeScript(['scripts/install-temporal.js'], 'the Temporal CLI could not be installed (see above)');
+      const temporal = temporalServerKind() === 'cluster' ? await startCluster(databaseUrl) : await startDevServer();
       stoppers.push(() => temporal.stop());
       temporalAddress = temporal.address;
       temporalUi = temporal.uiUrl;
