@@ -19,6 +19,7 @@ import { freePort } from '../../scripts/stack/free-port';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/stack/service-process';
 import { paymentGateways } from '../../worker/create-worker';
 import { reservationWorkflow } from '../../workflows';
+import { TEST_SECRETS } from '../helpers/app-under-test';
 import { testInfra } from '../helpers/infra-env';
 import { claimedReservation, recordHistory, workflowBundle } from '../helpers/workflow-env';
 
@@ -40,7 +41,7 @@ beforeAll(async () => {
   psp = serviceProcess({
     name: 'psp',
     entry: 'psp/server.ts',
-    env: { ...process.env, PSP_PORT: String(port), PSP_WEBHOOK_URL: '' },
+    env: { ...process.env, PSP_PORT: String(port), PSP_WEBHOOK_URL: '', WEBHOOK_SECRET: TEST_SECRETS.WEBHOOK_SECRET },
   });
   psp.start();
   await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30_000);
