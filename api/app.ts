@@ -9,6 +9,7 @@ import type { Metrics } from './metrics';
 import { createErrorHandler, notFoundHandler } from './problem';
 import { ipRateLimit, shopperRateLimit, type RateLimitConfig } from './rate-limit';
 import { requestLogging } from './request-log';
+import { corsPolicy } from './cors';
 import { soldOutFastPath } from './sold-out-fast-path';
 import { healthRouter } from './routes/health';
 import { adminRouter } from './routes/admin';
@@ -36,6 +37,8 @@ export interface AppDeps {
   rateLimits?: RateLimitConfig;
   /** Express `trust proxy` hop count; 0 uses the socket's address as the client IP. */
   trustProxy?: number;
+  /** Browser origins allowed by CORS; none (the default) leaves CORS off. */
+  corsOrigins?: readonly string[];
 }
 
 const NO_RATE_LIMITS: RateLimitConfig = { perIp: { limit: 0, windowMs: 1 }, perShopper: { limit: 0, windowMs: 1 } };
@@ -53,6 +56,8 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.use(requestLogging(deps.logger));
   app.use(deps.metrics.observeRequests);
   app.use(securityHeaders());
+  const cors = corsPolicy(deps.corsOrigins ?? []);
+  if (cors) app.use(cors.middleware);
   app.use(ipRateLimit(rateLimits.perIp, deps.logger));
 
   const auth = createAuth(deps.auth);
@@ -73,7 +78,12 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.use(notFoundHandler);
   app.use(createErrorHandler(deps.logger));
 
-  const fastPath = soldOutFastPath({ soldOut: deps.soldOut, knownShopper: auth.knownShopper, metrics: deps.metrics });
+  const fastPath = soldOutFastPath({
+    soldOut: deps.soldOut,
+    knownShopper: auth.knownShopper,
+    metrics: deps.metrics,
+    ...(cors && { corsHeaders: cors.responseHeaders }),
+  });
   const listener: RequestListener = (req, res) => {
     if (!fastPath(req, res)) app(req, res);
   };

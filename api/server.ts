@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       perShopper: { limit: config.RATE_LIMIT_PER_SHOPPER, windowMs: config.RATE_LIMIT_PER_SHOPPER_WINDOW_MS },
     },
     trustProxy: config.TRUST_PROXY,
+    corsOrigins: config.CORS_ORIGINS,
   });
   const server = http.createServer(listener);
   server.listen(config.PORT, config.HOST, () => {
