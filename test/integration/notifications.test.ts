@@ -114,3 +114,29 @@ test('cancelled: one e-mail; sending the notice again (a retried activity) sends
   const mails = await mailsFor(reservation.id);
   expect(mails.map((m) => m.messageId)).toEqual([mail.messageId, mail.messageId]);
 });
+
+test('two workers sending the same notice at once: one claims and sends, the other backs off', async () => {
+  const { shopper, reservation } = await reserve('race');
+  const notifiers = [1, 2].map(() =>
+    emailNotifier(db, {
+      smtpUrl: app.mail!.smtpUrl,
+      from: 'test@flash-sale.invalid',
+      shopperDomain: 'shoppers.invalid',
+      leaseSeconds: 30,
+    }),
+  );
+  const notice = {
+    key: `${reservation.id}:paid`,
+    reservationId: reservation.id,
+    shopperId: shopper,
+    outcome: 'paid' as const,
+    at: '',
+  };
+  const results = await Promise.allSettled(notifiers.map((n) => n.send(notice)));
+  const failures = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason));
+  // Either the loser saw the live lease (and its activity would retry) or it came after the mark.
+  expect(failures.every((f) => /being sent elsewhere/.test(f))).toBe(true);
+  await notifiers[1]!.send(notice); // the loser's retry
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(await mailsFor(reservation.id)).toHaveLength(1);
+});
