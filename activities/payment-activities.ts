@@ -3,13 +3,27 @@ import type { Pool } from 'pg';
 import { completeSale } from '../db/queries/complete-sale';
 import { findReservation } from '../db/queries/find-reservation';
 import { markPaymentPending } from '../db/queries/mark-payment-pending';
-import { bindGateway, boundGateway, countAttempt, countRefused, failOver } from '../db/queries/payment-attempts';
+import {
+  bindGateway,
+  boundGateway,
+  countAttempt,
+  countRefused,
+  failOver,
+  moveVoidedCharge,
+  reachedAttempts,
+} from '../db/queries/payment-attempts';
 import { recordNotification } from '../db/queries/record-notification';
-import { recordRefund } from '../db/queries/record-refund';
+import { recordRefund, recordRefundFailure } from '../db/queries/record-refund';
 import { reservationPrice } from '../db/queries/sale-price';
 import { chargeIdempotencyKey, refundIdempotencyKey, type ChargeOutcome, type NotificationOutcome } from '../domain/payment';
 import type { Notifier } from './notifier';
-import { gatewayByName, neverReachedGateway, type GatewayChargeResult, type PaymentGateways } from './payment-gateway';
+import {
+  gatewayByName,
+  gatewayNamed,
+  neverReachedGateway,
+  type GatewayChargeResult,
+  type PaymentGateways,
+} from './payment-gateway';
 
 export interface PaymentActivityDeps {
   pool: Pool;
@@ -23,7 +37,15 @@ export interface ChargeRef {
   gateway: string;
 }
 
-function toOutcome(result: GatewayChargeResult, gateway: string): ChargeOutcome {
+/** Requests that reached a gateway without an answer before the charge is moved even with its breaker closed. */
+export const UNANSWERED_ATTEMPTS_BEFORE_MOVING = 2;
+
+/** The charge key was voided at this gateway: the charge has moved; the next attempt follows it. */
+export class ChargeMovedError extends Error {
+  override readonly name = 'ChargeMovedError';
+}
+
+function toOutcome(result: Exclude<GatewayChargeResult, { kind: 'voided' }>, gateway: string): ChargeOutcome {
   switch (result.kind) {
     case 'succeeded':
       return { kind: 'succeeded', chargeId: result.charge.id, gateway };
@@ -38,19 +60,61 @@ export function createPaymentActivities({ pool, gateways, notifier }: PaymentAct
   async function chargeAt(gateway: string, reservationId: string, paymentMethod: string): Promise<ChargeOutcome> {
     const price = await reservationPrice(pool, reservationId);
     await countAttempt(pool, reservationId);
-    try {
-      const result = await gatewayByName(gateways, gateway).charge({
+    const { client, breaker } = gatewayNamed(gateways, gateway);
+    const send = () =>
+      client.charge({
         idempotencyKey: chargeIdempotencyKey(reservationId),
         amountCents: price.amountCents,
         currency: price.currency,
         paymentMethod,
         reference: reservationId,
       });
+    try {
+      const result = await (breaker ? breaker.run(send) : send());
+      if (result.kind === 'voided') throw new ChargeMovedError(`the charge key was voided at ${gateway}`);
       return toOutcome(result, gateway);
     } catch (error) {
       if (neverReachedGateway(error)) await countRefused(pool, reservationId);
       throw error;
     }
+  }
+
+  /*
+   * Leaves a failing gateway that requests may have reached: only once it voided the charge key
+   * (so nothing was charged there and a request still in flight cannot charge) does the charge
+   * move; if a charge was made with the key, that charge is the answer.
+   */
+  async function leaveIfFailing(
+    reservationId: string,
+    from: string,
+    to: string,
+  ): Promise<{ kind: 'settled'; outcome: ChargeOutcome } | { kind: 'charge-at'; gateway: string }> {
+    const reached = await reachedAttempts(pool, reservationId);
+    const breakerOpen = gatewayNamed(gateways, from).breaker?.isOpen() ?? false;
+    if (reached === 0 || (!breakerOpen && reached < UNANSWERED_ATTEMPTS_BEFORE_MOVING))
+      return { kind: 'charge-at', gateway: from };
+    const answer = await gatewayByName(gateways, from).voidChargeKey(chargeIdempotencyKey(reservationId));
+    if (answer.kind === 'charged') {
+      const { charge } = answer;
+      if (charge.status === 'succeeded')
+        return { kind: 'settled', outcome: { kind: 'succeeded', chargeId: charge.id, gateway: from } };
+      if (charge.status === 'failed') {
+        return {
+          kind: 'settled',
+          outcome: { kind: 'declined', reason: charge.failureReason ?? 'declined', chargeId: charge.id },
+        };
+      }
+      return { kind: 'charge-at', gateway: from }; // still processing there: its answer comes on the same key
+    }
+    const gateway = await moveVoidedCharge(pool, reservationId, from, to);
+    log.warn('payment gateway failing; charge key voided there, the charge moves', {
+      reservationId,
+      from,
+      to: gateway,
+      reached,
+      breakerOpen,
+    });
+    return { kind: 'charge-at', gateway };
   }
 
   return {
@@ -66,8 +130,9 @@ export function createPaymentActivities({ pool, gateways, notifier }: PaymentAct
 
     /*
      * Charges the reservation once, however often it is retried: the idempotency key is the
-     * reservation's. The charge stays at the gateway it was first sent to unless that gateway
-     * refused every connection so far; only then does it move to the secondary.
+     * reservation's. The charge starts at the primary and moves to the secondary when the primary
+     * refused every connection so far (or its circuit breaker refused to send), or when requests
+     * reached it unanswered and it then voided the key (`leaveIfFailing`). Never back.
      */
     async chargePayment({
       reservationId,
@@ -76,11 +141,16 @@ export function createPaymentActivities({ pool, gateways, notifier }: PaymentAct
       reservationId: string;
       paymentMethod: string;
     }): Promise<ChargeOutcome> {
-      const gateway = await bindGateway(pool, reservationId, gateways.primary.name);
+      const secondary = gateways.secondary?.name;
+      let gateway = await bindGateway(pool, reservationId, gateways.primary.name);
+      if (secondary && gateway !== secondary) {
+        const left = await leaveIfFailing(reservationId, gateway, secondary);
+        if (left.kind === 'settled') return left.outcome;
+        gateway = left.gateway;
+      }
       try {
         return await chargeAt(gateway, reservationId, paymentMethod);
       } catch (error) {
-        const secondary = gateways.secondary?.name;
         if (!secondary || gateway === secondary || !neverReachedGateway(error)) throw error;
         const moved = await failOver(pool, reservationId, gateway, secondary);
         if (moved !== secondary) throw error;
@@ -124,15 +194,27 @@ export function createPaymentActivities({ pool, gateways, notifier }: PaymentAct
       if (result.kind === 'succeeded') refundId = result.refund.id;
       else if (result.kind === 'rejected' && result.status === 409) refundId = existingRefundId(result.problem);
       if (!refundId) {
+        const refusal = `refund of ${chargeId} refused: ${JSON.stringify(result)}`;
+        // A refusal that says something about the charge itself will not change on a retry.
+        const forGood = refusedForGood(result);
+        if (forGood) log.error('the provider refused a refund for good', { reservationId, chargeId, refusal });
         throw ApplicationFailure.create({
-          type: 'refund-rejected',
-          message: `refund of ${chargeId} refused: ${JSON.stringify(result)}`,
+          type: forGood ? REFUND_REFUSED : 'refund-rejected',
+          message: refusal,
+          nonRetryable: forGood,
         });
       }
       const price = await reservationPrice(pool, reservationId);
       await recordRefund(pool, { reservationId, chargeId, gateway, refundId, ...price });
       log.info('refunded a charge that bought nothing', { reservationId, chargeId, refundId });
       return refundId;
+    },
+
+    /** A capture whose refund failed (refused for good, or out of retries): kept for support (invariant 4). */
+    async recordRefundFailure({ reservationId, chargeId, gateway, failure }: ChargeRef & { failure: string }): Promise<void> {
+      const price = await reservationPrice(pool, reservationId);
+      await recordRefundFailure(pool, { reservationId, chargeId, gateway, failure, ...price });
+      log.error('refund failed; recorded as an unrefunded capture for support to settle', { reservationId, chargeId, failure });
     },
 
     async notifyOutcome({ reservationId, outcome }: { reservationId: string; outcome: NotificationOutcome }): Promise<void> {
@@ -148,6 +230,22 @@ export function createPaymentActivities({ pool, gateways, notifier }: PaymentAct
       await recordNotification(pool, reservationId, outcome);
     },
   };
+}
+
+/** The failure type of a refund the provider refused for good (never retried). */
+export const REFUND_REFUSED = 'refund-refused';
+
+/**
+ * A 4xx that describes the charge or the request (not found, invalid, refused) will be the same on
+ * every retry. A 409 `charge-not-captured` may be a charge still processing, and 429 says "later".
+ */
+function refusedForGood(result: { kind: string; status?: number; problem?: unknown }): boolean {
+  if (result.kind === 'declined') return true;
+  if (result.kind !== 'rejected' || result.status === undefined) return false;
+  if (result.status < 400 || result.status >= 500 || result.status === 429) return false;
+  const type =
+    typeof result.problem === 'object' && result.problem !== null && 'type' in result.problem ? String(result.problem.type) : '';
+  return !(result.status === 409 && type.endsWith('charge-not-captured'));
 }
 
 function existingRefundId(problem: unknown): string | undefined {

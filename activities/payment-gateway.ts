@@ -1,6 +1,9 @@
+import type { GatewayBreaker } from './gateway-breaker';
+
 /**
  * What the payment activities need from a payment provider. psp/client.ts implements it over
- * HTTP; the worker binds one client per gateway (primary, optional secondary).
+ * HTTP; the worker binds one client per gateway (primary, optional secondary), each with its
+ * circuit breaker.
  */
 export interface GatewayCharge {
   id: string;
@@ -14,7 +17,12 @@ export interface GatewayCharge {
 export type GatewayChargeResult =
   | { kind: 'succeeded'; charge: GatewayCharge }
   | { kind: 'declined'; charge?: GatewayCharge; reason: string }
+  /** The key was voided at this gateway: the charge moved to another one. */
+  | { kind: 'voided' }
   | { kind: 'rejected'; status: number; problem: unknown };
+
+/** `voided`: nothing was charged with the key and nothing ever will be; `charged`: what was. */
+export type GatewayKeyVoidResult = { kind: 'voided' } | { kind: 'charged'; charge: GatewayCharge };
 
 export type GatewayRefundResult =
   | { kind: 'succeeded'; refund: { id: string } }
@@ -30,12 +38,21 @@ export interface GatewayClient {
     reference: string;
   }): Promise<GatewayChargeResult>;
   refund(request: { idempotencyKey: string; chargeId: string; reason?: string }): Promise<GatewayRefundResult>;
+  /** Voids a charge key at this gateway, atomically with finding the charge made with it. */
+  voidChargeKey(idempotencyKey: string): Promise<GatewayKeyVoidResult>;
   chargesByReference(reference: string): Promise<GatewayCharge[]>;
 }
 
+export interface Gateway {
+  name: string;
+  client: GatewayClient;
+  /** Stops new charge requests to a failing gateway; none: every request is sent. */
+  breaker?: GatewayBreaker;
+}
+
 export interface PaymentGateways {
-  primary: { name: string; client: GatewayClient };
-  secondary?: { name: string; client: GatewayClient };
+  primary: Gateway;
+  secondary?: Gateway;
 }
 
 /**
@@ -47,7 +64,11 @@ export function neverReachedGateway(error: unknown): boolean {
 }
 
 export function gatewayByName(gateways: PaymentGateways, name: string): GatewayClient {
-  if (gateways.primary.name === name) return gateways.primary.client;
-  if (gateways.secondary?.name === name) return gateways.secondary.client;
+  return gatewayNamed(gateways, name).client;
+}
+
+export function gatewayNamed(gateways: PaymentGateways, name: string): Gateway {
+  if (gateways.primary.name === name) return gateways.primary;
+  if (gateways.secondary?.name === name) return gateways.secondary;
   throw new Error(`no payment gateway named ${name} is configured`);
 }

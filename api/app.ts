@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { PspClient } from '../psp/client';
 import { createAuth, type AuthConfig } from './auth';
 import type { Metrics } from './metrics';
+import { methodNotAllowed } from './method-not-allowed';
 import { createErrorHandler, notFoundHandler } from './problem';
 import { ipRateLimit, shopperRateLimit, type RateLimitConfig } from './rate-limit';
 import { requestLogging } from './request-log';
@@ -21,6 +22,7 @@ import { securityHeaders } from './security-headers';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createSaleCache } from './services/sale-cache';
 import type { SoldOutRegistry } from './services/sold-out-registry';
+import type { CrashPointHook } from '../ops/crash-points';
 
 export interface AppDeps {
   pool: Pool;
@@ -39,6 +41,8 @@ export interface AppDeps {
   trustProxy?: number;
   /** Browser origins allowed by CORS; none (the default) leaves CORS off. */
   corsOrigins?: readonly string[];
+  /** Test harness only (test/helpers/entries/); production passes none. */
+  onCrashPoint?: CrashPointHook;
 }
 
 const NO_RATE_LIMITS: RateLimitConfig = { perIp: { limit: 0, windowMs: 1 }, perShopper: { limit: 0, windowMs: 1 } };
@@ -59,6 +63,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   const cors = corsPolicy(deps.corsOrigins ?? []);
   if (cors) app.use(cors.middleware);
   app.use(ipRateLimit(rateLimits.perIp, deps.logger));
+  app.use(methodNotAllowed(app));
 
   const auth = createAuth(deps.auth);
   // The shopper guard runs here and again in the router: a token is verified before its subject is counted.
@@ -72,7 +77,17 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
 
   app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, metrics: deps.metrics }));
   app.use(salesRouter({ pool: deps.pool, sales, auth, maxStripes: deps.maxStripes }));
-  app.use(reservationsRouter({ pool: deps.pool, sales, workflows, auth, metrics: deps.metrics, soldOut: deps.soldOut }));
+  app.use(
+    reservationsRouter({
+      pool: deps.pool,
+      sales,
+      workflows,
+      auth,
+      metrics: deps.metrics,
+      soldOut: deps.soldOut,
+      onCrashPoint: deps.onCrashPoint,
+    }),
+  );
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
   app.use(adminRouter({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways, sales, auth }));
   app.use(notFoundHandler);

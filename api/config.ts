@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { databaseEnv, DEV_DEFAULTS, logEnv, parseEnv, temporalEnv } from '../config/common';
+import { databaseEnv, logEnv, parseEnv, secret, temporalEnv } from '../config/common';
 
-const apiEnv = databaseEnv
+export const apiEnv = databaseEnv
   .merge(temporalEnv)
   .merge(logEnv)
   .extend({
     HOST: z.string().default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
-    JWT_SECRET: z.string().min(32, 'at least 32 characters').default(DEV_DEFAULTS.jwtSecret),
-    ADMIN_TOKEN: z.string().min(12, 'at least 12 characters').default(DEV_DEFAULTS.adminToken),
-    WEBHOOK_SECRET: z.string().min(12, 'at least 12 characters').default(DEV_DEFAULTS.webhookSecret),
+    JWT_SECRET: secret(32),
+    ADMIN_TOKEN: secret(12),
+    WEBHOOK_SECRET: secret(12),
     /** Payment providers whose ledgers the invariant checker route reads. */
     PSP_URL: z.string().url().default('http://127.0.0.1:4000'),
     PSP_SECONDARY_URL: z.string().url().optional(),

@@ -11,6 +11,7 @@ const TITLES: Record<ErrorCode, string> = {
   unauthorized: 'Authentication required',
   forbidden: 'Not allowed',
   'not-found': 'Not found',
+  'method-not-allowed': 'Method not allowed',
   'sold-out': 'Sold out',
   'already-reserved': 'You already hold a unit of this sale',
   'sale-not-started': 'The sale has not started',

@@ -5,6 +5,11 @@ import type { Logger } from 'pino';
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const requestIds = new WeakMap<Request, string>();
 
+/** The `X-Request-Id` of an answer: the request's own when it is 1-64 of `[\w.-]`, else a fresh UUID. */
+export function requestIdFor(incoming: string | string[] | undefined): string {
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
 /*
  * Request ids and access logs without a child logger per request (what pino-http makes): the
  * child logger is only made when something is logged, since every request on the crowd's path
@@ -12,8 +17,7 @@ const requestIds = new WeakMap<Request, string>();
  */
 export function requestLogging(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const incoming = req.headers['x-request-id'];
-    const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const id = requestIdFor(req.headers['x-request-id']);
     requestIds.set(req, id);
     res.setHeader('X-Request-Id', id);
     if (logger.isLevelEnabled('debug') || logger.isLevelEnabled('error')) {

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Metrics } from './metrics';
+import { requestIdFor } from './request-log';
+import { SECURITY_HEADER_OBJECT } from './security-headers';
 import type { SoldOutRegistry } from './services/sold-out-registry';
 
 const CLAIM_PATH = /^\/v1\/sales\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/reservations$/;
@@ -9,11 +11,12 @@ const BODY = JSON.stringify({
   status: 409,
   detail: 'every unit is held or sold; units come back when holds expire',
 });
+/** What the Express app would send with this problem: its security headers, then the answer's own. */
 const HEADERS = {
+  ...SECURITY_HEADER_OBJECT,
   'content-type': 'application/problem+json; charset=utf-8',
   'content-length': String(Buffer.byteLength(BODY)),
   'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
 };
 
 export interface SoldOutFastPathDeps {
@@ -40,6 +43,7 @@ export function soldOutFastPath(deps: SoldOutFastPathDeps): (req: IncomingMessag
     if (!saleId || deps.knownShopper(req.headers.authorization) === undefined) return false;
     if (deps.soldOut.admit(saleId, false) !== 'sold-out') return false;
     req.resume();
+    res.setHeader('X-Request-Id', requestIdFor(req.headers['x-request-id']));
     res.writeHead(409, deps.corsHeaders ? { ...HEADERS, ...deps.corsHeaders(req.headers.origin) } : HEADERS).end(BODY);
     deps.metrics.claims.inc({ outcome: 'sold-out-fast-path' });
     return true;

@@ -7,7 +7,13 @@ import { writeFileSync } from 'node:fs';
 import { Resvg } from '@resvg/resvg-js';
 import { CLAIM_STRATEGIES, type ClaimCase } from './claims';
 
-const COLORS: Record<string, string> = { 'stock-row': '#d95f02', 'textbook-skip-locked': '#7570b3', 'ours-striped': '#1b9e77' };
+const COLORS: Record<string, string> = {
+  'stock-row': '#d95f02',
+  'textbook-skip-locked': '#7570b3',
+  'seed-stock-tx': '#e7298a',
+  'seed-skip-locked-tx': '#66a61e',
+  'ours-striped': '#1b9e77',
+};
 const W = 820;
 const H = 500;
 const PAD = { left: 80, right: 210, top: 50, bottom: 60 };

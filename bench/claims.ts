@@ -1,16 +1,29 @@
 /*
  * Phase a: claim statements straight through the application's pool (db/pool.ts), no HTTP.
- * Three ways to take one unit, each on freshly loaded data, at several numbers of concurrent
+ * Five ways to take one unit, each on freshly loaded data, at several numbers of concurrent
  * claimers, for a fixed time. Runs before the API and the worker exist, so it may truncate
  * the tables between cases and nobody else touches the database while it measures.
+ *
+ * - stock-row, textbook-skip-locked: one autocommit statement each, the classic flips.
+ * - seed-stock-tx, seed-skip-locked-tx: the seed design's claim transactions exactly as written,
+ *   one round trip per statement on one pooled client: BEGIN; SELECT … FOR UPDATE; UPDATE;
+ *   INSERT INTO cart; COMMIT (the stock row, then the first available unit ORDER BY id with
+ *   SKIP LOCKED).
+ * - ours-striped: the application's claim (db/queries/claim-unit.ts).
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { createPool } from '../db/pool';
 import { claimUnit } from '../db/queries/claim-unit';
 import { createSale } from '../db/queries/create-sale';
 
-export const CLAIM_STRATEGIES = ['stock-row', 'textbook-skip-locked', 'ours-striped'] as const;
+export const CLAIM_STRATEGIES = [
+  'stock-row',
+  'textbook-skip-locked',
+  'seed-stock-tx',
+  'seed-skip-locked-tx',
+  'ours-striped',
+] as const;
 export type ClaimStrategy = (typeof CLAIM_STRATEGIES)[number];
 
 export interface ClaimCase {
@@ -19,6 +32,8 @@ export interface ClaimCase {
   claims: number;
   seconds: number;
   claimsPerSecond: number;
+  /** Claims/s in the last fifth of the run ÷ in the first fifth: below 1 the strategy slows down as it runs. */
+  decay: number | null;
   /** Statements that found nothing to claim (should stay 0: the pools are sized not to run out). */
   empty: number;
   errors: number;
@@ -49,11 +64,40 @@ returning id`;
  */
 const TEXTBOOK_INDEX = `create index bench_units_head on units (sale_id, id) where status = 'available'`;
 
+/* The seed design's transactions, one statement per round trip. */
+const SEED_CART = `create table bench_cart (
+  id bigserial primary key, item_id integer, unit_id integer, shopper_id text not null, created_at timestamptz not null default now())`;
+const SEED_STOCK_SELECT = 'select quantity from bench_items where id = 1 for update';
+const SEED_STOCK_UPDATE = 'update bench_items set quantity = quantity - 1 where id = 1';
+const SEED_STOCK_CART = 'insert into bench_cart (item_id, shopper_id) values (1, $1)';
+const SEED_UNIT_SELECT = `select id from units where sale_id = $1::uuid and status = 'available'
+order by id limit 1 for update skip locked`;
+const SEED_UNIT_UPDATE = `update units set status = 'held', reservation_id = $2::uuid where sale_id = $1::uuid and id = $3`;
+const SEED_UNIT_CART = 'insert into bench_cart (unit_id, shopper_id) values ($1, $2)';
+
+/** BEGIN; steps; COMMIT (ROLLBACK when the steps found nothing), each a round trip on one pooled client. */
+async function inTransaction(pool: Pool, steps: (client: PoolClient) => Promise<boolean>): Promise<boolean> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const claimed = await steps(client);
+    await client.query(claimed ? 'commit' : 'rollback');
+    client.release();
+    return claimed;
+  } catch (error) {
+    client.release(error instanceof Error ? error : new Error(String(error))); // discarded: state unknown
+    throw error;
+  }
+}
+
 type ClaimOnce = (pool: Pool, worker: number, call: number) => Promise<boolean>;
+
+/** Below this a case is too short for its first and last fifths to say anything about decay. */
+const DECAY_MIN_MS = 10_000;
 
 async function prepare(admin: Pool, strategy: ClaimStrategy, options: ClaimOptions): Promise<ClaimOnce> {
   await admin.query('truncate reservations, units, sales cascade');
-  await admin.query('drop table if exists bench_stock');
+  await admin.query('drop table if exists bench_stock, bench_items, bench_cart');
   await admin.query('drop index if exists bench_units_head');
   const newSale = (stripes: number) =>
     createSale(admin, {
@@ -73,6 +117,35 @@ async function prepare(admin: Pool, strategy: ClaimStrategy, options: ClaimOptio
     await admin.query('create table bench_stock (id integer primary key, qty bigint not null)');
     await admin.query('insert into bench_stock values (1, 1000000000000)');
     claim = async (pool) => (await pool.query({ name: 'bench-stock', text: STOCK_CLAIM })).rowCount === 1;
+  } else if (strategy === 'seed-stock-tx') {
+    await admin.query('create table bench_items (id integer primary key, quantity bigint not null)');
+    await admin.query('insert into bench_items values (1, 1000000000000)');
+    await admin.query(SEED_CART);
+    claim = (pool, worker, call) =>
+      inTransaction(pool, async (client) => {
+        const { rows } = await client.query<{ quantity: string }>({ name: 'seed-stock-select', text: SEED_STOCK_SELECT });
+        if (!rows[0] || Number(rows[0].quantity) <= 0) return false;
+        await client.query({ name: 'seed-stock-update', text: SEED_STOCK_UPDATE });
+        await client.query({ name: 'seed-stock-cart', text: SEED_STOCK_CART, values: [`bench-${worker}-${call}`] });
+        return true;
+      });
+  } else if (strategy === 'seed-skip-locked-tx') {
+    const sale = await newSale(1);
+    await admin.query(TEXTBOOK_INDEX);
+    await admin.query(SEED_CART);
+    claim = (pool, worker, call) =>
+      inTransaction(pool, async (client) => {
+        const { rows } = await client.query<{ id: number }>({
+          name: 'seed-unit-select',
+          text: SEED_UNIT_SELECT,
+          values: [sale.id],
+        });
+        if (!rows[0]) return false;
+        const unitId = rows[0].id;
+        await client.query({ name: 'seed-unit-update', text: SEED_UNIT_UPDATE, values: [sale.id, randomUUID(), unitId] });
+        await client.query({ name: 'seed-unit-cart', text: SEED_UNIT_CART, values: [unitId, `bench-${worker}-${call}`] });
+        return true;
+      });
   } else if (strategy === 'textbook-skip-locked') {
     const sale = await newSale(1);
     await admin.query(TEXTBOOK_INDEX);
@@ -112,16 +185,32 @@ async function measure(strategy: ClaimStrategy, concurrency: number, claim: Clai
     const clients = await Promise.all(Array.from({ length: concurrency }, () => pool.connect()));
     clients.forEach((client) => client.release());
 
-    const result: ClaimCase = { strategy, concurrency, claims: 0, seconds: 0, claimsPerSecond: 0, empty: 0, errors: 0 };
+    const result: ClaimCase = {
+      strategy,
+      concurrency,
+      claims: 0,
+      seconds: 0,
+      claimsPerSecond: 0,
+      decay: null,
+      empty: 0,
+      errors: 0,
+    };
     const started = performance.now();
     const deadline = started + options.durationMs;
+    const fifth = options.durationMs / 5;
+    let firstFifth = 0;
+    let lastFifth = 0;
     // Bounded in time and in count: never more statements than the sale has units.
     let calls = 0;
     const loop = async (worker: number) => {
       for (let call = 0; performance.now() < deadline && calls++ < options.units; call++) {
         try {
-          if (await claim(pool, worker, call)) result.claims++;
-          else result.empty++;
+          if (await claim(pool, worker, call)) {
+            result.claims++;
+            const at = performance.now();
+            if (at < started + fifth) firstFifth++;
+            else if (at >= deadline - fifth) lastFifth++;
+          } else result.empty++;
         } catch (error) {
           result.errors++;
           result.firstError ??= error instanceof Error ? error.message : String(error);
@@ -132,6 +221,11 @@ async function measure(strategy: ClaimStrategy, concurrency: number, claim: Clai
     await Promise.all(Array.from({ length: concurrency }, (_, worker) => loop(worker)));
     result.seconds = (performance.now() - started) / 1000;
     result.claimsPerSecond = Math.round(result.claims / result.seconds);
+    // Only for runs long enough that the first fifth is not mostly warm-up (full mode), and that
+    // lasted their full time (not cut short by running out of units).
+    if (options.durationMs >= DECAY_MIN_MS && firstFifth > 0 && result.seconds * 1000 >= options.durationMs) {
+      result.decay = Math.round((lastFifth / firstFifth) * 100) / 100;
+    }
     return result;
   } finally {
     await pool.end();
@@ -160,7 +254,7 @@ export async function benchClaims(options: ClaimOptions): Promise<ClaimCase[]> {
       }
     }
     await admin.query('truncate reservations, units, sales cascade');
-    await admin.query('drop table if exists bench_stock');
+    await admin.query('drop table if exists bench_stock, bench_items, bench_cart');
     await admin.query('drop index if exists bench_units_head');
   } finally {
     await admin.end();

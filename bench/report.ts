@@ -4,6 +4,7 @@ import type { CrowdResult } from './crowd';
 import type { FullResult } from './full';
 import type { WorkerMemoryResult } from './memory';
 import type { SoldOutResult } from './soldout';
+import type { WorkflowCostResult } from './workflow-cost';
 import type { LatencySummary } from './util';
 
 export interface BenchResults {
@@ -12,6 +13,7 @@ export interface BenchResults {
   crowd?: CrowdResult;
   full?: FullResult;
   workerMemory?: WorkerMemoryResult;
+  workflowCost?: WorkflowCostResult;
 }
 
 type Verdict = 'PASS' | 'MISS' | 'FAIL' | '—' | 'skipped';
@@ -30,11 +32,20 @@ const atMost = (value: number | null | undefined, target: number): Verdict =>
   value === null || value === undefined ? 'MISS' : value <= target ? 'PASS' : 'MISS';
 const latency = (l: LatencySummary) => (l.count ? `${n(l.p50, 1)} / ${n(l.p95, 1)} / ${n(l.p99, 1)} (n=${n(l.count)})` : 'none');
 
-export const TARGETS = { vsStockRow: 2, vsTextbook: 8, soldOutRatio: 0.5, apiRssMb: 200, workerRssMb: 300 };
+export const TARGETS = {
+  vsStockRow: 2,
+  vsTextbook: 8,
+  soldOutRatio: 0.5,
+  apiRssMb: 200,
+  workerRssMb: 300,
+  /** Temporal's work per paid reservation (issue 10). */
+  paidStateTransitions: 8,
+  paidHistoryEvents: 20,
+};
 
 function figureRows(results: BenchResults): Row[] {
   const rows: Row[] = [];
-  const { claims, soldout, crowd, full, workerMemory } = results;
+  const { claims, soldout, crowd, full, workerMemory, workflowCost } = results;
   if (claims) {
     for (const concurrency of [...new Set(claims.map((c) => c.concurrency))]) {
       const stock = claimRatio(claims, concurrency, 'stock-row');
@@ -52,6 +63,12 @@ function figureRows(results: BenchResults): Row[] {
         target: target ? `≥ ${TARGETS.vsTextbook}×` : '—',
         verdict: target ? atLeast(textbook, TARGETS.vsTextbook) : '—',
       });
+    }
+    // The seed design's own transactions, compared at 64 claimers (no target: a reference).
+    for (const seed of ['seed-stock-tx', 'seed-skip-locked-tx'] as const) {
+      const ratio = claimRatio(claims, 64, seed);
+      if (ratio !== null)
+        rows.push({ figure: `claims: ours ÷ ${seed}, 64 claimers`, value: `${n(ratio, 2)}×`, target: '—', verdict: '—' });
     }
     const errors = claims.reduce((sum, c) => sum + c.errors, 0);
     rows.push({
@@ -172,6 +189,24 @@ function figureRows(results: BenchResults): Row[] {
       );
     }
   }
+  for (const cost of workflowCost ?? []) {
+    const range = (r: { min: number; max: number }) => (r.min === r.max ? n(r.min) : `${n(r.min)}–${n(r.max)}`);
+    const paid = cost.path === 'paid';
+    rows.push(
+      {
+        figure: `Temporal: history events per ${cost.path} reservation (n=${cost.workflows})`,
+        value: range(cost.events),
+        target: paid ? `≤ ${TARGETS.paidHistoryEvents}` : '—',
+        verdict: paid ? atMost(cost.events.max, TARGETS.paidHistoryEvents) : '—',
+      },
+      {
+        figure: `Temporal: state transitions per ${cost.path} reservation (n=${cost.workflows})`,
+        value: range(cost.stateTransitions),
+        target: paid ? `≤ ${TARGETS.paidStateTransitions}` : '—',
+        verdict: paid ? atMost(cost.stateTransitions.max, TARGETS.paidStateTransitions) : '—',
+      },
+    );
+  }
   return rows;
 }
 
@@ -183,7 +218,12 @@ function claimsTable(claims: ClaimCase[]): string {
     (strategy) =>
       `| ${strategy} | ${concurrencies.map((c) => n(claims.find((k) => k.strategy === strategy && k.concurrency === c)?.claimsPerSecond)).join(' | ')} |`,
   );
-  return [head, rule, ...lines].join('\n');
+  const decayHead = `| last fifth ÷ first fifth of the run | ${concurrencies.map((c) => `${c} claimers`).join(' | ')} |`;
+  const decayLines = CLAIM_STRATEGIES.map(
+    (strategy) =>
+      `| ${strategy} | ${concurrencies.map((c) => n(claims.find((k) => k.strategy === strategy && k.concurrency === c)?.decay, 2)).join(' | ')} |`,
+  );
+  return [head, rule, ...lines, '', decayHead, rule, ...decayLines].join('\n');
 }
 
 export function markdownReport(results: BenchResults): string {

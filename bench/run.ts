@@ -1,5 +1,5 @@
 /*
- * `npm run bench [-- --only claims,soldout,crowd,full,memory] [--connections N]`; BENCH_QUICK=1
+ * `npm run bench [-- --only claims,soldout,crowd,full,memory,cost] [--connections N]`; BENCH_QUICK=1
  * for a run of seconds. Starts its own throwaway stack (bench/stack.ts), measures, prints a
  * markdown table with targets and writes bench/results/. What each figure means and what limits
  * it on a 2-core machine: docs/PERFORMANCE.md.
@@ -19,8 +19,9 @@ import { benchWorkerMemory, waitForOutboxDrained } from './memory';
 import { markdownReport, TARGETS, verdicts, type BenchResults } from './report';
 import { benchSoldOut } from './soldout';
 import { startBenchStack, type BenchStack } from './stack';
+import { benchWorkflowCost } from './workflow-cost';
 
-const PHASES = ['claims', 'soldout', 'crowd', 'full', 'memory'] as const;
+const PHASES = ['claims', 'soldout', 'crowd', 'full', 'memory', 'cost'] as const;
 type Phase = (typeof PHASES)[number];
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -45,8 +46,9 @@ function settings(argv: string[]) {
     phases,
     claims: {
       concurrencies: [1, 8, 64, 256],
-      durationMs: QUICK ? 1_000 : 5_000,
-      units: QUICK ? 50_000 : 500_000,
+      // Full mode runs long enough on enough units for a strategy that slows as it goes to show it.
+      durationMs: QUICK ? 1_000 : 30_000,
+      units: QUICK ? 50_000 : 2_000_000,
       stripes: 64,
     },
     soldout: { connections: 100, seconds: QUICK ? 2 : 5 },
@@ -61,6 +63,7 @@ function settings(argv: string[]) {
       units: QUICK ? 10_000 : 200_000,
     },
     memory: { workflows: QUICK ? 500 : 5_000 },
+    cost: { perPath: QUICK ? 2 : 5 },
     apiPoolMax: int(process.env.BENCH_PG_POOL_MAX, 20),
   };
 }
@@ -135,6 +138,8 @@ async function main(): Promise<void> {
       results.full = await benchFullReservations(stack, { ...config.full, say: fullSay });
       if (results.full.skipped) fullSay(`skipped: ${results.full.reason}`);
     }
+
+    if (run('cost')) results.workflowCost = await benchWorkflowCost(stack, { ...config.cost, say: sayer('cost') });
 
     const table = markdownReport(results);
     process.stdout.write(

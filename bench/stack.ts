@@ -1,6 +1,6 @@
 /*
- * The bench's own throwaway stack: embedded Postgres and a Temporal dev server on free ports in
- * a temp dir, the migrations, then (on first use) the API and the worker as real processes.
+ * The bench's own throwaway stack: embedded Postgres and a Temporal dev server (or with
+ * TEMPORAL_SERVER=cluster Temporal's own server on that Postgres) on free ports in a temp dir, the migrations, then (on first use) the API and the worker as real processes.
  * Services start lazily so the claim statements can be measured on a database nobody else uses.
  */
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../scripts/stack/free-port';
 import { startDataServices } from '../scripts/stack/data-services';
+import { temporalServerKind } from '../scripts/stack/temporal-cluster';
 import type { RunningPostgres } from '../scripts/stack/postgres';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../scripts/stack/service-process';
 import type { RunningTemporal } from '../scripts/stack/temporal-server';
@@ -65,12 +66,13 @@ export async function startBenchStack(say: (message: string) => void, apiPoolMax
   };
 
   try {
-    say(`starting embedded Postgres (:${pgPort}) and Temporal dev server (:${temporalPort}) in ${dir}`);
+    say(`starting embedded Postgres (:${pgPort}) and Temporal ${temporalServerKind()} server (:${temporalPort}) in ${dir}`);
     ({ postgres, temporal } = await startDataServices({
       dir,
       pgPort,
       temporalPort,
       database: 'flash_sale_bench',
+      temporalServer: temporalServerKind(),
       temporalLogLevel: 'error',
       onLog: (source, line) => source === 'temporal' && remember('temporal')(line),
     }));

@@ -1,6 +1,7 @@
 /*
  * The chaos run's own stack in a temp dir on free ports: embedded Postgres (persistent data dir),
- * the Temporal dev server on a SQLite file, the PSP simulator with a journal, the migrations, then
+ * the Temporal dev server on a SQLite file (TEMPORAL_SERVER=cluster: Temporal's own server on that
+ * Postgres), the PSP simulator with a journal, the migrations, then
  * the API and the worker as real processes. Each of the four killable processes is a `Victim`:
  * kill -9 it, start it again, ask whether it is still alive.
  */
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../scripts/stack/free-port';
 import { startDataServices } from '../scripts/stack/data-services';
+import { temporalServerKind } from '../scripts/stack/temporal-cluster';
 import type { RunningPostgres } from '../scripts/stack/postgres';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../scripts/stack/service-process';
 import type { RunningTemporal } from '../scripts/stack/temporal-server';
@@ -85,6 +87,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       pgPort,
       temporalPort,
       database: 'flash_sale_chaos',
+      temporalServer: temporalServerKind(),
       temporalLogLevel: 'warn',
       onLog: (source, line) => logTo(source)(line),
     }));

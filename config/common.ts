@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../domain/reservation-workflow-contract';
 
-/** Development defaults; `npm run dev` starts services at exactly these addresses. */
+/**
+ * Development addresses; `npm run dev` starts services at exactly these. Secrets have no default
+ * here (see `secret` below and config/development-secrets.ts).
+ */
 export const DEV_DEFAULTS = {
   databaseUrl: 'postgres://postgres:postgres@127.0.0.1:5433/flash_sale',
   temporalAddress: '127.0.0.1:7233',
-  jwtSecret: 'dev-only-jwt-secret-change-me-0123456789abcdef',
-  adminToken: 'dev-admin-token',
-  webhookSecret: 'dev-webhook-secret',
 } as const;
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -23,6 +23,20 @@ export const temporalEnv = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
 });
+
+/**
+ * A secret the process cannot start without: no default, so a deployment that forgets it stops
+ * naming the variable instead of running with a value printed in the README.
+ */
+export const secret = (minLength: number) =>
+  z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? 'required and unset (only the development launchers, e.g. npm run dev, supply one)'
+          : 'must be a string',
+    })
+    .min(minLength, `at least ${minLength} characters`);
 
 export const logEnv = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -7,6 +7,7 @@ export const ErrorCode = {
   Unauthorized: 'unauthorized',
   Forbidden: 'forbidden',
   NotFound: 'not-found',
+  MethodNotAllowed: 'method-not-allowed',
   SoldOut: 'sold-out',
   AlreadyReserved: 'already-reserved',
   SaleNotStarted: 'sale-not-started',

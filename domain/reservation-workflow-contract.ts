@@ -28,6 +28,8 @@ export interface ReservationWorkflowResult {
   chargeId?: string;
   /** Charges that succeeded for a reservation that did not buy with them, refunded. */
   refundedCharges?: string[];
+  /** Captures whose refund the provider refused for good (or ran out of retries): recorded for support. */
+  failedRefunds?: string[];
 }
 
 export interface ReservationState {

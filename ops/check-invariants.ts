@@ -54,6 +54,12 @@ export async function checkSaleInvariants(deps: CheckDeps, saleId: string, now =
   for (const row of s.openReservationsWithoutHeldUnit)
     add(7, `open reservation ${row.reservation_id} but its unit is ${row.unit_status ?? 'missing'}`);
 
+  for (const row of s.failedRefunds)
+    add(
+      4,
+      `${row.reservation_status} reservation ${row.reservation_id} has an unrefunded capture ${row.id}: its refund failed (${row.refund_failure})`,
+    );
+
   for (const r of s.openReservations) {
     if (!r.workflow_started_at && now.getTime() - r.created_at.getTime() > grace)
       add(6, `reservation ${r.id} has had no workflow for ${Math.round((now.getTime() - r.created_at.getTime()) / 1000)} s`);

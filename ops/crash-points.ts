@@ -1,15 +1,12 @@
 /**
- * Test-only fault injection. With FAULT_CRASH_AT=<point> in its environment a process kills
- * itself with SIGKILL when it reaches that point: the crash tests use it to die exactly inside
- * the windows a crash could otherwise leave a unit without a workflow. FAULT_CRASH_SCOPE=<saleId>
- * narrows it to work on that sale, so rows other tests left behind do not set it off. Unset, it
- * does nothing.
+ * The two places a crash could leave a held unit without a workflow: the API right after a claim
+ * commits, and the outbox relay after starting workflows but before recording them. The claim
+ * service and the relay call an injected hook there; production passes none (a no-op), and only
+ * the test harness's entry points (test/helpers/entries/) pass one that kills the process.
  */
 export type CrashPoint = 'after-claim-commit' | 'after-workflow-start';
 
-export function crashPoint(point: CrashPoint, saleIds: readonly string[]): void {
-  if (process.env.FAULT_CRASH_AT !== point) return;
-  const scope = process.env.FAULT_CRASH_SCOPE;
-  if (scope && !saleIds.includes(scope)) return;
-  process.kill(process.pid, 'SIGKILL');
-}
+/** Called at a crash point with the sales whose work just reached it. */
+export type CrashPointHook = (point: CrashPoint, saleIds: readonly string[]) => void;
+
+export const noCrashPoints: CrashPointHook = () => undefined;

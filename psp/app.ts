@@ -5,6 +5,7 @@ import type { Tunables } from './config';
 import { createFaultInjector } from './faults';
 import { createIdempotencyStore } from './idempotency';
 import type { Journal, JournalEntry } from './journal';
+import { createKeyVoidService } from './key-voids';
 import { createLedgerStore } from './ledger-store';
 import { createErrorHandler, notFoundHandler } from './problem';
 import type { Random } from './random';
@@ -35,11 +36,12 @@ export function createPspApp(deps: PspAppDeps): Express {
   const idempotency = createIdempotencyStore(deps.journal, deps.journaled);
   const charges = createChargeService({ ...deps, ledger, idempotency });
   const refunds = createRefundService({ ...deps, ledger, idempotency });
+  const keyVoids = createKeyVoidService({ ledger, idempotency });
   const faults = createFaultInjector(deps.tunables, deps.random);
   // tok_slow charges that were still processing when a journaled PSP stopped finish now.
   charges.resumeProcessing();
 
-  app.use(pspRouter({ ...deps, ledger, charges, refunds, faults }));
+  app.use(pspRouter({ ...deps, ledger, charges, refunds, keyVoids, faults }));
   app.use(notFoundHandler);
   app.use(createErrorHandler(deps.logger));
   return app;

@@ -37,7 +37,8 @@ export interface ChargeService {
 }
 
 const DECLINES: Record<string, FailureReason> = { tok_chargeDeclined: 'card_declined' };
-const SUCCEEDS = new Set(['tok_visa']);
+/** tok_refundRefused: the charge succeeds, and every refund of it is refused for good (psp/refunds.ts). */
+const SUCCEEDS = new Set(['tok_visa', 'tok_refundRefused']);
 
 /** The answer a charge's outcome gets, stored under its key and replayed for repeats. */
 export function chargeResponse(charge: Charge): StoredResponse {
@@ -80,6 +81,9 @@ export function createChargeService(deps: ChargeServiceDeps): ChargeService {
         throw new PspProblem(422, 'idempotency-key-reuse', 'this Idempotency-Key was used for a charge with other parameters');
       }
       if (claim.kind === 'existing') return { response: await claim.response, replayed: true };
+      if (claim.kind === 'voided') {
+        throw new PspProblem(409, 'idempotency-key-voided', 'this Idempotency-Key was voided: no charge can be made with it');
+      }
 
       const { reservation } = claim;
       const charge: Charge = {

@@ -32,7 +32,12 @@ export interface Rejected {
 export type ChargeOutcome =
   | { kind: 'succeeded'; charge: Charge; replayed: boolean }
   | { kind: 'declined'; charge: Charge; reason: FailureReason; replayed: boolean }
+  /** The key was voided (`voidChargeKey`): this provider will never charge with it. */
+  | { kind: 'voided' }
   | Rejected;
+
+/** `voided`: no charge was made with the key and none ever will be; `charged`: the one that was. */
+export type KeyVoidOutcome = { kind: 'voided' } | { kind: 'charged'; charge: Charge };
 
 export type RefundOutcome = { kind: 'succeeded'; refund: Refund; replayed: boolean } | Rejected;
 
@@ -62,6 +67,8 @@ export interface PspClientOptions {
 export interface PspClient {
   charge(params: ChargeParams): Promise<ChargeOutcome>;
   refund(params: RefundParams): Promise<RefundOutcome>;
+  /** Voids a charge key, or reports the charge made with it. Repeatable; transient failures throw. */
+  voidChargeKey(idempotencyKey: string): Promise<KeyVoidOutcome>;
   /** undefined when the PSP has no such charge. */
   getCharge(id: string): Promise<Charge | undefined>;
   chargesByReference(reference: string): Promise<Charge[]>;
@@ -87,6 +94,12 @@ function unreachable(error: unknown, what: string): PspUnavailableError {
   const neverArrived = codes.length > 0 && codes.every((code) => NEVER_ARRIVED.has(code));
   const detail = codes.length ? codes.join(', ') : String(error);
   return new PspUnavailableError(`${what}: ${detail}`, !neverArrived, undefined, { cause: error });
+}
+
+/** The last segment of a problem's `type`. */
+function problemCode(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || !('type' in body) || typeof body.type !== 'string') return undefined;
+  return body.type.slice(body.type.lastIndexOf('/') + 1);
 }
 
 function isTransientStatus(status: number): boolean {
@@ -142,7 +155,16 @@ export function createPspClient(options: PspClientOptions): PspClient {
         const charge = (body as ProblemBody & { charge: Charge }).charge;
         return { kind: 'declined', charge, reason: charge.failureReason ?? 'card_declined', replayed };
       }
+      if (status === 409 && problemCode(body) === 'idempotency-key-voided') return { kind: 'voided' };
       return rejected(status, body);
+    },
+    voidChargeKey: async (idempotencyKey) => {
+      const path = `/v1/charge-keys/${encodeURIComponent(idempotencyKey)}/void`;
+      const { status, body } = await call('POST', path, {});
+      if (ok(status)) return { kind: 'voided' };
+      if (status === 409 && problemCode(body) === 'charge-exists')
+        return { kind: 'charged', charge: (body as { charge: Charge }).charge };
+      throw new Error(`POST ${path}: HTTP ${status}`);
     },
     refund: async ({ idempotencyKey, ...params }) => {
       const { status, replayed, body } = await call('POST', '/v1/refunds', params, idempotencyKey);

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { DEV_DEFAULTS, logEnv, parseEnv } from '../config/common';
+import { logEnv, parseEnv, secret } from '../config/common';
 
 const rate = z.coerce.number().min(0).max(1).default(0);
 const ms = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
-const pspEnv = logEnv.extend({
+export const pspEnv = logEnv.extend({
   PSP_HOST: z.string().default('127.0.0.1'),
   PSP_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   /** Appears in charge ids and the ledger, so two instances can be told apart. */
@@ -13,7 +13,7 @@ const pspEnv = logEnv.extend({
     .string()
     .regex(/^[a-z0-9-]{1,32}$/, 'lowercase letters, digits and hyphens only')
     .default('primary'),
-  WEBHOOK_SECRET: z.string().min(1).default(DEV_DEFAULTS.webhookSecret),
+  WEBHOOK_SECRET: secret(12),
   /** Empty disables webhooks. */
   PSP_WEBHOOK_URL: z.union([z.literal(''), z.string().url()]).default('http://127.0.0.1:3000/v1/webhooks/payments'),
   PSP_SLOW_MS: ms(12_000),
@@ -26,6 +26,8 @@ const pspEnv = logEnv.extend({
   PSP_WEBHOOK_LATE_RATE: rate,
   PSP_WEBHOOK_LATE_MS: ms(15_000),
   PSP_WEBHOOK_REORDER_RATE: rate,
+  /** Every charge request waits this long before it is processed (0: off): a charge path that hangs, then lands. */
+  PSP_CHARGE_STALL_MS: ms(0),
   /** Seeds the fault and webhook-behaviour randomness so a run can be repeated. */
   PSP_SEED: optional(z.coerce.number().int()),
   /** Journal of the ledger and idempotency records (JSON lines), reloaded at start. */
@@ -51,6 +53,7 @@ export const tunablesSchema = z
     webhookLateRate: z.number().min(0).max(1),
     webhookLateMs: z.number().int().min(0),
     webhookReorderRate: z.number().min(0).max(1),
+    chargeStallMs: z.number().int().min(0),
   })
   .strict();
 
@@ -68,5 +71,6 @@ export function tunablesFromConfig(config: PspConfig): Tunables {
     webhookLateRate: config.PSP_WEBHOOK_LATE_RATE,
     webhookLateMs: config.PSP_WEBHOOK_LATE_MS,
     webhookReorderRate: config.PSP_WEBHOOK_REORDER_RATE,
+    chargeStallMs: config.PSP_CHARGE_STALL_MS,
   };
 }

@@ -13,7 +13,13 @@ export interface KeyReservation {
 }
 
 export type KeyClaim =
-  { kind: 'new'; reservation: KeyReservation } | { kind: 'existing'; response: Promise<StoredResponse> } | { kind: 'mismatch' };
+  | { kind: 'new'; reservation: KeyReservation }
+  | { kind: 'existing'; response: Promise<StoredResponse> }
+  | { kind: 'mismatch' }
+  | { kind: 'voided' };
+
+/** What voiding a key found: nothing had used it (now fenced), or the request that did. */
+export type KeyFence = { kind: 'fenced' } | { kind: 'used'; resourceId?: string; response: Promise<StoredResponse> };
 
 export interface PendingKey {
   scope: IdempotencyScope;
@@ -25,6 +31,11 @@ export interface PendingKey {
 export interface IdempotencyStore {
   /** Atomic (single-threaded, no await inside): of concurrent requests with one key, exactly one gets `new`. */
   claim(scope: IdempotencyScope, key: string, fingerprint: string): KeyClaim;
+  /**
+   * Atomic like `claim`: if no request has used the key, marks it voided (journaled) so that every
+   * later `claim` of it is `voided`; otherwise reports the request that used it. Repeatable.
+   */
+  fence(scope: IdempotencyScope, key: string): KeyFence;
   /** Keys reloaded from the journal whose outcome was still pending when the process stopped. */
   pendingFromJournal(): PendingKey[];
 }
@@ -67,12 +78,13 @@ export function createIdempotencyStore(journal: Journal, entries: readonly Journ
   for (const entry of entries) {
     if (entry.kind !== 'idempotency') continue;
     const { record } = entry;
-    if (record.response || record.resourceId) records.set(id(record.scope, record.key), live(record));
+    if (record.response || record.resourceId || record.voided) records.set(id(record.scope, record.key), live(record));
   }
 
   return {
     claim: (scope, key, fingerprint) => {
       const existing = records.get(id(scope, key));
+      if (existing?.data.voided) return { kind: 'voided' };
       if (existing) {
         return existing.data.fingerprint === fingerprint
           ? { kind: 'existing', response: existing.settled }
@@ -81,6 +93,22 @@ export function createIdempotencyStore(journal: Journal, entries: readonly Journ
       const record = live({ scope, key, fingerprint });
       records.set(id(scope, key), record);
       return { kind: 'new', reservation: reservationOf(record) };
+    },
+    fence: (scope, key) => {
+      const existing = records.get(id(scope, key));
+      if (existing && !existing.data.voided) {
+        return {
+          kind: 'used',
+          response: existing.settled,
+          ...(existing.data.resourceId && { resourceId: existing.data.resourceId }),
+        };
+      }
+      if (!existing) {
+        const data: IdempotencyRecordData = { scope, key, fingerprint: '', voided: true };
+        records.set(id(scope, key), live(data));
+        journal.append({ kind: 'idempotency', record: data });
+      }
+      return { kind: 'fenced' };
     },
     pendingFromJournal: () =>
       [...records.values()].flatMap((r) => {

@@ -17,6 +17,8 @@ export interface IdempotencyRecordData {
   resourceId?: string;
   /** Absent while the outcome is still pending (a tok_slow charge). */
   response?: StoredResponse;
+  /** The key was voided before any charge used it: every later charge with it is refused. */
+  voided?: true;
 }
 
 export type JournalEntry =

@@ -8,10 +8,13 @@ const TITLES = {
   'invalid-request': 'The request is not valid',
   'missing-idempotency-key': 'The Idempotency-Key header is required',
   'idempotency-key-reuse': 'The Idempotency-Key was used with other parameters',
+  'idempotency-key-voided': 'The Idempotency-Key was voided',
+  'charge-exists': 'A charge was made with this key',
   'card-declined': 'The card was declined',
   'not-found': 'Not found',
   'charge-not-captured': 'The charge did not capture any money',
   'already-refunded': 'The charge is already refunded',
+  'refund-refused': 'The refund is refused',
   'service-unavailable': 'The provider is temporarily unavailable',
   internal: 'Internal error',
 } as const;

@@ -23,6 +23,9 @@ export interface RefundService {
   refund(idempotencyKey: string, request: RefundRequest): Promise<ServiceAnswer>;
 }
 
+/** Test payment method whose charges succeed and can never be refunded. */
+export const REFUSES_REFUNDS = 'tok_refundRefused';
+
 /** Full refunds only: a charge is refunded at most once, whatever the keys. */
 export function createRefundService(deps: RefundServiceDeps): RefundService {
   const { ledger, idempotency } = deps;
@@ -30,6 +33,8 @@ export function createRefundService(deps: RefundServiceDeps): RefundService {
   const refusal = (charge: Charge): PspProblem | undefined => {
     if (charge.status === 'failed') return new PspProblem(409, 'charge-not-captured', 'the charge failed; nothing to refund');
     if (charge.status === 'processing') return new PspProblem(409, 'charge-not-captured', 'the charge is still processing');
+    if (charge.status === 'succeeded' && charge.paymentMethod === REFUSES_REFUNDS)
+      return new PspProblem(422, 'refund-refused', 'the issuer refuses refunds to this payment method');
     if (charge.status !== 'refunded') return undefined;
     const existing = charge.refundId ? ledger.refund(charge.refundId) : undefined;
     return new PspProblem(409, 'already-refunded', `the charge was already refunded by ${charge.refundId ?? 'another refund'}`, {
@@ -52,6 +57,7 @@ export function createRefundService(deps: RefundServiceDeps): RefundService {
         throw new PspProblem(422, 'idempotency-key-reuse', 'this Idempotency-Key was used for a refund with other parameters');
       }
       if (claim.kind === 'existing') return { response: await claim.response, replayed: true };
+      if (claim.kind === 'voided') throw new PspProblem(409, 'idempotency-key-voided', 'this Idempotency-Key was voided');
 
       const checked = refundable(request.chargeId);
       if ('problem' in checked) {

@@ -4,6 +4,7 @@ import { tunablesSchema, type Tunables } from './config';
 import type { ChargeService } from './charges';
 import type { FaultInjector } from './faults';
 import { withFaults } from './http-faults';
+import type { KeyVoidService } from './key-voids';
 import type { LedgerStore } from './ledger-store';
 import { PspProblem } from './problem';
 import type { RefundService } from './refunds';
@@ -16,9 +17,12 @@ export interface PspRouteDeps {
   ledger: LedgerStore;
   charges: ChargeService;
   refunds: RefundService;
+  keyVoids: KeyVoidService;
   faults: FaultInjector;
   webhooks: WebhookDispatcher;
 }
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const chargeBody = z.object({
   amountCents: z.number().int().positive(),
@@ -59,7 +63,23 @@ export function pspRouter(deps: PspRouteDeps): Router {
 
   router.post(
     '/v1/charges',
-    withFaults(deps.faults, async (req) => deps.charges.charge(idempotencyKey(req), parseBody(chargeBody, req.body))),
+    withFaults(deps.faults, async (req) => {
+      const key = idempotencyKey(req);
+      const request = parseBody(chargeBody, req.body);
+      // Processed even if the client gave up meanwhile, as a request stuck in a real network would be.
+      if (deps.tunables.chargeStallMs > 0) await delay(deps.tunables.chargeStallMs);
+      return deps.charges.charge(key, request);
+    }),
+  );
+
+  // Not an idempotent-keyed action itself: voiding a key is repeatable and always answers the key's state.
+  router.post(
+    '/v1/charge-keys/:key/void',
+    withFaults(deps.faults, async (req) => {
+      const key = String(req.params.key);
+      if (key.length > 255) throw new PspProblem(400, 'invalid-request', 'a charge key has at most 255 characters');
+      return deps.keyVoids.voidChargeKey(key);
+    }),
   );
 
   router.post(
@@ -86,6 +106,7 @@ export function pspRouter(deps: PspRouteDeps): Router {
       gateway: deps.name,
       charges: deps.ledger.allCharges(),
       refunds: deps.ledger.allRefunds(),
+      voidedKeys: deps.keyVoids.voidedKeys(),
       webhooks: { ...deps.webhooks.stats },
       faults: { ...deps.faults.stats },
     };

@@ -76,6 +76,8 @@ export interface Ledger {
   gateway: string;
   charges: Charge[];
   refunds: Refund[];
+  /** Charge keys voided before any charge used them (this process's run). */
+  voidedKeys: string[];
   webhooks: WebhookStats;
   faults: FaultStats;
 }

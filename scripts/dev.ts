@@ -1,6 +1,7 @@
 /*
  * `npm run dev`: the whole stack on one command. Embedded Postgres (unless DATABASE_URL is set),
- * the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS is set), migrations, the
+ * the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS is set; TEMPORAL_SERVER=cluster
+ * runs Temporal's own server on that Postgres instead, docs/TEMPORAL-CLUSTER.md), migrations, the
  * worker and the API. State lives in .data/ so a restart keeps sales, reservations and their
  * hold timers. Ctrl-C stops every process it started.
  */
@@ -8,10 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { DEV_DEFAULTS } from '../config/common';
+import { developmentSecretsEnv } from '../config/development-secrets';
+import { clusterPostgresFromUrl, clusterShards, devClusterPorts } from './temporal-cluster/config';
 import { runMigrations } from './stack/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from './stack/postgres';
 import { serviceProcess, waitForHttp, type ServiceProcess } from './stack/service-process';
+import { startTemporalCluster, temporalServerKind } from './stack/temporal-cluster';
 import { startTemporalDevServer, type RunningTemporal } from './stack/temporal-server';
 import { PROJECT_ROOT } from './stack/tools';
 
@@ -44,6 +47,45 @@ function portInUse(port: number): Promise<boolean> {
 
 async function requireFreePort(port: number, hint: string): Promise<void> {
   if (await portInUse(port)) throw new Error(`port ${port} is already in use: ${hint}`);
+}
+
+function runNodeScript(args: string[], failure: string): void {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(failure);
+}
+
+const otherTemporal = `another Temporal server runs here; set TEMPORAL_ADDRESS=127.0.0.1:${TEMPORAL_PORT} to use it, or TEMPORAL_PORT`;
+const temporalLog = (line: string) => process.stdout.write(`[temporal] ${line}\n`);
+
+async function startDevServer(): Promise<RunningTemporal> {
+  await requireFreePort(TEMPORAL_PORT, otherTemporal);
+  await requireFreePort(TEMPORAL_UI_PORT, 'set TEMPORAL_UI_PORT');
+  return timed(`starting the Temporal dev server on 127.0.0.1:${TEMPORAL_PORT} (state in .data/temporal.db)`, () =>
+    startTemporalDevServer({
+      port: TEMPORAL_PORT,
+      uiPort: TEMPORAL_UI_PORT,
+      dbFile: path.join(DATA, 'temporal.db'),
+      onLog: temporalLog,
+    }),
+  );
+}
+
+/** TEMPORAL_SERVER=cluster: Temporal's own server (built once into .tools/), state in Postgres. */
+async function startCluster(databaseUrl: string): Promise<RunningTemporal> {
+  runNodeScript(['scripts/temporal-cluster/build.ts'], 'the Temporal server could not be built (see above)');
+  for (const port of Object.values(devClusterPorts(TEMPORAL_PORT))) await requireFreePort(port, otherTemporal);
+  await requireFreePort(TEMPORAL_UI_PORT, 'set TEMPORAL_UI_PORT');
+  const shards = clusterShards();
+  return timed(`starting the Temporal server on 127.0.0.1:${TEMPORAL_PORT} (${shards} history shards, state in Postgres)`, () =>
+    startTemporalCluster({
+      dir: path.join(DATA, 'temporal-cluster'),
+      postgres: clusterPostgresFromUrl(databaseUrl),
+      ports: devClusterPorts(TEMPORAL_PORT),
+      uiPort: TEMPORAL_UI_PORT,
+      shards,
+      onLog: temporalLog,
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -81,25 +123,8 @@ async function main(): Promise<void> {
     let temporalAddress = process.env.TEMPORAL_ADDRESS;
     let temporalUi = process.env.TEMPORAL_UI_URL;
     if (!temporalAddress) {
-      const install = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'install-temporal.js')], {
-        stdio: 'inherit',
-      });
-      if (install.status !== 0) throw new Error('the Temporal CLI could not be installed (see above)');
-      await requireFreePort(
-        TEMPORAL_PORT,
-        `set TEMPORAL_PORT, or TEMPORAL_ADDRESS=127.0.0.1:${TEMPORAL_PORT} to use the Temporal server already there`,
-      );
-      await requireFreePort(TEMPORAL_UI_PORT, 'set TEMPORAL_UI_PORT');
-      const temporal: RunningTemporal = await timed(
-        `starting the Temporal dev server on 127.0.0.1:${TEMPORAL_PORT} (state in .data/temporal.db)`,
-        () =>
-          startTemporalDevServer({
-            port: TEMPORAL_PORT,
-            uiPort: TEMPORAL_UI_PORT,
-            dbFile: path.join(DATA, 'temporal.db'),
-            onLog: (line) => process.stdout.write(`[temporal] ${line}\n`),
-          }),
-      );
+      runNodeScript(['scripts/install-temporal.js'], 'the Temporal CLI could not be installed (see above)');
+      const temporal = temporalServerKind() === 'cluster' ? await startCluster(databaseUrl) : await startDevServer();
       stoppers.push(() => temporal.stop());
       temporalAddress = temporal.address;
       temporalUi = temporal.uiUrl;
@@ -115,8 +140,11 @@ async function main(): Promise<void> {
     const mailUrl = `http://127.0.0.1:${MAIL_WEB_PORT}`;
     const apiUrl = `http://127.0.0.1:${API_PORT}`;
     const pspUrls = [`http://127.0.0.1:${PSP_PORT}`, `http://127.0.0.1:${PSP_PORT + 1}`];
+    // The entry points have no secrets of their own; development ones are handed over here.
+    const secrets = developmentSecretsEnv(process.env);
     const env = {
       ...process.env,
+      ...secrets,
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
       PORT: String(API_PORT),
@@ -126,6 +154,7 @@ async function main(): Promise<void> {
     };
     const pspEnv = (name: string, port: number) => ({
       ...process.env,
+      WEBHOOK_SECRET: secrets.WEBHOOK_SECRET,
       PSP_NAME: name,
       PSP_PORT: String(port),
       PSP_WEBHOOK_URL: `${apiUrl}/v1/webhooks/payments`,
@@ -177,7 +206,7 @@ async function main(): Promise<void> {
     say(`Payments       ${pspUrls[0]} (primary), ${pspUrls[1]} (secondary): simulated provider, ledger at /v1/ledger`);
     say(`Mail catcher   ${mailUrl}   (outcome e-mails; SMTP on 127.0.0.1:${MAIL_SMTP_PORT})`);
     say(`Postgres       ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}${postgresData ? `   (data in ${postgresData})` : ''}`);
-    say(`Admin token    ${process.env.ADMIN_TOKEN ? '(from ADMIN_TOKEN)' : DEV_DEFAULTS.adminToken}`);
+    say(`Admin token    ${process.env.ADMIN_TOKEN ? '(from ADMIN_TOKEN)' : secrets.ADMIN_TOKEN}`);
     say('Shopper token  npm run token -- <shopperId>');
     say('Ctrl-C stops everything.');
   } catch (error) {

@@ -3,7 +3,7 @@
  * the development default) for curl and the checkout frontend during development.
  */
 import { mintShopperToken } from './shopper-token';
-import { DEV_DEFAULTS } from '../config/common';
+import { developmentSecretsEnv } from '../config/development-secrets';
 
 async function main(): Promise<void> {
   const [shopperId, ttl = '24h'] = process.argv.slice(2);
@@ -11,7 +11,7 @@ async function main(): Promise<void> {
     console.error('usage: npm run token -- <shopperId> [ttl, e.g. 24h]');
     process.exit(2);
   }
-  const token = await mintShopperToken(process.env.JWT_SECRET ?? DEV_DEFAULTS.jwtSecret, shopperId, ttl);
+  const token = await mintShopperToken(developmentSecretsEnv(process.env).JWT_SECRET, shopperId, ttl);
   process.stdout.write(`${token}\n`);
 }
 

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { databaseEnv, logEnv, parseEnv, temporalEnv } from '../config/common';
 
-const workerEnv = databaseEnv
+export const workerEnv = databaseEnv
   .merge(temporalEnv)
   .merge(logEnv)
   .extend({
     /** The primary payment gateway (the simulator in development). */
     PSP_URL: z.string().url().default('http://127.0.0.1:4000'),
-    /** Optional secondary gateway, used only when the primary refuses every connection for a charge. */
+    /** Optional secondary gateway: charges move there when the primary fails (activities/payment-activities.ts). */
     PSP_SECONDARY_URL: z.string().url().optional(),
     /** One HTTP call to a gateway; below the charge activity's 5 s attempt timeout. */
     PSP_TIMEOUT_MS: z.coerce.number().int().positive().default(4_000),
@@ -30,6 +30,19 @@ const workerEnv = databaseEnv
     NOTIFY_EMAIL_DOMAIN: z.string().default('shoppers.invalid'),
     /** How long a worker owns a notice it is sending; above the notify activity's 10 s attempt timeout. */
     NOTIFY_LEASE_SECONDS: z.coerce.number().int().min(11).default(30),
+    /**
+     * `host:port` where the Temporal SDK serves the worker's Prometheus metrics (`/metrics`);
+     * unset = no metrics endpoint.
+     */
+    WORKER_METRICS_ADDRESS: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'host:port')
+      .optional(),
+    /**
+     * A workflow bundle built ahead of time (`worker/bundle-workflows.ts`, as the container image
+     * does); unset = bundle the workflows at start.
+     */
+    WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   });
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;

@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import type { Notifier } from '../activities/notifier';
+import { createGatewayBreaker } from '../activities/gateway-breaker';
 import type { PaymentGateways } from '../activities/payment-gateway';
 import { createPspClient } from '../psp/client';
 
@@ -18,10 +19,14 @@ export interface ReservationWorkerDeps {
 }
 
 export function paymentGateways(config: { primaryUrl: string; secondaryUrl?: string; timeoutMs: number }): PaymentGateways {
-  const client = (baseUrl: string) => createPspClient({ baseUrl, timeoutMs: config.timeoutMs });
+  const gateway = (name: string, baseUrl: string) => ({
+    name,
+    client: createPspClient({ baseUrl, timeoutMs: config.timeoutMs }),
+    breaker: createGatewayBreaker(),
+  });
   return {
-    primary: { name: 'primary', client: client(config.primaryUrl) },
-    ...(config.secondaryUrl && { secondary: { name: 'secondary', client: client(config.secondaryUrl) } }),
+    primary: gateway('primary', config.primaryUrl),
+    ...(config.secondaryUrl && { secondary: gateway('secondary', config.secondaryUrl) }),
   };
 }
 

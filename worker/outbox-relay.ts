@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { workflowInputOf, type ReservationWorkflows } from '../clients/reservation-workflows';
 import { leaseUnstartedReservations, markWorkflowsStarted } from '../db/queries/lease-unstarted-reservations';
-import { crashPoint } from '../ops/crash-points';
+import { noCrashPoints, type CrashPointHook } from '../ops/crash-points';
 
 export interface OutboxRelayOptions {
   pool: Pool;
@@ -14,6 +14,8 @@ export interface OutboxRelayOptions {
   /** Pause between polls while the outbox is empty. */
   idleMs?: number;
   leaseSeconds?: number;
+  /** Test harness only (test/helpers/entries/): called after a batch's starts, before they are recorded. */
+  onCrashPoint?: CrashPointHook;
 }
 
 export interface OutboxRelay {
@@ -36,6 +38,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const concurrency = options.concurrency ?? 64;
   const idleMs = options.idleMs ?? 100;
   const leaseSeconds = options.leaseSeconds ?? 30;
+  const onCrashPoint = options.onCrashPoint ?? noCrashPoints;
   let stopped = false;
 
   async function relayBatch(): Promise<number> {
@@ -57,7 +60,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, lane));
-    if (started.length > 0) crashPoint('after-workflow-start', startedSales);
+    if (started.length > 0) onCrashPoint('after-workflow-start', startedSales);
     await markWorkflowsStarted(pool, started);
     if (started.length > 0) logger.debug({ started: started.length }, 'reservation workflows started');
     return batch.length;

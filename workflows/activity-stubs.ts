@@ -29,3 +29,14 @@ export const reconciling = proxyActivities<Activities>({
   scheduleToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
+
+/*
+ * Refunds: a refusal for good is not retried (REFUND_REFUSED); anything else is retried, backing
+ * off to once a minute, for at most a day. Either way a refund that cannot be made ends, and is
+ * recorded for support (workflows/refund-capture.ts).
+ */
+export const refunding = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});

@@ -7,6 +7,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import type { ChargeRef } from '../activities/payment-activities';
 import { ErrorCode } from '../domain/errors';
 import type { ChargeEvent, NotificationOutcome } from '../domain/payment';
 import { isFinal, type ReleaseReason, type ReservationStatus } from '../domain/reservation';
@@ -21,21 +22,32 @@ import {
 } from '../domain/reservation-workflow-contract';
 import { bookkeeping } from './activity-stubs';
 import { collectPayment } from './payment-phase';
+import { refundCapture } from './refund-capture';
 
 const refuse = (code: ErrorCode, message: string) => ApplicationFailure.create({ type: code, message, nonRetryable: true });
 
 export async function reservationWorkflow(input: ReservationWorkflowInput): Promise<ReservationWorkflowResult> {
   const { reservationId } = input;
+  // Handlers that survive a workflow cancellation racing them (support's cancel in the Web UI):
+  // workflows started before this change keep the old handlers, so their histories replay.
+  const cancelSafe = patched('cancel-safe-handlers');
   let status: ReservationStatus = 'held';
   let cancelRequested = false;
   let paymentMethod: string | undefined;
+  /** With cancelSafe: the main body has left the hold and decided; no payment is taken after this. */
+  let holdDecided = false;
+  /** With cancelSafe: the submitPayment handler's DB step, once it has finished (true: payment_pending). */
+  let markedPending: boolean | undefined;
   const chargeEvents: ChargeEvent[] = [];
+  const refundedCharges: string[] = [];
+  /** Captures whose refund failed for good, recorded for support. */
+  const failedRefunds: string[] = [];
 
   const setStatus = (next: ReservationStatus): void => {
     status = next;
     upsertSearchAttributes([{ key: ReservationStatusAttribute, value: next }]);
   };
-  const holdOpen = () => status === 'held' && !cancelRequested && paymentMethod === undefined;
+  const holdOpen = () => status === 'held' && !cancelRequested && paymentMethod === undefined && !holdDecided;
 
   setHandler(reservationStateQuery, () => ({ status, expiresAtMs: input.expiresAtMs }));
   setHandler(chargeEventSignal, (event) => {
@@ -45,7 +57,9 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     cancelReservationUpdate,
     async () => {
       cancelRequested = true;
-      await condition(() => isFinal(status));
+      if (!cancelSafe) await condition(() => isFinal(status));
+      // A workflow cancellation landing meanwhile must not fail this update: the release still comes.
+      else await CancellationScope.nonCancellable(() => condition(() => isFinal(status)));
       return status;
     },
     {
@@ -57,8 +71,21 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
   setHandler(
     submitPaymentUpdate,
     async ({ paymentMethod: method }) => {
+      if (!cancelSafe) {
+        paymentMethod = method;
+        await bookkeeping.markPaymentPending({ reservationId, paymentMethod: method });
+        setStatus('payment_pending');
+        return status;
+      }
+      // The main body reads paymentMethod and sets holdDecided in one synchronous step, so the
+      // payment is either taken before that decision or refused after it, never half-way.
+      if (holdDecided) throw refuse(ErrorCode.InvalidState, `reservation is ${status}`);
       paymentMethod = method;
-      await bookkeeping.markPaymentPending({ reservationId, paymentMethod: method });
+      // The DB step finishes even if the workflow is cancelled meanwhile; the main body waits for it.
+      markedPending = await CancellationScope.nonCancellable(() =>
+        bookkeeping.markPaymentPending({ reservationId, paymentMethod: method }),
+      );
+      if (!markedPending) throw refuse(ErrorCode.InvalidState, 'the reservation is no longer held');
       setStatus('payment_pending');
       return status;
     },
@@ -81,33 +108,47 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     cancelled = true;
   }
 
+  // With cancelSafe, a payment accepted before this point is honoured even if support cancelled
+  // the workflow at the same moment; one accepted later is refused by the handler.
+  holdDecided = cancelSafe;
+  const paying = paymentMethod !== undefined && (cancelSafe || !cancelled);
+
   // From here on nothing may stop half-way: a cancellation request no longer interrupts.
   return CancellationScope.nonCancellable(async () => {
     let result: ReservationWorkflowResult;
-    if (paymentMethod !== undefined && !cancelled) {
+    if (paying && paymentMethod !== undefined) {
       // A payment accepted within the hold is honoured even if the timer fires meanwhile:
       // the unit stays held until the charge is settled (the shopper who paid at 4:59 keeps it).
-      await condition(() => status === 'payment_pending');
-      const outcome = await collectPayment(reservationId, paymentMethod, chargeEvents);
-      if (outcome.kind === 'declined') {
-        result = await release('payment_failed', outcome.reason);
-      } else if (await bookkeeping.completeSale({ reservationId, ...outcome })) {
-        setStatus('paid');
-        result = { status, chargeId: outcome.chargeId };
+      if (cancelSafe) await condition(() => markedPending !== undefined);
+      else await condition(() => status === 'payment_pending');
+      if (cancelSafe && !markedPending) {
+        result = await release(cancelRequested || cancelled ? 'cancelled' : 'expired');
       } else {
-        // Cannot happen while this workflow alone moves the reservation; if it ever does, the
-        // capture bought nothing and is refunded like any other.
-        await bookkeeping.refundCharge({ reservationId, ...outcome });
-        result = await release('payment_failed', 'sale_not_completed');
+        result = await settle(paymentMethod);
       }
     } else {
       result = await release(cancelRequested || cancelled ? 'cancelled' : 'expired');
     }
     // Workflows started before notifications existed finish without one.
     if (patched('notify-outcome')) await bookkeeping.notifyOutcome({ reservationId, outcome: status as NotificationOutcome });
-    const refundedCharges = await refundStrayCharges(result.chargeId);
-    return refundedCharges.length > 0 ? { ...result, refundedCharges } : result;
+    await refundStrayCharges(result.chargeId);
+    if (refundedCharges.length > 0) result = { ...result, refundedCharges };
+    return failedRefunds.length > 0 ? { ...result, failedRefunds } : result;
   });
+
+  /** The payment phase: charge, then sell the unit or release it. */
+  async function settle(method: string): Promise<ReservationWorkflowResult> {
+    const outcome = await collectPayment(reservationId, method, chargeEvents);
+    if (outcome.kind === 'declined') return release('payment_failed', outcome.reason);
+    if (await bookkeeping.completeSale({ reservationId, ...outcome })) {
+      setStatus('paid');
+      return { status, chargeId: outcome.chargeId };
+    }
+    // Cannot happen while this workflow alone moves the reservation; if it ever does, the
+    // capture bought nothing and is refunded like any other.
+    await refund({ reservationId, ...outcome });
+    return release('payment_failed', 'sale_not_completed');
+  }
 
   async function release(reason: ReleaseReason, failureReason?: string): Promise<ReservationWorkflowResult> {
     const released = await bookkeeping.releaseUnit({ reservationId, reason, failureReason });
@@ -115,16 +156,18 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     return released.released ? { status, releasedAs: reason } : { status };
   }
 
+  async function refund(charge: ChargeRef): Promise<void> {
+    const refunded = await refundCapture(charge);
+    (refunded.refunded ? refundedCharges : failedRefunds).push(charge.chargeId);
+  }
+
   /** Invariant 4: a capture that did not buy this reservation's unit is refunded. */
-  async function refundStrayCharges(soldWith: string | undefined): Promise<string[]> {
-    const refunded: string[] = [];
+  async function refundStrayCharges(soldWith: string | undefined): Promise<void> {
+    const tried = (chargeId: string) => refundedCharges.includes(chargeId) || failedRefunds.includes(chargeId);
     for (;;) {
-      const stray = chargeEvents.find(
-        (e) => e.type === 'charge.succeeded' && e.chargeId !== soldWith && !refunded.includes(e.chargeId),
-      );
-      if (!stray) return refunded;
-      await bookkeeping.refundCharge({ reservationId, chargeId: stray.chargeId, gateway: stray.gateway });
-      refunded.push(stray.chargeId);
+      const stray = chargeEvents.find((e) => e.type === 'charge.succeeded' && e.chargeId !== soldWith && !tried(e.chargeId));
+      if (!stray) return;
+      await refund({ reservationId, chargeId: stray.chargeId, gateway: stray.gateway });
     }
   }
 }

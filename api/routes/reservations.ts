@@ -12,6 +12,7 @@ import { claimReservation } from '../services/claim-reservation';
 import { workflowInputOf, type ReservationWorkflows } from '../../clients/reservation-workflows';
 import type { SaleCache } from '../services/sale-cache';
 import type { SoldOutRegistry } from '../services/sold-out-registry';
+import type { CrashPointHook } from '../../ops/crash-points';
 
 export interface ReservationRouteDeps {
   pool: Pool;
@@ -20,6 +21,7 @@ export interface ReservationRouteDeps {
   auth: ReturnType<typeof createAuth>;
   metrics: Metrics;
   soldOut: SoldOutRegistry;
+  onCrashPoint?: CrashPointHook;
 }
 
 const SOLD_OUT_DETAIL = 'every unit is held or sold; units come back when holds expire';
@@ -45,7 +47,7 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
       throw new Problem(409, ErrorCode.SoldOut, SOLD_OUT_DETAIL);
     }
     const ticket = deps.soldOut.ticket(sale.id);
-    const outcome = await claimReservation(deps.pool, deps.soldOut, { sale, shopperId: principal.shopperId, idempotencyKey });
+    const outcome = await claimReservation(deps, { sale, shopperId: principal.shopperId, idempotencyKey });
     deps.metrics.claims.inc({ outcome: outcome.kind });
     if (outcome.kind === 'sold-out' && outcome.noUnitLeft) deps.soldOut.markSoldOut(sale.id, ticket);
     switch (outcome.kind) {

@@ -6,13 +6,20 @@ import { withClient } from '../../db/pool';
 import type { ReservationRow, SaleRow } from '../../db/rows';
 import type { SoldOutRegistry } from './sold-out-registry';
 import { SqlState, sqlStateOf } from '../../db/sqlstate';
-import { crashPoint } from '../../ops/crash-points';
+import { noCrashPoints, type CrashPointHook } from '../../ops/crash-points';
 
 export type ClaimOutcome =
   | { kind: 'reserved'; reservation: ReservationRow; replayed: boolean }
   /** `noUnitLeft`: the claim statement itself found no unit (only then may the sale be marked sold out). */
   | { kind: 'sold-out'; noUnitLeft: boolean }
   | { kind: 'already-reserved'; reservationId: string };
+
+export interface ClaimDeps {
+  pool: Pool;
+  soldOut: Pick<SoldOutRegistry, 'isSoldOut'>;
+  /** Test harness only (test/helpers/entries/): called once the claim has committed. */
+  onCrashPoint?: CrashPointHook;
+}
 
 export interface ClaimInput {
   sale: SaleRow;
@@ -25,11 +32,8 @@ export interface ClaimInput {
  * (worker/outbox-relay.ts) from the committed row, so the answer does not wait for Temporal
  * and a crash right after the commit cannot orphan the unit.
  */
-export async function claimReservation(
-  pool: Pool,
-  soldOut: Pick<SoldOutRegistry, 'isSoldOut'>,
-  input: ClaimInput,
-): Promise<ClaimOutcome> {
+export async function claimReservation(deps: ClaimDeps, input: ClaimInput): Promise<ClaimOutcome> {
+  const { pool, soldOut, onCrashPoint = noCrashPoints } = deps;
   const { sale, shopperId, idempotencyKey } = input;
 
   if (idempotencyKey) {
@@ -54,7 +58,7 @@ export async function claimReservation(
           }),
     );
     if (result.kind === 'claimed') {
-      crashPoint('after-claim-commit', [sale.id]);
+      onCrashPoint('after-claim-commit', [sale.id]);
       return { kind: 'reserved', reservation: result.reservation, replayed: false };
     }
     if (result.kind === 'already-reserved' && !idempotencyKey) return result;

@@ -23,6 +23,8 @@ export interface InvariantSnapshot {
   /** Every reservation of the sale with its status and charge, for the ledger comparison. */
   reservations: Array<{ id: string; status: string; charge_id: string | null }>;
   recordedCharges: Array<{ id: string; reservation_id: string; status: string }>;
+  /** Invariant 4: captures whose refund failed for good (charges.status = 'refund_failed'). */
+  failedRefunds: Array<{ id: string; reservation_id: string; reservation_status: string; refund_failure: string }>;
 }
 
 /*
@@ -79,6 +81,11 @@ export async function invariantSnapshot(pool: Pool, saleId: string): Promise<Inv
         reservations: await q(`select id, status, charge_id from reservations where sale_id = $1::uuid`),
         recordedCharges: await q(
           `select c.id, c.reservation_id, c.status from charges c join reservations r on r.id = c.reservation_id where r.sale_id = $1::uuid`,
+        ),
+        failedRefunds: await q(
+          `select c.id, c.reservation_id, r.status as reservation_status, c.refund_failure
+         from charges c join reservations r on r.id = c.reservation_id
+         where r.sale_id = $1::uuid and c.status = 'refund_failed'`,
         ),
       };
       return snapshot;

@@ -46,6 +46,34 @@ export async function failOver(db: Queryable, reservationId: string, from: strin
   return rows[0]!.gateway;
 }
 
+/**
+ * Moves the charge from `from` to `to` after `from` voided the charge key (so nothing was and
+ * nothing will be charged there). Returns the gateway now bound.
+ */
+export async function moveVoidedCharge(db: Queryable, reservationId: string, from: string, to: string): Promise<string> {
+  const { rows } = await db.query<{ gateway: string }>(
+    `with moved as (
+       update payment_attempts set gateway = $3::text, attempts = 0, refused = 0, updated_at = now()
+       where reservation_id = $1::uuid and gateway = $2::text
+       returning gateway
+     )
+     select gateway from moved
+     union all
+     select gateway from payment_attempts where reservation_id = $1::uuid and not exists (select 1 from moved)`,
+    [reservationId, from, to],
+  );
+  return rows[0]!.gateway;
+}
+
+/** Requests sent to the bound gateway that may have reached it (sent, not refused at connect). */
+export async function reachedAttempts(db: Queryable, reservationId: string): Promise<number> {
+  const { rows } = await db.query<{ reached: number }>(
+    `select attempts - refused as reached from payment_attempts where reservation_id = $1::uuid`,
+    [reservationId],
+  );
+  return rows[0]?.reached ?? 0;
+}
+
 export async function boundGateway(db: Queryable, reservationId: string): Promise<string | undefined> {
   const { rows } = await db.query<{ gateway: string }>(`select gateway from payment_attempts where reservation_id = $1::uuid`, [
     reservationId,

@@ -20,8 +20,35 @@ export async function recordRefund(db: Queryable, refund: RefundedCharge): Promi
   await db.query(
     `insert into charges (id, reservation_id, gateway, amount_cents, currency, status, refund_id, refunded_at)
      values ($1::text, $2::uuid, $3::text, $4::int, $5::text, 'refunded', $6::text, now())
-     on conflict (id) do update set status = 'refunded', refund_id = excluded.refund_id, refunded_at = coalesce(charges.refunded_at, now())`,
+     on conflict (id) do update set status = 'refunded', refund_id = excluded.refund_id, refunded_at = coalesce(charges.refunded_at, now()),
+       refund_failure = null`,
     [refund.chargeId, refund.reservationId, refund.gateway, refund.amountCents, refund.currency, refund.refundId],
+  );
+}
+
+export interface UnrefundedCharge {
+  reservationId: string;
+  chargeId: string;
+  gateway: string;
+  amountCents: number;
+  currency: string;
+  /** Why the refund failed: the provider's refusal, or the retries running out. */
+  failure: string;
+}
+
+/**
+ * Records a capture that should have been refunded and could not be (invariant 4 stays broken
+ * until support settles it by hand; the invariant checker names it). Idempotent; never downgrades
+ * a recorded refund.
+ */
+export async function recordRefundFailure(db: Queryable, charge: UnrefundedCharge): Promise<void> {
+  await db.query(
+    `insert into charges (id, reservation_id, gateway, amount_cents, currency, status, refund_failure, refund_failed_at)
+     values ($1::text, $2::uuid, $3::text, $4::int, $5::text, 'refund_failed', $6::text, now())
+     on conflict (id) do update set status = 'refund_failed', refund_failure = excluded.refund_failure,
+       refund_failed_at = coalesce(charges.refund_failed_at, now())
+     where charges.status <> 'refunded'`,
+    [charge.chargeId, charge.reservationId, charge.gateway, charge.amountCents, charge.currency, charge.failure],
   );
 }
 

@@ -1,11 +1,12 @@
 /*
- * Starts a throwaway Postgres and Temporal dev server on free ports under --dir, applies the
- * migrations, prints one line `READY {json}` and runs until SIGTERM/SIGINT. The test run
+ * Starts a throwaway Postgres and Temporal server (the dev server, or with TEMPORAL_SERVER=cluster
+ * Temporal's own server on that Postgres) on free ports under --dir, applies the migrations, prints one line `READY {json}` and runs until SIGTERM/SIGINT. The test run
  * starts it (test/helpers/global-setup.ts); its JSON names the addresses and pids.
  */
 import { chmodSync, mkdirSync } from 'node:fs';
 import { startDataServices } from './data-services';
 import { freePort } from './free-port';
+import { temporalServerKind } from './temporal-cluster';
 
 async function main(): Promise<void> {
   const dirFlag = process.argv.indexOf('--dir');
@@ -16,24 +17,37 @@ async function main(): Promise<void> {
   const log = (source: string) => (line: string) => process.stderr.write(`[${source}] ${line}\n`);
 
   const [pgPort, temporalPort] = [await freePort(), await freePort()];
+  const started = Date.now();
   const { postgres, temporal } = await startDataServices({
     dir,
     pgPort,
     temporalPort,
     database: 'flash_sale_test',
+    temporalServer: temporalServerKind(),
     temporalLogLevel: 'error',
-    onLog: (source, line) => source === 'temporal' && /level=(ERROR|FATAL)|panic/.test(line) && log('temporal')(line),
+    // logfmt from the dev server, JSON from the real one, whose services log "Not enough hosts"
+    // errors while they find each other at start.
+    onLog: (source, line) =>
+      source === 'temporal' &&
+      /level=(ERROR|FATAL)|"level":"(error|fatal)"|panic/.test(line) &&
+      !line.includes('Not enough hosts to serve the request') &&
+      log('temporal')(line),
   });
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await Promise.allSettled([temporal.stop(), postgres.stop()]);
+    // Temporal first: the real server keeps its state in this Postgres and writes until it is down.
+    await temporal.stop().catch(() => undefined);
+    await postgres.stop().catch(() => undefined);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
+  log('infra')(
+    `Postgres and the Temporal ${temporalServerKind()} server ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   process.stdout.write(
     `READY ${JSON.stringify({ databaseUrl: postgres.url, temporalAddress: temporal.address, postgresPid: postgres.pid(), temporalPid: temporal.pid() })}\n`,
   );

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { freePort } from '../../scripts/stack/free-port';
 import { startMailCatcher, type MailCatcher } from '../../scripts/stack/mail-catcher';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/stack/service-process';
+import { entryFor } from './crash-points';
 import { testInfra } from './infra-env';
 
 export const TEST_SECRETS = {
@@ -96,6 +97,7 @@ export async function startAppUnderTest(options: AppUnderTestOptions = {}): Prom
     ...(mail && { SMTP_URL: mail.smtpUrl }),
     ...extraEnv,
   };
+  const workerEnv = { ...env, ...options.workerEnv };
   const workerReadiness: Promise<void>[] = [];
   const workers = Array.from({ length: options.workers ?? 1 }, (_, i) => {
     const name = i === 0 ? 'worker' : `worker-${i + 1}`;
@@ -103,18 +105,19 @@ export async function startAppUnderTest(options: AppUnderTestOptions = {}): Prom
     workerReadiness.push(new Promise<void>((resolve) => (workerRunning = resolve)));
     return serviceProcess({
       name,
-      entry: 'worker/main.ts',
-      env: { ...env, ...options.workerEnv },
+      entry: entryFor('worker', workerEnv),
+      env: workerEnv,
       onLine: (line) => {
         logs.push(`[${name}] ${line}`);
         if (line.includes("state: 'RUNNING'") || line.includes('"state":"RUNNING"')) workerRunning();
       },
     });
   });
+  const apiEnv = { ...env, ...options.apiEnv };
   const api = serviceProcess({
     name: 'api',
-    entry: 'api/server.ts',
-    env: { ...env, ...options.apiEnv },
+    entry: entryFor('api', apiEnv),
+    env: apiEnv,
     onLine: (line) => logs.push(`[api] ${line}`),
   });
   for (const worker of workers) worker.start();

@@ -36,6 +36,7 @@ export interface LedgerCharge {
 export interface Ledger {
   charges: LedgerCharge[];
   refunds: Array<{ id: string; chargeId: string; reference: string }>;
+  voidedKeys: string[];
   webhooks: Record<string, number>;
   faults: Record<string, number>;
 }
@@ -43,6 +44,25 @@ export interface Ledger {
 export async function readLedger(pspUrl: string): Promise<Ledger> {
   const response = await fetch(`${pspUrl}/v1/ledger`);
   return (await response.json()) as Ledger;
+}
+
+/** Changes a running simulator's faults (`PUT /v1/_control/config`). */
+export async function setPspFaults(
+  pspUrl: string,
+  faults: {
+    fault5xxRate?: number;
+    faultResetRate?: number;
+    faultSlowRate?: number;
+    faultSlowMs?: number;
+    chargeStallMs?: number;
+  },
+): Promise<void> {
+  const response = await fetch(`${pspUrl}/v1/_control/config`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
+  if (!response.ok) throw new Error(`PUT ${pspUrl}/v1/_control/config: HTTP ${response.status}`);
 }
 
 /** A webhook as the provider would send it, signed with the test secret at `atSeconds`. */

@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/stack/service-process';
 import { apiClient, shopperToken } from '../helpers/api-client';
 import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
+import { CRASH_POINT_ENTRIES } from '../helpers/crash-points';
 import { testInfra } from '../helpers/infra-env';
 import { createTestSale, waitFor } from '../helpers/sales';
 import { claimedReservation } from '../helpers/workflow-env';
@@ -10,7 +11,8 @@ import { claimedReservation } from '../helpers/workflow-env';
 /*
  * Invariant 6 at the two places a crash could leave a held unit without a workflow: the API
  * dying right after the claim commits, and the outbox relay dying after starting a workflow but
- * before recording it. Each process kills itself (kill -9) exactly there (ops/crash-points.ts).
+ * before recording it. Each process kills itself (kill -9) exactly there: the harness starts it
+ * through a test-only entry (test/helpers/entries/) that wires in the crash points of FAULT_CRASH_AT.
  */
 let db: Pool;
 let connection: Connection;
@@ -88,7 +90,7 @@ test('the relay killed between starting a workflow and recording it: exactly one
   const bystander = await claimedReservation(db);
   const crashing = serviceProcess({
     name: 'worker',
-    entry: 'worker/main.ts',
+    entry: CRASH_POINT_ENTRIES.worker,
     env: { ...app.env, OUTBOX_LEASE_SECONDS: '2', FAULT_CRASH_AT: 'after-workflow-start', FAULT_CRASH_SCOPE: sale.id },
   });
   crashing.start();

@@ -1,5 +1,12 @@
 import { Pool } from 'pg';
-import { bindGateway, countAttempt, countRefused, failOver } from '../../db/queries/payment-attempts';
+import {
+  bindGateway,
+  countAttempt,
+  countRefused,
+  failOver,
+  moveVoidedCharge,
+  reachedAttempts,
+} from '../../db/queries/payment-attempts';
 import { testInfra } from '../helpers/infra-env';
 import { claimedReservation } from '../helpers/workflow-env';
 
@@ -26,4 +33,20 @@ test('a charge moves to the secondary only while every attempt at the primary wa
   await countAttempt(db, mayHaveArrived);
   await countRefused(db, mayHaveArrived);
   expect(await failOver(db, mayHaveArrived, 'primary', 'secondary')).toBe('primary');
+});
+
+test('after the primary voided the key, the charge moves even though requests may have reached it; once', async () => {
+  const id = (await claimedReservation(db)).id;
+  await bindGateway(db, id, 'primary');
+  await countAttempt(db, id);
+  await countAttempt(db, id);
+  await countRefused(db, id);
+  expect(await reachedAttempts(db, id)).toBe(1);
+  expect(await moveVoidedCharge(db, id, 'primary', 'secondary')).toBe('secondary');
+  expect(await reachedAttempts(db, id)).toBe(0); // counts start afresh at the new gateway
+  // A stale attempt that also saw the void moves nothing: the charge is already elsewhere.
+  await countAttempt(db, id);
+  expect(await moveVoidedCharge(db, id, 'primary', 'secondary')).toBe('secondary');
+  expect(await reachedAttempts(db, id)).toBe(1);
+  expect(await bindGateway(db, id, 'primary')).toBe('secondary');
 });

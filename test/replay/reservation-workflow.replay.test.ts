@@ -13,7 +13,7 @@ const dir = path.join(__dirname, 'histories');
 const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
 
 test('the recorded histories exist', () => {
-  expect(files.length).toBeGreaterThanOrEqual(9);
+  expect(files.length).toBeGreaterThanOrEqual(17);
 });
 
 test.each(files)('%s replays deterministically', async (file) => {

@@ -50,22 +50,112 @@ function rawExchange(request: string): Promise<string> {
   });
 }
 
-test('every answer carries the security headers and no X-Powered-By', async () => {
-  const answers = [
-    await call('/healthz'),
-    await call('/v1/sales/00000000-0000-4000-8000-000000000000'),
-    await call('/v1/sales', { method: 'POST' }),
-    await call('/no/such/route'),
+function expectSecurityHeaders(headers: Headers, where: string): void {
+  const seen = {
+    where,
+    csp: headers.get('content-security-policy'),
+    nosniff: headers.get('x-content-type-options'),
+    frame: headers.get('x-frame-options'),
+    referrer: headers.get('referrer-policy'),
+    hsts: headers.get('strict-transport-security'),
+    corp: headers.get('cross-origin-resource-policy'),
+    poweredBy: headers.get('x-powered-by'),
+    requestId: headers.get('x-request-id'),
+  };
+  expect(seen).toEqual({
+    where,
+    csp: expect.stringMatching(/default-src 'none'.*frame-ancestors 'none'/),
+    nosniff: 'nosniff',
+    frame: 'DENY',
+    referrer: 'no-referrer',
+    hsts: expect.stringMatching(/max-age=\d+/),
+    corp: 'same-origin',
+    poweredBy: null,
+    requestId: expect.stringMatching(/^[\w.-]{1,64}$/),
+  });
+}
+
+async function claimsTotal(outcome: string): Promise<number> {
+  const text = await (await fetch(`${app.apiUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`claims_total{outcome="${outcome}"}`));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+test('every answer carries the security headers and a request id, and no X-Powered-By', async () => {
+  const answers: Array<[string, Awaited<ReturnType<typeof call>>]> = [
+    ['healthz', await call('/healthz')],
+    ['404 sale', await call('/v1/sales/00000000-0000-4000-8000-000000000000')],
+    ['401', await call('/v1/sales', { method: 'POST' })],
+    ['404 route', await call('/no/such/route')],
+    ['405', await call('/v1/sales', { method: 'DELETE' })],
+    ['metrics', await call('/metrics')],
   ];
-  for (const answer of answers) {
-    const headers = answer.headers;
-    expect(headers.get('content-security-policy')).toMatch(/default-src 'none'.*frame-ancestors 'none'/);
-    expect(headers.get('x-content-type-options')).toBe('nosniff');
-    expect(headers.get('x-frame-options')).toBe('DENY');
-    expect(headers.get('referrer-policy')).toBe('no-referrer');
-    expect(headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
-    expect(headers.get('cross-origin-resource-policy')).toBe('same-origin');
-    expect(headers.get('x-powered-by')).toBeNull();
+  for (const [where, answer] of answers) expectSecurityHeaders(answer.headers, where);
+  const echoed = await call('/healthz', { headers: { 'x-request-id': 'trace-42.a_b' } });
+  expect(echoed.headers.get('x-request-id')).toBe('trace-42.a_b');
+});
+
+test('the sold-out fast path answers with the same security headers and a request id', async () => {
+  const created = await call('/v1/sales', {
+    method: 'POST',
+    headers: { ...admin, 'content-type': 'application/json' },
+    body: JSON.stringify({ sku: 'FAST-1', name: 'Fast path', units: 1, priceCents: 100, currency: 'EUR' }),
+  });
+  expect(created.status).toBe(201);
+  const claimPath = `/v1/sales/${String(created.body.id)}/reservations`;
+  const winner = { authorization: `Bearer ${await shopperToken('fast-winner')}` };
+  const loser = { authorization: `Bearer ${await shopperToken('fast-loser')}` };
+  expect((await call(claimPath, { method: 'POST', headers: winner })).status).toBe(201);
+  // Through Express: verifies the loser's token and marks the sale sold out.
+  expectProblem(await call(claimPath, { method: 'POST', headers: loser }), 409, 'sold-out');
+
+  const before = await claimsTotal('sold-out-fast-path');
+  const fast = await call(claimPath, { method: 'POST', headers: { ...loser, 'x-request-id': 'fast-path-1' } });
+  expect(await claimsTotal('sold-out-fast-path')).toBe(before + 1);
+  expectProblem(fast, 409, 'sold-out');
+  expectSecurityHeaders(fast.headers, 'fast path');
+  expect(fast.headers.get('x-request-id')).toBe('fast-path-1');
+  const fresh = await call(claimPath, { method: 'POST', headers: loser });
+  expect(await claimsTotal('sold-out-fast-path')).toBe(before + 2);
+  expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+});
+
+test('a known path with a method it does not serve is 405 with Allow; unknown paths stay 404', async () => {
+  const cases: Array<[string, string, string]> = [
+    ['DELETE', '/v1/sales', 'POST'],
+    ['GET', '/v1/sales', 'POST'],
+    ['PUT', '/v1/sales/00000000-0000-4000-8000-000000000000', 'GET, HEAD'],
+    ['GET', '/v1/sales/00000000-0000-4000-8000-000000000000/reservations', 'POST'],
+    ['DELETE', '/v1/reservations/00000000-0000-4000-8000-000000000000', 'GET, HEAD'],
+    ['GET', '/v1/reservations/00000000-0000-4000-8000-000000000000/cancel', 'POST'],
+    ['PATCH', '/v1/reservations/00000000-0000-4000-8000-000000000000/payment', 'POST'],
+    ['GET', '/v1/webhooks/payments', 'POST'],
+    ['POST', '/v1/admin/sales/00000000-0000-4000-8000-000000000000/invariants', 'GET, HEAD'],
+    ['POST', '/healthz', 'GET, HEAD'],
+    ['OPTIONS', '/readyz', 'GET, HEAD'],
+    ['DELETE', '/metrics', 'GET, HEAD'],
+  ];
+  for (const [method, path, allow] of cases) {
+    const answer = await call(path, { method, headers: admin });
+    expect({ method, path, allow: answer.headers.get('allow') }).toEqual({ method, path, allow });
+    expectProblem(answer, 405, 'method-not-allowed');
+  }
+  // HEAD is served wherever GET is.
+  expect((await fetch(`${app.apiUrl}/healthz`, { method: 'HEAD' })).status).toBe(200);
+  // Refused before the body is read: a 405 even for a body over every limit.
+  const big = await call('/v1/sales', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: 'x'.repeat(100_000),
+  });
+  expectProblem(big, 405, 'method-not-allowed');
+  for (const [method, path] of [
+    ['DELETE', '/v1/nothing'],
+    ['GET', '/v1/sales/00000000-0000-4000-8000-000000000000/other'],
+  ] as const) {
+    const answer = await call(path, { method });
+    expectProblem(answer, 404, 'not-found');
+    expect(answer.headers.get('allow')).toBeNull();
   }
 });
 
@@ -141,6 +231,9 @@ test('requests the HTTP parser refuses are answered as problem+json too', async 
   const huge = await rawExchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
   expect(huge).toMatch(/^HTTP\/1\.1 431 /);
   expect(huge).toMatch(/content-type: application\/problem\+json/i);
+  expect(huge).toMatch(/content-security-policy: default-src 'none'/i);
+  expect(huge).toMatch(/x-frame-options: DENY/i);
+  expect(huge).toMatch(/x-request-id: [0-9a-f-]{36}\r\n/i);
   expect(JSON.parse(huge.slice(huge.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, detail: expect.any(String) });
 
   const garbage = await rawExchange('THIS IS NOT HTTP\r\n\r\n');

@@ -6,6 +6,7 @@ import { loadApiConfig } from '../../api/config';
 import { createMetrics } from '../../api/metrics';
 import type { RateLimitConfig } from '../../api/rate-limit';
 import { shopperToken } from '../helpers/api-client';
+import { TEST_SECRETS } from '../helpers/app-under-test';
 
 /*
  * The limiters in process, around the real createApp: the database and Temporal are stand-ins
@@ -70,7 +71,7 @@ async function expectRateLimited(response: Response): Promise<void> {
 
 describe('configuration', () => {
   test('defaults: per-IP off, 60 claims and payments per shopper per 10 s, no trusted proxy', () => {
-    const config = loadApiConfig({});
+    const config = loadApiConfig(TEST_SECRETS);
     expect(config).toMatchObject({
       RATE_LIMIT_PER_IP: 0,
       RATE_LIMIT_PER_IP_WINDOW_MS: 60_000,
@@ -87,7 +88,7 @@ describe('configuration', () => {
     ['RATE_LIMIT_PER_SHOPPER_WINDOW_MS', '0'],
     ['TRUST_PROXY', '11'],
   ])('%s=%s stops the start-up and names the variable', (name, value) => {
-    expect(() => loadApiConfig({ [name]: value })).toThrow(name);
+    expect(() => loadApiConfig({ ...TEST_SECRETS, [name]: value })).toThrow(name);
   });
 });
 

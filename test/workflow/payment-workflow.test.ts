@@ -6,12 +6,19 @@ import type { Notification } from '../../activities/notifier';
 import { workflowInputOf } from '../../clients/reservation-workflows';
 import { countUnits } from '../../db/queries/count-units';
 import type { ReservationRow } from '../../db/rows';
-import { chargeEventSignal, reservationWorkflowId, submitPaymentUpdate } from '../../domain/reservation-workflow-contract';
+import {
+  cancelReservationUpdate,
+  chargeEventSignal,
+  lateChargeWorkflowId,
+  reservationWorkflowId,
+  submitPaymentUpdate,
+} from '../../domain/reservation-workflow-contract';
+import { checkSaleInvariants } from '../../ops/check-invariants';
 import { createPspClient } from '../../psp/client';
 import { freePort } from '../../scripts/stack/free-port';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/stack/service-process';
 import { paymentGateways } from '../../worker/create-worker';
-import { reservationWorkflow } from '../../workflows';
+import { lateChargeWorkflow, reservationWorkflow } from '../../workflows';
 import { testInfra } from '../helpers/infra-env';
 import { waitFor } from '../helpers/sales';
 import { claimedReservation, recordHistory, workflowBundle } from '../helpers/workflow-env';
@@ -33,7 +40,13 @@ beforeAll(async () => {
   psp = serviceProcess({
     name: 'psp',
     entry: 'psp/server.ts',
-    env: { ...process.env, PSP_PORT: String(port), PSP_WEBHOOK_URL: '', PSP_SLOW_MS: '7000' },
+    env: {
+      ...process.env,
+      PSP_PORT: String(port),
+      WEBHOOK_SECRET: 'payment-workflow-test-secret',
+      PSP_WEBHOOK_URL: '',
+      PSP_SLOW_MS: '7000',
+    },
   });
   psp.start();
   await waitForHttp(`${pspUrl}/healthz`, 30_000);
@@ -115,4 +128,77 @@ test('the webhook that arrives before the slow charge answers settles the paymen
   expect(Date.now() - started).toBeLessThan(5_000); // did not wait for the 7 s charge
   expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 1, held: 0, sold: 1 });
   await recordHistory(env.address, handle, 'paid-by-webhook');
+});
+
+/** A capture of this reservation made outside its workflow, with a card whose refunds the provider refuses for good. */
+async function unrefundableCapture(reservation: ReservationRow): Promise<string> {
+  const answer = await createPspClient({ baseUrl: pspUrl, timeoutMs: 2_000 }).charge({
+    idempotencyKey: `stray-${reservation.id}`,
+    amountCents: 99_900,
+    currency: 'EUR',
+    paymentMethod: 'tok_refundRefused',
+    reference: reservation.id,
+  });
+  if (answer.kind !== 'succeeded') throw new Error(`stray charge not made: ${JSON.stringify(answer)}`);
+  return answer.charge.id;
+}
+
+async function recordedCharge(chargeId: string) {
+  const { rows } = await pool.query<{ status: string; refund_failure: string | null }>(
+    `select status, refund_failure from charges where id = $1`,
+    [chargeId],
+  );
+  return rows[0];
+}
+
+test('a refund the provider refuses for good ends the workflow, is recorded, and the checker names it', async () => {
+  const reservation = await claimedReservation(pool, 300);
+  const handle = await start(reservation);
+  const chargeId = await unrefundableCapture(reservation);
+  await handle.signal(chargeEventSignal, { eventId: `evt_${chargeId}`, type: 'charge.succeeded', chargeId, gateway: 'primary' });
+  expect(await handle.executeUpdate(cancelReservationUpdate)).toBe('cancelled');
+
+  // Ends (no retry once a minute forever), releasing the unit and naming the unrefunded capture.
+  expect(await handle.result()).toEqual({ status: 'cancelled', releasedAs: 'cancelled', failedRefunds: [chargeId] });
+  expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0 });
+  expect(await recordedCharge(chargeId)).toEqual({
+    status: 'refund_failed',
+    refund_failure: expect.stringMatching(/refund-refused/),
+  });
+
+  const report = await checkSaleInvariants(
+    { pool, gateways: [createPspClient({ baseUrl: pspUrl, timeoutMs: 2_000 })] },
+    reservation.sale_id,
+  );
+  expect(report.violations).toContainEqual({
+    invariant: 4,
+    detail: expect.stringMatching(new RegExp(`unrefunded capture ${chargeId}: its refund failed`)),
+  });
+  // Without the provider's ledger the checker still names it, from the database alone.
+  expect((await checkSaleInvariants({ pool }, reservation.sale_id)).violations).toEqual([
+    { invariant: 4, detail: expect.stringContaining(chargeId) },
+  ]);
+  await recordHistory(env.address, handle, 'refund-refused');
+});
+
+test('a late capture whose refund is refused for good ends its late-charge workflow and is recorded', async () => {
+  const reservation = await claimedReservation(pool, 300);
+  const handle = await start(reservation);
+  expect(await handle.executeUpdate(cancelReservationUpdate)).toBe('cancelled');
+  await handle.result();
+  const chargeId = await unrefundableCapture(reservation);
+
+  const late = await env.client.workflow.start(lateChargeWorkflow, {
+    workflowId: lateChargeWorkflowId(chargeId),
+    taskQueue,
+    args: [{ reservationId: reservation.id, chargeId, gateway: 'primary' }],
+  });
+  expect(await late.result()).toEqual({ refundFailure: expect.stringMatching(/refund-refused/) });
+  expect(await recordedCharge(chargeId)).toEqual({
+    status: 'refund_failed',
+    refund_failure: expect.stringMatching(/refund-refused/),
+  });
+  expect((await checkSaleInvariants({ pool }, reservation.sale_id)).violations).toEqual([
+    { invariant: 4, detail: expect.stringContaining(`unrefunded capture ${chargeId}`) },
+  ]);
 });

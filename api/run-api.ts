@@ -1,0 +1,81 @@
+import http from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { createPool } from '../db/pool';
+import { createPspClient } from '../psp/client';
+import { createApp } from './app';
+import { answerClientError } from './client-errors';
+import { loadApiConfig } from './config';
+import { createMetrics } from './metrics';
+import { createSoldOutRegistry } from './services/sold-out-registry';
+import type { CrashPointHook } from '../ops/crash-points';
+
+export interface ApiHooks {
+  /** Test harness only (test/helpers/entries/api-with-crash-points.ts). */
+  onCrashPoint?: CrashPointHook;
+}
+
+/** Loads the configuration from `env`, builds the app and serves it until SIGTERM or SIGINT. */
+export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Promise<void> {
+  const config = loadApiConfig(env);
+  const logger = pino({
+    level: config.LOG_LEVEL,
+    base: { service: 'api' },
+    redact: ['req.headers.authorization', 'req.headers["x-signature"]'],
+  });
+  const pool = createPool({
+    databaseUrl: config.DATABASE_URL,
+    max: config.PG_POOL_MAX,
+    applicationName: 'flash-sale-api',
+    statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+  });
+  // pg attaches the client to the error; log what matters, not the client object.
+  pool.on('error', (error: Error & { code?: string }) =>
+    logger.warn({ code: error.code, reason: error.message }, 'idle postgres connection failed'),
+  );
+  // Lazy: the API starts (and /readyz says 503) while Temporal is still coming up.
+  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+
+  const soldOut = createSoldOutRegistry({ databaseUrl: config.DATABASE_URL, logger });
+  const { listener } = createApp({
+    soldOut,
+    pool,
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    auth: { jwtSecret: config.JWT_SECRET, adminToken: config.ADMIN_TOKEN },
+    logger,
+    metrics: createMetrics(),
+    maxStripes: config.SALE_MAX_STRIPES,
+    webhookSecret: config.WEBHOOK_SECRET,
+    gateways: [config.PSP_URL, config.PSP_SECONDARY_URL]
+      .filter((url): url is string => !!url)
+      .map((baseUrl) => createPspClient({ baseUrl, timeoutMs: 10_000 })),
+    rateLimits: {
+      perIp: { limit: config.RATE_LIMIT_PER_IP, windowMs: config.RATE_LIMIT_PER_IP_WINDOW_MS },
+      perShopper: { limit: config.RATE_LIMIT_PER_SHOPPER, windowMs: config.RATE_LIMIT_PER_SHOPPER_WINDOW_MS },
+    },
+    trustProxy: config.TRUST_PROXY,
+    corsOrigins: config.CORS_ORIGINS,
+    onCrashPoint: hooks.onCrashPoint,
+  });
+  const server = http.createServer(listener);
+  server.listen(config.PORT, config.HOST, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    logger.info({ port }, `api listening on http://${config.HOST}:${port}`);
+  });
+  server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    server.close(() => {
+      void Promise.allSettled([pool.end(), connection.close(), soldOut.stop()]).then(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}

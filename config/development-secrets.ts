@@ -1,0 +1,19 @@
+/**
+ * The secrets `npm run dev` (and `npm run token`) use when none is set. Imported only by the
+ * development launchers, never by an entry point: api/, worker/ and psp/ refuse to start without
+ * their secrets, so a deployment that forgets one stops instead of accepting tokens anyone can mint.
+ */
+export const DEVELOPMENT_SECRETS = {
+  JWT_SECRET: 'dev-only-jwt-secret-change-me-0123456789abcdef',
+  ADMIN_TOKEN: 'dev-admin-token',
+  WEBHOOK_SECRET: 'dev-webhook-secret',
+} as const;
+
+/** The development secrets, each overridden by the variable of the same name when it is set. */
+export function developmentSecretsEnv(env: NodeJS.ProcessEnv): Record<keyof typeof DEVELOPMENT_SECRETS, string> {
+  return {
+    JWT_SECRET: env.JWT_SECRET || DEVELOPMENT_SECRETS.JWT_SECRET,
+    ADMIN_TOKEN: env.ADMIN_TOKEN || DEVELOPMENT_SECRETS.ADMIN_TOKEN,
+    WEBHOOK_SECRET: env.WEBHOOK_SECRET || DEVELOPMENT_SECRETS.WEBHOOK_SECRET,
+  };
+}

@@ -1,0 +1,78 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import pino from 'pino';
+import { createReservationWorkflows } from '../clients/reservation-workflows';
+import { createPool } from '../db/pool';
+import { loadWorkerConfig } from './config';
+import { createReservationWorker, paymentGateways } from './create-worker';
+import { emailNotifier } from '../activities/email-notifier';
+import { fileNotifier } from '../activities/notifier';
+import { startOutboxRelay } from './outbox-relay';
+import { bundleWorkflowsInChildProcess } from './prebuilt-bundle';
+import type { CrashPointHook } from '../ops/crash-points';
+
+export interface WorkerHooks {
+  /** Test harness only (test/helpers/entries/worker-with-crash-points.ts). */
+  onCrashPoint?: CrashPointHook;
+}
+
+/** Loads the configuration from `env`, runs the outbox relay and the worker until SIGTERM or SIGINT. */
+export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {}): Promise<void> {
+  const config = loadWorkerConfig(env);
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'worker' } });
+  if (config.WORKER_METRICS_ADDRESS) {
+    // Must precede the first connection: the runtime is created once, with its telemetry.
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.WORKER_METRICS_ADDRESS } } } });
+  }
+  const pool = createPool({
+    databaseUrl: config.DATABASE_URL,
+    max: config.PG_POOL_MAX,
+    applicationName: 'flash-sale-worker',
+    statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+  });
+  // pg attaches the client to the error; log what matters, not the client object.
+  pool.on('error', (error: Error & { code?: string }) =>
+    logger.warn({ code: error.code, reason: error.message }, 'idle postgres connection failed'),
+  );
+  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+
+  const relay = startOutboxRelay({
+    pool,
+    workflows: createReservationWorkflows(client, config.TEMPORAL_TASK_QUEUE),
+    logger: logger.child({ component: 'outbox-relay' }),
+    leaseSeconds: config.OUTBOX_LEASE_SECONDS,
+    onCrashPoint: hooks.onCrashPoint,
+  });
+  try {
+    const worker = await createReservationWorker({
+      connection: nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      pool,
+      gateways: paymentGateways({
+        primaryUrl: config.PSP_URL,
+        secondaryUrl: config.PSP_SECONDARY_URL,
+        timeoutMs: config.PSP_TIMEOUT_MS,
+      }),
+      notifier: config.SMTP_URL
+        ? emailNotifier(pool, {
+            smtpUrl: config.SMTP_URL,
+            from: config.NOTIFY_EMAIL_FROM,
+            shopperDomain: config.NOTIFY_EMAIL_DOMAIN,
+            leaseSeconds: config.NOTIFY_LEASE_SECONDS,
+          })
+        : fileNotifier(config.NOTIFICATIONS_FILE),
+      maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH ?? (await bundleWorkflowsInChildProcess()) },
+    });
+    logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+    // The SDK's default shutdown signals (SIGINT, SIGTERM) make run() drain and resolve.
+    await worker.run();
+  } finally {
+    await relay.stop();
+    await Promise.allSettled([nativeConnection.close(), clientConnection.close()]);
+    await pool.end();
+  }
+}
