@@ -5,10 +5,11 @@
 # --- production dependencies ---------------------------------------------------------------------
 FROM node:20.20.2-bookworm-slim AS deps
 WORKDIR /app
-# The postinstall installs the Temporal CLI for `npm run dev`; containers talk to a real cluster.
+# The postinstall installs the Temporal CLI and schemathesis for development and tests; containers
+# need neither (they talk to a real cluster).
 ENV SKIP_TEMPORAL_INSTALL=1
 COPY package.json package-lock.json ./
-COPY scripts/install-temporal.js scripts/install-temporal.js
+COPY scripts/install-temporal.js scripts/install-schemathesis.js scripts/
 # `npm install` and not `npm ci`: package-lock.json lacks the other platforms' optional binaries
 # (@swc/core-darwin-arm64 and the like, from the registry mirror it was made with), which `npm ci`
 # refuses as out of sync. Every version Linux needs is in the lock and is installed as locked.
