@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { loadApiConfig } from '../../api/config';
 import { shopperToken, type ApiClient } from '../helpers/api-client';
-import { type AppUnderTest } from '../helpers/app-under-test';
+import { TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { createTestSale } from '../helpers/sales';
 
@@ -30,12 +30,12 @@ const preflight = (path: string, origin: string) =>
   });
 
 test('off by default; origins must be bare http(s) origins', () => {
-  expect(loadApiConfig({}).CORS_ORIGINS).toEqual([]);
-  expect(loadApiConfig({ CORS_ORIGINS: 'https://a.example,http://localhost:5173' }).CORS_ORIGINS).toEqual([
+  expect(loadApiConfig(TEST_SECRETS).CORS_ORIGINS).toEqual([]);
+  expect(loadApiConfig({ ...TEST_SECRETS, CORS_ORIGINS: 'https://a.example,http://localhost:5173' }).CORS_ORIGINS).toEqual([
     'https://a.example',
     'http://localhost:5173',
   ]);
-  expect(() => loadApiConfig({ CORS_ORIGINS: 'https://a.example/shop' })).toThrow(/CORS_ORIGINS/);
+  expect(() => loadApiConfig({ ...TEST_SECRETS, CORS_ORIGINS: 'https://a.example/shop' })).toThrow(/CORS_ORIGINS/);
 });
 
 test('a preflight from an allowed origin gets the CORS headers; from another origin it does not', async () => {
