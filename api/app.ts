@@ -10,6 +10,7 @@ import { methodNotAllowed } from './method-not-allowed';
 import { createErrorHandler, notFoundHandler } from './problem';
 import { ipRateLimit, shopperRateLimit, type RateLimitConfig } from './rate-limit';
 import { requestLogging } from './request-log';
+import { corsPolicy } from './cors';
 import { soldOutFastPath } from './sold-out-fast-path';
 import { healthRouter } from './routes/health';
 import { adminRouter } from './routes/admin';
@@ -38,6 +39,8 @@ export interface AppDeps {
   rateLimits?: RateLimitConfig;
   /** Express `trust proxy` hop count; 0 uses the socket's address as the client IP. */
   trustProxy?: number;
+  /** Browser origins allowed by CORS; none (the default) leaves CORS off. */
+  corsOrigins?: readonly string[];
   /** Test harness only (test/helpers/entries/); production passes none. */
   onCrashPoint?: CrashPointHook;
 }
@@ -57,6 +60,8 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.use(requestLogging(deps.logger));
   app.use(deps.metrics.observeRequests);
   app.use(securityHeaders());
+  const cors = corsPolicy(deps.corsOrigins ?? []);
+  if (cors) app.use(cors.middleware);
   app.use(ipRateLimit(rateLimits.perIp, deps.logger));
   app.use(methodNotAllowed(app));
 
@@ -88,7 +93,12 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.use(notFoundHandler);
   app.use(createErrorHandler(deps.logger));
 
-  const fastPath = soldOutFastPath({ soldOut: deps.soldOut, knownShopper: auth.knownShopper, metrics: deps.metrics });
+  const fastPath = soldOutFastPath({
+    soldOut: deps.soldOut,
+    knownShopper: auth.knownShopper,
+    metrics: deps.metrics,
+    ...(cors && { corsHeaders: cors.responseHeaders }),
+  });
   const listener: RequestListener = (req, res) => {
     if (!fastPath(req, res)) app(req, res);
   };

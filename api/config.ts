@@ -23,6 +23,17 @@ export const apiEnv = databaseEnv
     RATE_LIMIT_PER_SHOPPER_WINDOW_MS: z.coerce.number().int().min(1).default(10_000),
     /** Proxies in front of the API whose X-Forwarded-For is believed (Express `trust proxy` hop count). */
     TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+    /** Browser origins allowed to call the API (comma list, e.g. `https://shop.example`); empty = CORS off. */
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((list) =>
+        list
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'origins like https://shop.example, no path'))),
   });
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;

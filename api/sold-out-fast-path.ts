@@ -23,6 +23,8 @@ export interface SoldOutFastPathDeps {
   soldOut: SoldOutRegistry;
   knownShopper: (authorization: string | undefined) => string | undefined;
   metrics: Metrics;
+  /** CORS headers for the request's origin, when CORS is on (api/cors.ts), so answers match Express's. */
+  corsHeaders?: (origin: string | undefined) => Record<string, string>;
 }
 
 /*
@@ -42,7 +44,7 @@ export function soldOutFastPath(deps: SoldOutFastPathDeps): (req: IncomingMessag
     if (deps.soldOut.admit(saleId, false) !== 'sold-out') return false;
     req.resume();
     res.setHeader('X-Request-Id', requestIdFor(req.headers['x-request-id']));
-    res.writeHead(409, HEADERS).end(BODY);
+    res.writeHead(409, deps.corsHeaders ? { ...HEADERS, ...deps.corsHeaders(req.headers.origin) } : HEADERS).end(BODY);
     deps.metrics.claims.inc({ outcome: 'sold-out-fast-path' });
     return true;
   };

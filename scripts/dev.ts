@@ -24,6 +24,8 @@ const PG_PORT = Number(process.env.PG_PORT ?? 5433);
 const TEMPORAL_PORT = Number(process.env.TEMPORAL_PORT ?? 7233);
 const TEMPORAL_UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
 const PSP_PORT = Number(process.env.PSP_PORT ?? 4000);
+const MAIL_SMTP_PORT = Number(process.env.MAIL_SMTP_PORT ?? 1025);
+const MAIL_WEB_PORT = Number(process.env.MAIL_WEB_PORT ?? 1080);
 
 const say = (message: string) => process.stdout.write(`[dev] ${message}\n`);
 
@@ -133,6 +135,9 @@ async function main(): Promise<void> {
     await requireFreePort(API_PORT, 'set PORT');
     await requireFreePort(PSP_PORT, 'set PSP_PORT');
     await requireFreePort(PSP_PORT + 1, 'set PSP_PORT (the secondary gateway listens on PSP_PORT + 1)');
+    await requireFreePort(MAIL_SMTP_PORT, 'set MAIL_SMTP_PORT');
+    await requireFreePort(MAIL_WEB_PORT, 'set MAIL_WEB_PORT');
+    const mailUrl = `http://127.0.0.1:${MAIL_WEB_PORT}`;
     const apiUrl = `http://127.0.0.1:${API_PORT}`;
     const pspUrls = [`http://127.0.0.1:${PSP_PORT}`, `http://127.0.0.1:${PSP_PORT + 1}`];
     // The entry points have no secrets of their own; development ones are handed over here.
@@ -145,6 +150,7 @@ async function main(): Promise<void> {
       PORT: String(API_PORT),
       PSP_URL: process.env.PSP_URL ?? pspUrls[0],
       PSP_SECONDARY_URL: process.env.PSP_SECONDARY_URL ?? pspUrls[1],
+      SMTP_URL: process.env.SMTP_URL ?? `smtp://127.0.0.1:${MAIL_SMTP_PORT}`,
     };
     const pspEnv = (name: string, port: number) => ({
       ...process.env,
@@ -155,6 +161,12 @@ async function main(): Promise<void> {
       PSP_DATA_FILE: path.join(DATA, `psp-${name}.jsonl`),
     });
     const services: ServiceProcess[] = [
+      serviceProcess({
+        name: 'mail-catcher',
+        entry: 'scripts/mail-catcher.ts',
+        env: { ...process.env, MAIL_SMTP_PORT: String(MAIL_SMTP_PORT), MAIL_WEB_PORT: String(MAIL_WEB_PORT) },
+        onLine: (line) => process.stdout.write(`[mail] ${line}\n`),
+      }),
       serviceProcess({
         name: 'psp-primary',
         entry: 'psp/server.ts',
@@ -192,6 +204,7 @@ async function main(): Promise<void> {
     say(`Temporal UI    ${temporalUi ?? '(external cluster)'}`);
     say(`Temporal gRPC  ${temporalAddress}`);
     say(`Payments       ${pspUrls[0]} (primary), ${pspUrls[1]} (secondary): simulated provider, ledger at /v1/ledger`);
+    say(`Mail catcher   ${mailUrl}   (outcome e-mails; SMTP on 127.0.0.1:${MAIL_SMTP_PORT})`);
     say(`Postgres       ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}${postgresData ? `   (data in ${postgresData})` : ''}`);
     say(`Admin token    ${process.env.ADMIN_TOKEN ? '(from ADMIN_TOKEN)' : secrets.ADMIN_TOKEN}`);
     say('Shopper token  npm run token -- <shopperId>');

@@ -22,6 +22,14 @@ export const workerEnv = databaseEnv
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
     /** Where the development notifier writes outcome notifications (JSON lines). */
     NOTIFICATIONS_FILE: z.string().default('.data/notifications.jsonl'),
+    /** When set, outcome notices go by e-mail through this SMTP server instead of to the file. */
+    SMTP_URL: z.string().url().optional(),
+    /** The sender of outcome e-mails. */
+    NOTIFY_EMAIL_FROM: z.string().default('Flash sale <orders@flash-sale.invalid>'),
+    /** Shoppers are known only by their token's `sub`; they are mailed at `<sub>@<this domain>`. */
+    NOTIFY_EMAIL_DOMAIN: z.string().default('shoppers.invalid'),
+    /** How long a worker owns a notice it is sending; above the notify activity's 10 s attempt timeout. */
+    NOTIFY_LEASE_SECONDS: z.coerce.number().int().min(11).default(30),
     /**
      * `host:port` where the Temporal SDK serves the worker's Prometheus metrics (`/metrics`);
      * unset = no metrics endpoint.

@@ -5,6 +5,7 @@ import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createPool } from '../db/pool';
 import { loadWorkerConfig } from './config';
 import { createReservationWorker, paymentGateways } from './create-worker';
+import { emailNotifier } from '../activities/email-notifier';
 import { fileNotifier } from '../activities/notifier';
 import { startOutboxRelay } from './outbox-relay';
 import { bundleWorkflowsInChildProcess } from './prebuilt-bundle';
@@ -55,7 +56,14 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
         secondaryUrl: config.PSP_SECONDARY_URL,
         timeoutMs: config.PSP_TIMEOUT_MS,
       }),
-      notifier: fileNotifier(config.NOTIFICATIONS_FILE),
+      notifier: config.SMTP_URL
+        ? emailNotifier(pool, {
+            smtpUrl: config.SMTP_URL,
+            from: config.NOTIFY_EMAIL_FROM,
+            shopperDomain: config.NOTIFY_EMAIL_DOMAIN,
+            leaseSeconds: config.NOTIFY_LEASE_SECONDS,
+          })
+        : fileNotifier(config.NOTIFICATIONS_FILE),
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
       workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH ?? (await bundleWorkflowsInChildProcess()) },
     });

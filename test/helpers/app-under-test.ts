@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { freePort } from '../../scripts/stack/free-port';
+import { startMailCatcher, type MailCatcher } from '../../scripts/stack/mail-catcher';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/stack/service-process';
 import { entryFor } from './crash-points';
 import { testInfra } from './infra-env';
@@ -15,6 +16,10 @@ export interface AppUnderTest {
   apiUrl: string;
   api: ServiceProcess;
   worker: ServiceProcess;
+  /** Every worker process (`worker` is the first). */
+  workers: ServiceProcess[];
+  /** The mail catcher the workers send outcome e-mails to, when asked for. */
+  mail?: MailCatcher;
   /** The payment provider simulator(s): `primary`, and `secondary` when asked for. */
   psps: Record<string, { url: string; process: ServiceProcess }>;
   taskQueue: string;
@@ -38,6 +43,10 @@ export interface AppUnderTestOptions {
   pspEnv?: NodeJS.ProcessEnv;
   /** Start a secondary gateway too, with this extra environment. */
   secondaryPspEnv?: NodeJS.ProcessEnv;
+  /** Start a mail catcher (free ports) and point the workers' SMTP_URL at it. */
+  mail?: boolean;
+  /** How many worker processes to start on the task queue (default 1). */
+  workers?: number;
 }
 
 export async function startAppUnderTest(options: AppUnderTestOptions = {}): Promise<AppUnderTest> {
@@ -73,6 +82,7 @@ export async function startAppUnderTest(options: AppUnderTestOptions = {}): Prom
     process_.start();
     psps[name] = { url: `http://127.0.0.1:${pspPort}`, process: process_ };
   }
+  const mail = options.mail ? await startMailCatcher({ smtpPort: 0, webPort: 0 }) : undefined;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...TEST_SECRETS,
@@ -84,19 +94,24 @@ export async function startAppUnderTest(options: AppUnderTestOptions = {}): Prom
     PSP_URL: psps.primary!.url,
     ...(psps.secondary && { PSP_SECONDARY_URL: psps.secondary.url }),
     NOTIFICATIONS_FILE: path.join(testInfra().dir, `notifications-${taskQueue}.jsonl`),
+    ...(mail && { SMTP_URL: mail.smtpUrl }),
     ...extraEnv,
   };
-  let workerRunning: () => void = () => undefined;
-  const workerReady = new Promise<void>((resolve) => (workerRunning = resolve));
   const workerEnv = { ...env, ...options.workerEnv };
-  const worker = serviceProcess({
-    name: 'worker',
-    entry: entryFor('worker', workerEnv),
-    env: workerEnv,
-    onLine: (line) => {
-      logs.push(`[worker] ${line}`);
-      if (line.includes("state: 'RUNNING'") || line.includes('"state":"RUNNING"')) workerRunning();
-    },
+  const workerReadiness: Promise<void>[] = [];
+  const workers = Array.from({ length: options.workers ?? 1 }, (_, i) => {
+    const name = i === 0 ? 'worker' : `worker-${i + 1}`;
+    let workerRunning: () => void = () => undefined;
+    workerReadiness.push(new Promise<void>((resolve) => (workerRunning = resolve)));
+    return serviceProcess({
+      name,
+      entry: entryFor('worker', workerEnv),
+      env: workerEnv,
+      onLine: (line) => {
+        logs.push(`[${name}] ${line}`);
+        if (line.includes("state: 'RUNNING'") || line.includes('"state":"RUNNING"')) workerRunning();
+      },
+    });
   });
   const apiEnv = { ...env, ...options.apiEnv };
   const api = serviceProcess({
@@ -105,30 +120,34 @@ export async function startAppUnderTest(options: AppUnderTestOptions = {}): Prom
     env: apiEnv,
     onLine: (line) => logs.push(`[api] ${line}`),
   });
-  worker.start();
+  for (const worker of workers) worker.start();
   api.start();
   const pspProcesses = Object.values(psps).map((psp) => psp.process);
+  const stopAll = async () => {
+    await Promise.all([api.stop(), ...workers.map((w) => w.stop()), ...pspProcesses.map((p) => p.stop())]);
+    await mail?.stop();
+  };
   try {
     await Promise.all([
       waitForHttp(`${apiUrl}/readyz`, 60_000),
-      withTimeout(workerReady, 60_000, 'worker did not start'),
+      ...workerReadiness.map((ready) => withTimeout(ready, 60_000, 'worker did not start')),
       ...Object.values(psps).map((psp) => waitForHttp(`${psp.url}/healthz`, 30_000)),
     ]);
   } catch (error) {
-    await Promise.all([api.stop(), worker.stop(), ...pspProcesses.map((p) => p.stop())]);
+    await stopAll();
     throw new Error(`${String(error)}\n${logs.slice(-30).join('\n')}`);
   }
   return {
     apiUrl,
     api,
-    worker,
+    worker: workers[0]!,
+    workers,
+    ...(mail && { mail }),
     psps,
     taskQueue,
     env,
     logs,
-    stop: async () => {
-      await Promise.all([api.stop(), worker.stop(), ...pspProcesses.map((p) => p.stop())]);
-    },
+    stop: stopAll,
   };
 }
 

@@ -1,0 +1,142 @@
+import type { Pool } from 'pg';
+import { emailNotifier } from '../../activities/email-notifier';
+import type { CaughtMail } from '../../scripts/stack/mail-catcher';
+import { shopperToken, type ApiClient } from '../helpers/api-client';
+import { type AppUnderTest } from '../helpers/app-under-test';
+import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
+import { waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
+import { createTestSale, waitFor } from '../helpers/sales';
+
+let app: AppUnderTest;
+let api: ApiClient;
+let db: Pool;
+
+beforeAll(async () => {
+  // Two worker processes on one task queue, both mailing the same catcher.
+  ({ app, api, db } = await startIntegrationApp({ mail: true, workers: 2 }));
+});
+
+afterAll(async () => {
+  await stopIntegrationApp({ app, api, db });
+});
+
+/** Every mail the catcher received for a reservation, read through its web API. */
+async function mailsFor(reservationId: string): Promise<CaughtMail[]> {
+  const all = (await (await fetch(`${app.mail!.webUrl}/messages`)).json()) as CaughtMail[];
+  return all.filter((m) => m.headers['x-notification-key']?.startsWith(`${reservationId}:`));
+}
+
+async function reserve(name: string, holdSeconds = 60) {
+  const sale = await createTestSale(api, { units: 1, holdSeconds, priceCents: 12_345 });
+  const shopper = `${name}-${sale.id}`;
+  const token = await shopperToken(shopper);
+  const claim = await api.post<ReservationAnswer>(`/v1/sales/${sale.id}/reservations`, { token });
+  expect(claim.status).toBe(201);
+  return { token, shopper, reservation: claim.body };
+}
+
+const pay = (id: string, token: string, paymentMethod: string) =>
+  api.post(`/v1/reservations/${id}/payment`, { token, body: { paymentMethod } });
+
+async function expectOneMail(reservationId: string, outcome: string, shopper: string): Promise<CaughtMail> {
+  await waitFor(
+    () => mailsFor(reservationId),
+    (m) => m.length > 0,
+    20_000,
+    `${outcome} e-mail`,
+  );
+  // Give a duplicate from the other worker time to arrive before counting.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const mails = await mailsFor(reservationId);
+  expect(mails).toHaveLength(1);
+  const [mail] = mails;
+  expect(mail!.headers['x-notification-key']).toBe(`${reservationId}:${outcome}`);
+  expect(mail!.messageId).toBe(`<${reservationId}.${outcome}@shoppers.invalid>`);
+  expect(mail!.to).toBe(`${shopper}@shoppers.invalid`);
+  expect(mail!.text).toContain('XPhone 15');
+  expect(mail!.text).toContain('€123.45');
+  expect(mail!.html).toContain('<h1>');
+  const { rows } = await db.query(`select state from notifications where reservation_id = $1`, [reservationId]);
+  expect(rows).toEqual([{ state: 'sent' }]);
+  return mail!;
+}
+
+test('paid: one confirmation e-mail', async () => {
+  const { token, shopper, reservation } = await reserve('paid');
+  expect((await pay(reservation.id, token, 'tok_visa')).status).toBe(202);
+  expect((await waitUntilSettled(api, reservation.id, token)).status).toBe('paid');
+  const mail = await expectOneMail(reservation.id, 'paid', shopper);
+  expect(mail.subject).toBe('Your order is confirmed: XPhone 15');
+});
+
+test('declined: one e-mail saying the card was declined', async () => {
+  const { token, shopper, reservation } = await reserve('declined');
+  expect((await pay(reservation.id, token, 'tok_chargeDeclined')).status).toBe(202);
+  expect((await waitUntilSettled(api, reservation.id, token)).status).toBe('payment_failed');
+  const mail = await expectOneMail(reservation.id, 'payment_failed', shopper);
+  expect(mail.subject).toBe('Your payment was declined: XPhone 15');
+});
+
+test('expired: one e-mail when the hold ends unpaid', async () => {
+  const { token, shopper, reservation } = await reserve('expired', 1);
+  expect((await waitUntilSettled(api, reservation.id, token, 20_000)).status).toBe('expired');
+  const mail = await expectOneMail(reservation.id, 'expired', shopper);
+  expect(mail.subject).toBe('Your hold has expired: XPhone 15');
+});
+
+test('cancelled: one e-mail; sending the notice again (a retried activity) sends nothing', async () => {
+  const { token, shopper, reservation } = await reserve('cancelled');
+  expect((await api.post(`/v1/reservations/${reservation.id}/cancel`, { token })).status).toBeLessThan(300);
+  const mail = await expectOneMail(reservation.id, 'cancelled', shopper);
+  expect(mail.subject).toBe('Your reservation is cancelled: XPhone 15');
+
+  const notifier = emailNotifier(db, {
+    smtpUrl: app.mail!.smtpUrl,
+    from: 'test@flash-sale.invalid',
+    shopperDomain: 'shoppers.invalid',
+    leaseSeconds: 30,
+  });
+  const notice = { key: `${reservation.id}:cancelled`, reservationId: reservation.id, shopperId: shopper, at: '' };
+  await notifier.send({ ...notice, outcome: 'cancelled' });
+  expect(await mailsFor(reservation.id)).toHaveLength(1);
+
+  // A worker died after claiming (and maybe sending): while its lease lives nobody sends; once it
+  // lapses the next attempt sends again, with the same Message-ID.
+  await db.query(
+    `update notifications set state = 'pending', sent_at = null, lease_until = now() + interval '1 minute' where reservation_id = $1`,
+    [reservation.id],
+  );
+  await expect(notifier.send({ ...notice, outcome: 'cancelled' })).rejects.toThrow(/being sent elsewhere/);
+  await db.query(`update notifications set lease_until = now() - interval '1 second' where reservation_id = $1`, [
+    reservation.id,
+  ]);
+  await notifier.send({ ...notice, outcome: 'cancelled' });
+  const mails = await mailsFor(reservation.id);
+  expect(mails.map((m) => m.messageId)).toEqual([mail.messageId, mail.messageId]);
+});
+
+test('two workers sending the same notice at once: one claims and sends, the other backs off', async () => {
+  const { shopper, reservation } = await reserve('race');
+  const notifiers = [1, 2].map(() =>
+    emailNotifier(db, {
+      smtpUrl: app.mail!.smtpUrl,
+      from: 'test@flash-sale.invalid',
+      shopperDomain: 'shoppers.invalid',
+      leaseSeconds: 30,
+    }),
+  );
+  const notice = {
+    key: `${reservation.id}:paid`,
+    reservationId: reservation.id,
+    shopperId: shopper,
+    outcome: 'paid' as const,
+    at: '',
+  };
+  const results = await Promise.allSettled(notifiers.map((n) => n.send(notice)));
+  const failures = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason));
+  // Either the loser saw the live lease (and its activity would retry) or it came after the mark.
+  expect(failures.every((f) => /being sent elsewhere/.test(f))).toBe(true);
+  await notifiers[1]!.send(notice); // the loser's retry
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(await mailsFor(reservation.id)).toHaveLength(1);
+});
