@@ -204,28 +204,18 @@ export async function freeClusterPorts(taken: number[] = []): Promise<ClusterPor
     const port = LOW_PORTS.from + Math.floor(Math.random() * (LOW_PORTS.to - LOW_PORTS.from + 1));
     if (!taken.includes(port) && !ports.has(port) && (await portFree(port))) ports.add(port);
   }
-  const [
-    frontendGrpc,
-    frontendHttp,
-    frontendMembership,
-    historyGrpc,
-    historyMembership,
-    matchingGrpc,
-    matchingMembership,
-    workerGrpc,
-    workerMembership,
-    metrics,
-  ] = [...ports] as [number, number, number, number, number, number, number, number, number, number];
-  return {
-    frontendGrpc,
-    frontendHttp,
-    frontendMembership,
-    historyGrpc,
-    historyMembership,
-    matchingGrpc,
-    matchingMembership,
-    workerGrpc,
-    workerMembership,
-    metrics,
-  };
+  const picked = [...ports];
+  const names: Array<keyof ClusterPorts> = [
+    'frontendGrpc',
+    'frontendHttp',
+    'frontendMembership',
+    'historyGrpc',
+    'historyMembership',
+    'matchingGrpc',
+    'matchingMembership',
+    'workerGrpc',
+    'workerMembership',
+    'metrics',
+  ];
+  return Object.fromEntries(names.map((name, i) => [name, picked[i]!])) as unknown as ClusterPorts;
 }

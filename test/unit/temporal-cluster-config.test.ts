@@ -12,7 +12,7 @@ import {
   DYNAMIC_CONFIG_YAML,
 } from '../../scripts/temporal-cluster/config';
 import { temporalServerKind } from '../../scripts/stack/temporal-cluster';
-import { parseYaml } from '../helpers/parse-yaml';
+import { parse as parseYaml } from 'yaml';
 
 interface Rpc {
   grpcPort: number;
