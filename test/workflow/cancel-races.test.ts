@@ -15,12 +15,10 @@ import {
   submitPaymentUpdate,
   type ReservationWorkflowResult,
 } from '../../domain/reservation-workflow-contract';
-import { freePort } from '../../scripts/stack/free-port';
-import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/stack/service-process';
 import { paymentGateways } from '../../worker/create-worker';
 import { reservationWorkflow } from '../../workflows';
-import { TEST_SECRETS } from '../helpers/app-under-test';
 import { testInfra } from '../helpers/infra-env';
+import { startPsp, type RunningPsp } from '../psp/psp-process';
 import { claimedReservation, recordHistory, workflowBundle } from '../helpers/workflow-env';
 
 /*
@@ -29,7 +27,7 @@ import { claimedReservation, recordHistory, workflowBundle } from '../helpers/wo
  * must end, with its unit sold or released and the database agreeing.
  */
 let pool: Pool;
-let psp: ServiceProcess;
+let psp: RunningPsp;
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
@@ -37,14 +35,7 @@ const taskQueue = 'cancel-race-tests';
 
 beforeAll(async () => {
   pool = new Pool({ connectionString: testInfra().databaseUrl, max: 6 });
-  const port = await freePort();
-  psp = serviceProcess({
-    name: 'psp',
-    entry: 'psp/server.ts',
-    env: { ...process.env, PSP_PORT: String(port), PSP_WEBHOOK_URL: '', WEBHOOK_SECRET: TEST_SECRETS.WEBHOOK_SECRET },
-  });
-  psp.start();
-  await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30_000);
+  psp = await startPsp();
   env = await TestWorkflowEnvironment.createFromExistingServer({ address: testInfra().temporalAddress });
   worker = await Worker.create({
     connection: env.nativeConnection,
@@ -52,7 +43,7 @@ beforeAll(async () => {
     workflowBundle: await workflowBundle(),
     activities: createActivities({
       pool,
-      gateways: paymentGateways({ primaryUrl: `http://127.0.0.1:${port}`, timeoutMs: 4_000 }),
+      gateways: paymentGateways({ primaryUrl: psp.url, timeoutMs: 4_000 }),
       notifier: { send: async () => undefined },
     }),
   });

@@ -15,18 +15,16 @@ import {
 } from '../../domain/reservation-workflow-contract';
 import { checkSaleInvariants } from '../../ops/check-invariants';
 import { createPspClient } from '../../psp/client';
-import { freePort } from '../../scripts/stack/free-port';
-import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/stack/service-process';
 import { paymentGateways } from '../../worker/create-worker';
 import { lateChargeWorkflow, reservationWorkflow } from '../../workflows';
 import { testInfra } from '../helpers/infra-env';
+import { startPsp, type RunningPsp } from '../psp/psp-process';
 import { waitFor } from '../helpers/sales';
 import { claimedReservation, recordHistory, workflowBundle } from '../helpers/workflow-env';
 
 /* The payment saga with real activities, a real payment provider process and the real dev server. */
 let pool: Pool;
-let psp: ServiceProcess;
-let pspUrl: string;
+let psp: RunningPsp;
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
@@ -35,21 +33,7 @@ const taskQueue = 'payment-workflow-tests';
 
 beforeAll(async () => {
   pool = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
-  const port = await freePort();
-  pspUrl = `http://127.0.0.1:${port}`;
-  psp = serviceProcess({
-    name: 'psp',
-    entry: 'psp/server.ts',
-    env: {
-      ...process.env,
-      PSP_PORT: String(port),
-      WEBHOOK_SECRET: 'payment-workflow-test-secret',
-      PSP_WEBHOOK_URL: '',
-      PSP_SLOW_MS: '7000',
-    },
-  });
-  psp.start();
-  await waitForHttp(`${pspUrl}/healthz`, 30_000);
+  psp = await startPsp({ PSP_SLOW_MS: '7000' });
   env = await TestWorkflowEnvironment.createFromExistingServer({ address: testInfra().temporalAddress });
   worker = await Worker.create({
     connection: env.nativeConnection,
@@ -57,7 +41,7 @@ beforeAll(async () => {
     workflowBundle: await workflowBundle(),
     activities: createActivities({
       pool,
-      gateways: paymentGateways({ primaryUrl: pspUrl, timeoutMs: 4_000 }),
+      gateways: paymentGateways({ primaryUrl: psp.url, timeoutMs: 4_000 }),
       notifier: { send: async (notification) => void notifications.push(notification) },
     }),
   });
@@ -104,7 +88,7 @@ test('the webhook that arrives before the slow charge answers settles the paymen
   const reservation = await claimedReservation(pool, 300);
   const handle = await start(reservation);
   await handle.executeUpdate(submitPaymentUpdate, { args: [{ paymentMethod: 'tok_slow' }] });
-  const client = createPspClient({ baseUrl: pspUrl, timeoutMs: 2_000 });
+  const client = createPspClient({ baseUrl: psp.url, timeoutMs: 2_000 });
   const [charge] = await waitFor(
     () => client.chargesByReference(reservation.id),
     (charges) => charges.length > 0,
@@ -132,7 +116,7 @@ test('the webhook that arrives before the slow charge answers settles the paymen
 
 /** A capture of this reservation made outside its workflow, with a card whose refunds the provider refuses for good. */
 async function unrefundableCapture(reservation: ReservationRow): Promise<string> {
-  const answer = await createPspClient({ baseUrl: pspUrl, timeoutMs: 2_000 }).charge({
+  const answer = await createPspClient({ baseUrl: psp.url, timeoutMs: 2_000 }).charge({
     idempotencyKey: `stray-${reservation.id}`,
     amountCents: 99_900,
     currency: 'EUR',
@@ -167,7 +151,7 @@ test('a refund the provider refuses for good ends the workflow, is recorded, and
   });
 
   const report = await checkSaleInvariants(
-    { pool, gateways: [createPspClient({ baseUrl: pspUrl, timeoutMs: 2_000 })] },
+    { pool, gateways: [createPspClient({ baseUrl: psp.url, timeoutMs: 2_000 })] },
     reservation.sale_id,
   );
   expect(report.violations).toContainEqual({
