@@ -30,39 +30,43 @@ export async function countRefused(db: Queryable, reservationId: string): Promis
   ]);
 }
 
-/** Moves the charge from `from` to `to` only if no request can have reached `from`. Returns the gateway now bound. */
-export async function failOver(db: Queryable, reservationId: string, from: string, to: string): Promise<string> {
+/**
+ * Moves the charge from `from` to `to`, resetting the counts, and returns the gateway now bound.
+ * With `onlyIfNoneReached` the move happens only while every request to `from` was refused at
+ * connect; without it the caller has made sure otherwise (`from` voided the charge key).
+ */
+async function moveCharge(
+  db: Queryable,
+  reservationId: string,
+  from: string,
+  to: string,
+  onlyIfNoneReached: boolean,
+): Promise<string> {
   const { rows } = await db.query<{ gateway: string }>(
     `with moved as (
        update payment_attempts set gateway = $3::text, attempts = 0, refused = 0, updated_at = now()
-       where reservation_id = $1::uuid and gateway = $2::text and attempts = refused
+       where reservation_id = $1::uuid and gateway = $2::text and (not $4::boolean or attempts = refused)
        returning gateway
      )
      select gateway from moved
      union all
      select gateway from payment_attempts where reservation_id = $1::uuid and not exists (select 1 from moved)`,
-    [reservationId, from, to],
+    [reservationId, from, to, onlyIfNoneReached],
   );
   return rows[0]!.gateway;
+}
+
+/** Moves the charge from `from` to `to` only if no request can have reached `from`. Returns the gateway now bound. */
+export function failOver(db: Queryable, reservationId: string, from: string, to: string): Promise<string> {
+  return moveCharge(db, reservationId, from, to, true);
 }
 
 /**
  * Moves the charge from `from` to `to` after `from` voided the charge key (so nothing was and
  * nothing will be charged there). Returns the gateway now bound.
  */
-export async function moveVoidedCharge(db: Queryable, reservationId: string, from: string, to: string): Promise<string> {
-  const { rows } = await db.query<{ gateway: string }>(
-    `with moved as (
-       update payment_attempts set gateway = $3::text, attempts = 0, refused = 0, updated_at = now()
-       where reservation_id = $1::uuid and gateway = $2::text
-       returning gateway
-     )
-     select gateway from moved
-     union all
-     select gateway from payment_attempts where reservation_id = $1::uuid and not exists (select 1 from moved)`,
-    [reservationId, from, to],
-  );
-  return rows[0]!.gateway;
+export function moveVoidedCharge(db: Queryable, reservationId: string, from: string, to: string): Promise<string> {
+  return moveCharge(db, reservationId, from, to, false);
 }
 
 /** Requests sent to the bound gateway that may have reached it (sent, not refused at connect). */
