@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { Client } from 'pg';
+import { runCommand } from '../stack/run-command';
 import { sqlToolBinary } from './binaries';
 import { TEMPORAL_DATABASE, VISIBILITY_DATABASE, type ClusterPostgres } from './config';
 
@@ -17,33 +17,19 @@ const SCHEMAS: Array<{ database: string; schemaName: string }> = [
 ];
 
 function sqlTool(pg: ClusterPostgres, database: string, args: string[], onLog: (line: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(sqlToolBinary(), args, {
-      // The password goes through the environment, not the command line.
-      env: {
-        ...process.env,
-        SQL_PLUGIN: 'postgres12',
-        SQL_HOST: pg.host,
-        SQL_PORT: String(pg.port),
-        SQL_USER: pg.user,
-        SQL_PASSWORD: pg.password,
-        SQL_DATABASE: database,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString();
-      onLog(chunk.toString().trimEnd());
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`temporal sql tool ${args.join(' ')} on ${database} failed (exit ${code}):\n${output}`)),
-    );
+  return runCommand(sqlToolBinary(), args, {
+    // The password goes through the environment, not the command line.
+    env: {
+      ...process.env,
+      SQL_PLUGIN: 'postgres12',
+      SQL_HOST: pg.host,
+      SQL_PORT: String(pg.port),
+      SQL_USER: pg.user,
+      SQL_PASSWORD: pg.password,
+      SQL_DATABASE: database,
+    },
+    what: `temporal sql tool ${args.join(' ')} on ${database}`,
+    onLog,
   });
 }
 
