@@ -28,11 +28,8 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
     max: config.PG_POOL_MAX,
     applicationName: 'flash-sale-api',
     statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+    logger,
   });
-  // pg attaches the client to the error; log what matters, not the client object.
-  pool.on('error', (error: Error & { code?: string }) =>
-    logger.warn({ code: error.code, reason: error.message }, 'idle postgres connection failed'),
-  );
   // Lazy: the API starts (and /readyz says 503) while Temporal is still coming up.
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

@@ -1,4 +1,5 @@
 import { Pool, type PoolClient } from 'pg';
+import type { Logger } from 'pino';
 
 export interface PoolConfig {
   databaseUrl: string;
@@ -6,6 +7,8 @@ export interface PoolConfig {
   applicationName: string;
   /** Server-side cap on any one statement, so a stuck query fails instead of piling up connections. */
   statementTimeoutMs: number;
+  /** Told when an idle connection fails (Postgres restarted, say); the pool replaces it. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 export function createPool(config: PoolConfig): Pool {
@@ -22,6 +25,13 @@ export function createPool(config: PoolConfig): Pool {
   // process: the chaos run saw the worker exit so on 2 of 6 Postgres kills. Swallowing it here is
   // safe: the next query on that client rejects, and release() drops a client that is not queryable.
   pool.on('connect', (client) => client.on('error', () => undefined));
+  // pg attaches the client to the error; log what matters, not the client object.
+  const { logger } = config;
+  if (logger) {
+    pool.on('error', (error: Error & { code?: string }) =>
+      logger.warn({ code: error.code, reason: error.message }, 'idle postgres connection failed'),
+    );
+  }
   return pool;
 }
 

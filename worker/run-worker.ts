@@ -29,11 +29,8 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
     max: config.PG_POOL_MAX,
     applicationName: 'flash-sale-worker',
     statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+    logger,
   });
-  // pg attaches the client to the error; log what matters, not the client object.
-  pool.on('error', (error: Error & { code?: string }) =>
-    logger.warn({ code: error.code, reason: error.message }, 'idle postgres connection failed'),
-  );
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
