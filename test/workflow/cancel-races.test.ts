@@ -1,9 +1,7 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { Pool } from 'pg';
-import { createActivities } from '../../activities';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Pool } from 'pg';
 import { workflowInputOf } from '../../clients/reservation-workflows';
 import { countUnits } from '../../db/queries/count-units';
 import { findReservation } from '../../db/queries/find-reservation';
@@ -15,47 +13,27 @@ import {
   submitPaymentUpdate,
   type ReservationWorkflowResult,
 } from '../../domain/reservation-workflow-contract';
-import { paymentGateways } from '../../worker/create-worker';
 import { reservationWorkflow } from '../../workflows';
-import { testInfra } from '../helpers/infra-env';
-import { startPsp, type RunningPsp } from '../psp/psp-process';
-import { claimedReservation, recordHistory, workflowBundle } from '../helpers/workflow-env';
+import { startPaymentSagaRig, type PaymentSagaRig } from '../helpers/payment-saga-rig';
+import { claimedReservation, recordHistory } from '../helpers/workflow-env';
 
 /*
  * Support's cancel (a workflow cancellation, as from the Web UI) racing the shopper's payment or
  * the shopper's own cancel, on the real dev server with a real provider process: every workflow
  * must end, with its unit sold or released and the database agreeing.
  */
+let rig: PaymentSagaRig;
 let pool: Pool;
-let psp: RunningPsp;
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
 const taskQueue = 'cancel-race-tests';
 
 beforeAll(async () => {
-  pool = new Pool({ connectionString: testInfra().databaseUrl, max: 6 });
-  psp = await startPsp();
-  env = await TestWorkflowEnvironment.createFromExistingServer({ address: testInfra().temporalAddress });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      pool,
-      gateways: paymentGateways({ primaryUrl: psp.url, timeoutMs: 4_000 }),
-      notifier: { send: async () => undefined },
-    }),
-  });
-  running = worker.run();
+  rig = await startPaymentSagaRig({ taskQueue, poolMax: 6, notifier: { send: async () => undefined } });
+  ({ pool, env } = rig);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await psp?.stop();
-  await pool?.end();
+  await rig?.stop();
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,5 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { Pool } from 'pg';
-import { createActivities } from '../../activities';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Pool } from 'pg';
 import type { Notification } from '../../activities/notifier';
 import { workflowInputOf } from '../../clients/reservation-workflows';
 import { countUnits } from '../../db/queries/count-units';
@@ -15,45 +13,32 @@ import {
 } from '../../domain/reservation-workflow-contract';
 import { checkSaleInvariants } from '../../ops/check-invariants';
 import { createPspClient } from '../../psp/client';
-import { paymentGateways } from '../../worker/create-worker';
 import { lateChargeWorkflow, reservationWorkflow } from '../../workflows';
-import { testInfra } from '../helpers/infra-env';
-import { startPsp, type RunningPsp } from '../psp/psp-process';
+import type { RunningPsp } from '../psp/psp-process';
+import { startPaymentSagaRig, type PaymentSagaRig } from '../helpers/payment-saga-rig';
 import { waitFor } from '../helpers/sales';
-import { claimedReservation, recordHistory, workflowBundle } from '../helpers/workflow-env';
+import { claimedReservation, recordHistory } from '../helpers/workflow-env';
 
 /* The payment saga with real activities, a real payment provider process and the real dev server. */
+let rig: PaymentSagaRig;
 let pool: Pool;
 let psp: RunningPsp;
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
 const notifications: Notification[] = [];
 const taskQueue = 'payment-workflow-tests';
 
 beforeAll(async () => {
-  pool = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
-  psp = await startPsp({ PSP_SLOW_MS: '7000' });
-  env = await TestWorkflowEnvironment.createFromExistingServer({ address: testInfra().temporalAddress });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
+  rig = await startPaymentSagaRig({
     taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      pool,
-      gateways: paymentGateways({ primaryUrl: psp.url, timeoutMs: 4_000 }),
-      notifier: { send: async (notification) => void notifications.push(notification) },
-    }),
+    poolMax: 4,
+    pspEnv: { PSP_SLOW_MS: '7000' },
+    notifier: { send: async (notification) => void notifications.push(notification) },
   });
-  running = worker.run();
+  ({ pool, psp, env } = rig);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await psp?.stop();
-  await pool?.end();
+  await rig?.stop();
 });
 
 function start(reservation: ReservationRow) {
