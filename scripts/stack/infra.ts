@@ -15,6 +15,8 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755); // the unprivileged postgres user must be able to reach its data directory
   const log = (source: string) => (line: string) => process.stderr.write(`[${source}] ${line}\n`);
+  // While stopping, the server's complaints about its own shutdown are noise after the test summary.
+  let stopping = false;
 
   const [pgPort, temporalPort] = [await freePort(), await freePort()];
   const started = Date.now();
@@ -29,12 +31,12 @@ async function main(): Promise<void> {
     // errors while they find each other at start.
     onLog: (source, line) =>
       source === 'temporal' &&
+      !stopping &&
       /level=(ERROR|FATAL)|"level":"(error|fatal)"|panic/.test(line) &&
       !line.includes('Not enough hosts to serve the request') &&
       log('temporal')(line),
   });
 
-  let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;

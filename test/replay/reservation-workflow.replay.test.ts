@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { workflowBundle } from '../helpers/workflow-env';
 
 /*
@@ -10,6 +10,11 @@ import { workflowBundle } from '../helpers/workflow-env';
  * needs workflow versioning (patched()), not a re-recorded fixture.
  */
 const dir = path.join(__dirname, 'histories');
+
+// Each replay starts and stops a worker; their state changes at INFO would bury the test output.
+beforeAll(() => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+});
 const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
 
 test('the recorded histories exist', () => {
