@@ -9,7 +9,7 @@ WORKDIR /app
 # need neither (they talk to a real cluster).
 ENV SKIP_TEMPORAL_INSTALL=1
 COPY package.json package-lock.json ./
-COPY scripts/install-temporal.js scripts/install-schemathesis.js scripts/
+COPY scripts/install-temporal.js scripts/install-schemathesis.js scripts/build-web.js scripts/
 # `npm install` and not `npm ci`: package-lock.json lacks the other platforms' optional binaries
 # (@swc/core-darwin-arm64 and the like, from the registry mirror it was made with), which `npm ci`
 # refuses as out of sync. Every version Linux needs is in the lock and is installed as locked.
@@ -25,6 +25,9 @@ COPY domain domain
 COPY workflows workflows
 COPY worker/bundle-workflows.ts worker/bundle-workflows.ts
 RUN mkdir -p dist && node --import tsx worker/bundle-workflows.ts dist/workflow-bundle.js
+# The shopper pages (postinstall builds them too, but the dependency stage has no web sources).
+COPY web web
+RUN node scripts/build-web.js
 
 # --- runtime --------------------------------------------------------------------------------------
 FROM node:20.20.2-bookworm-slim AS runtime
@@ -35,6 +38,7 @@ ENV NODE_ENV=production \
   NOTIFICATIONS_FILE=/app/.data/notifications.jsonl
 COPY --from=deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
+COPY --from=build /app/web/dist web/dist
 COPY package.json package-lock.json tsconfig.json ./
 COPY activities activities
 COPY api api

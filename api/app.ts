@@ -1,6 +1,6 @@
 import type { RequestListener } from 'node:http';
 import type { Client } from '@temporalio/client';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { PspClient } from '../psp/client';
@@ -22,6 +22,9 @@ import { securityHeaders } from './security-headers';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createSaleCache } from './services/sale-cache';
 import type { SoldOutRegistry } from './services/sold-out-registry';
+import type { ReservationFeed } from './services/reservation-feed';
+import { reservationEventsRouter } from './routes/reservation-events';
+import { webPagesRouter } from './web-pages';
 import type { CrashPointHook } from '../ops/crash-points';
 
 export interface AppDeps {
@@ -34,6 +37,8 @@ export interface AppDeps {
   maxStripes: number;
   webhookSecret: string;
   soldOut: SoldOutRegistry;
+  /** Tells the reservation streams (GET /v1/reservations/:id/events) when a reservation moved. */
+  reservationFeed: ReservationFeed;
   /** The payment providers' ledgers, read by the invariant checker route. */
   gateways: PspClient[];
   rateLimits?: RateLimitConfig;
@@ -43,6 +48,13 @@ export interface AppDeps {
   corsOrigins?: readonly string[];
   /** Test harness only (test/helpers/entries/); production passes none. */
   onCrashPoint?: CrashPointHook;
+  /**
+   * Routes only the development launcher and the test harness add (the development sign-in,
+   * scripts/stack/dev-sign-in.ts); production passes none.
+   */
+  extraRoutes?: readonly Router[];
+  /** Where the built pages are (default web/dist). */
+  webDistDir?: string;
 }
 
 const NO_RATE_LIMITS: RateLimitConfig = { perIp: { limit: 0, windowMs: 1 }, perShopper: { limit: 0, windowMs: 1 } };
@@ -89,7 +101,10 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
     }),
   );
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
+  app.use(reservationEventsRouter({ pool: deps.pool, auth, feed: deps.reservationFeed, logger: deps.logger }));
   app.use(adminRouter({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways, sales, auth }));
+  for (const router of deps.extraRoutes ?? []) app.use(router);
+  app.use(webPagesRouter({ logger: deps.logger, ...(deps.webDistDir && { distDir: deps.webDistDir }) }));
   app.use(notFoundHandler);
   app.use(createErrorHandler(deps.logger));
 

@@ -8,11 +8,15 @@ import { answerClientError } from './client-errors';
 import { loadApiConfig } from './config';
 import { createMetrics } from './metrics';
 import { createSoldOutRegistry } from './services/sold-out-registry';
+import { createReservationFeed } from './services/reservation-feed';
+import type { Router } from 'express';
 import type { CrashPointHook } from '../ops/crash-points';
 
 export interface ApiHooks {
   /** Test harness only (test/helpers/entries/api-with-crash-points.ts). */
   onCrashPoint?: CrashPointHook;
+  /** Development launcher and test harness only: the development sign-in (scripts/stack/dev-sign-in.ts). */
+  extraRoutes?: readonly Router[];
 }
 
 /** Loads the configuration from `env`, builds the app and serves it until SIGTERM or SIGINT. */
@@ -35,8 +39,10 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
   const soldOut = createSoldOutRegistry({ databaseUrl: config.DATABASE_URL, logger });
+  const reservationFeed = createReservationFeed({ databaseUrl: config.DATABASE_URL, logger });
   const { listener } = createApp({
     soldOut,
+    reservationFeed,
     pool,
     temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -55,6 +61,7 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
     trustProxy: config.TRUST_PROXY,
     corsOrigins: config.CORS_ORIGINS,
     onCrashPoint: hooks.onCrashPoint,
+    extraRoutes: hooks.extraRoutes,
   });
   const server = http.createServer(listener);
   server.listen(config.PORT, config.HOST, () => {
@@ -67,8 +74,10 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    // Ends the open event streams first: server.close() waits for every connection to finish.
+    const feedStopped = reservationFeed.stop();
     server.close(() => {
-      void Promise.allSettled([pool.end(), connection.close(), soldOut.stop()]).then(() => process.exit(0));
+      void Promise.allSettled([pool.end(), connection.close(), soldOut.stop(), feedStopped]).then(() => process.exit(0));
     });
     server.closeIdleConnections();
     setTimeout(() => process.exit(0), 10_000).unref();

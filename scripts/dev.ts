@@ -185,7 +185,13 @@ async function main(): Promise<void> {
         env,
         onLine: (line) => process.stdout.write(`[worker] ${line}\n`),
       }),
-      serviceProcess({ name: 'api', entry: 'api/server.ts', env, onLine: (line) => process.stdout.write(`[api] ${line}\n`) }),
+      // api/server.ts plus the development sign-in of the checkout page (POST /dev/sign-in).
+      serviceProcess({
+        name: 'api',
+        entry: 'scripts/dev-api.ts',
+        env,
+        onLine: (line) => process.stdout.write(`[api] ${line}\n`),
+      }),
     ];
     for (const service of services) {
       service.start();
@@ -201,6 +207,7 @@ async function main(): Promise<void> {
 
     say('');
     say(`API            ${apiUrl}   (readiness: ${apiUrl}/readyz, metrics: ${apiUrl}/metrics)`);
+    say(`Checkout page  ${apiUrl}/sales/<saleId>   (development sign-in: any shopper name)`);
     say(`Temporal UI    ${temporalUi ?? '(external cluster)'}`);
     say(`Temporal gRPC  ${temporalAddress}`);
     say(`Payments       ${pspUrls[0]} (primary), ${pspUrls[1]} (secondary): simulated provider, ledger at /v1/ledger`);

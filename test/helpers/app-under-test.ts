@@ -47,7 +47,12 @@ export interface AppUnderTestOptions {
   mail?: boolean;
   /** How many worker processes to start on the task queue (default 1). */
   workers?: number;
+  /** Start the API with the development sign-in (POST /dev/sign-in), as `npm run dev` does. */
+  devSignIn?: boolean;
 }
+
+/** The API with the development sign-in, for the browser tests (as scripts/dev-api.ts for npm run dev). */
+const API_WITH_DEV_SIGN_IN = 'test/helpers/entries/api-with-dev-sign-in.ts';
 
 export async function startAppUnderTest(options: AppUnderTestOptions = {}): Promise<AppUnderTest> {
   const extraEnv = options.env ?? {};
@@ -116,7 +121,7 @@ export async function startAppUnderTest(options: AppUnderTestOptions = {}): Prom
   const apiEnv = { ...env, ...options.apiEnv };
   const api = serviceProcess({
     name: 'api',
-    entry: entryFor('api', apiEnv),
+    entry: options.devSignIn ? API_WITH_DEV_SIGN_IN : entryFor('api', apiEnv),
     env: apiEnv,
     onLine: (line) => logs.push(`[api] ${line}`),
   });

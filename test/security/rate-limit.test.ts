@@ -27,6 +27,12 @@ async function startApp(rateLimits: RateLimitConfig, trustProxy = 0): Promise<{ 
       markSoldOut: () => undefined,
       stop: async () => undefined,
     },
+    reservationFeed: {
+      subscribe: () => () => undefined,
+      subscribers: () => 0,
+      onStop: () => () => undefined,
+      stop: async () => undefined,
+    },
     gateways: [],
     pool: pool as never,
     temporal: temporal as never,

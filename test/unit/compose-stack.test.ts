@@ -176,10 +176,15 @@ describe('Dockerfile', () => {
 
   it('skips the Temporal CLI install that postinstall would do, and carries the script postinstall names', () => {
     const scripts = [...packageJson.scripts.postinstall!.matchAll(/node (scripts\/[\w.-]+\.js)/g)].map((m) => m[1]!);
-    expect(scripts).toEqual(['scripts/install-temporal.js', 'scripts/install-schemathesis.js']);
+    expect(scripts).toEqual(['scripts/install-temporal.js', 'scripts/install-schemathesis.js', 'scripts/build-web.js']);
     expect(stages[0]!.lines).toContain('ENV SKIP_TEMPORAL_INSTALL=1');
+    // The page build does nothing without web/src (the dependency stage); the build stage runs it.
+    expect(read('scripts/build-web.js')).toContain('if (!fs.existsSync(src))');
+    expect(copiedSources(stages[0]!)).not.toContain('web');
+    expect(stages[1]!.lines).toContain('RUN node scripts/build-web.js');
+    expect(runtime.lines).toContain('COPY --from=build /app/web/dist web/dist');
     for (const script of scripts) {
-      expect(read(script)).toContain("process.env.SKIP_TEMPORAL_INSTALL === '1'");
+      if (script !== 'scripts/build-web.js') expect(read(script)).toContain("process.env.SKIP_TEMPORAL_INSTALL === '1'");
       expect(copiedSources(stages[0]!)).toContain(script);
     }
   });

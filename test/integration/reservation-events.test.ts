@@ -1,0 +1,131 @@
+/*
+ * GET /v1/reservations/:id/events against the real API, worker and payment simulator: the
+ * stream starts with the reservation as it is, follows it to its outcome and then ends; others
+ * get a 404. And the development sign-in exists only where a launcher added it.
+ */
+import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
+import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
+import { createTestSale } from '../helpers/sales';
+
+let app: AppUnderTest;
+let api: ApiClient;
+
+beforeAll(async () => {
+  app = await startAppUnderTest();
+  api = apiClient(app.apiUrl);
+});
+
+afterAll(async () => {
+  await api?.close();
+  await app?.stop();
+});
+
+interface Event {
+  event: string;
+  data: { status: string; payment?: { status: string } };
+}
+
+/** Reads the whole stream (until the server ends it) and parses its events; fails after `timeoutMs`. */
+async function readStream(response: Response, timeoutMs: number, onEvent?: (event: Event) => void): Promise<Event[]> {
+  const events: Event[] = [];
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const timer = setTimeout(() => void reader.cancel(new Error('stream did not end')), timeoutMs);
+  let buffer = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event && data) {
+          const parsed = { event, data: JSON.parse(data) as Event['data'] };
+          events.push(parsed);
+          onEvent?.(parsed);
+        }
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return events;
+}
+
+function openStream(reservationId: string, token: string): Promise<Response> {
+  return fetch(`${app.apiUrl}/v1/reservations/${reservationId}/events`, {
+    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+  });
+}
+
+it('streams a reservation from held through payment to paid, then ends', async () => {
+  const sale = await createTestSale(api, { units: 2, holdSeconds: 120 });
+  const token = await shopperToken('sse-payer');
+  const claim = await api.post<{ id: string }>(`/v1/sales/${sale.id}/reservations`, { token });
+  expect(claim.status).toBe(201);
+
+  const response = await openStream(claim.body.id, token);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+  expect(response.headers.get('cache-control')).toBe('no-cache, no-transform');
+  let paying: Promise<unknown> | undefined;
+  const events = await readStream(response, 30_000, (event) => {
+    // Pay only once the stream has shown the hold, so every later change must come through it.
+    if (event.data.status === 'held' && !paying)
+      paying = api.post(`/v1/reservations/${claim.body.id}/payment`, { token, body: { paymentMethod: 'tok_visa' } });
+  });
+  expect((await paying) as { status: number }).toMatchObject({ status: 202 });
+  expect(events.every((event) => event.event === 'reservation')).toBe(true);
+  expect(events[0]!.data.status).toBe('held');
+  expect(events.at(-1)!.data).toMatchObject({ status: 'paid', payment: { status: 'captured' } });
+  // No event repeats the one before it.
+  const shapes = events.map((event) => JSON.stringify(event.data));
+  expect(shapes.filter((shape, i) => shape === shapes[i - 1])).toEqual([]);
+});
+
+it('ends with the expiry when the hold runs out', async () => {
+  const sale = await createTestSale(api, { units: 1, holdSeconds: 2 });
+  const token = await shopperToken('sse-sleeper');
+  const claim = await api.post<{ id: string }>(`/v1/sales/${sale.id}/reservations`, { token });
+  const events = await readStream(await openStream(claim.body.id, token), 30_000);
+  expect(events.map((event) => event.data.status)).toEqual(['held', 'expired']);
+});
+
+it('answers a final reservation with one event and ends; 404 for another shopper; 401 without a token', async () => {
+  const sale = await createTestSale(api, { units: 1, holdSeconds: 1 });
+  const token = await shopperToken('sse-owner');
+  const claim = await api.post<{ id: string }>(`/v1/sales/${sale.id}/reservations`, { token });
+  await readStream(await openStream(claim.body.id, token), 30_000);
+  const again = await readStream(await openStream(claim.body.id, TEST_SECRETS.ADMIN_TOKEN), 5_000);
+  expect(again.map((event) => event.data.status)).toEqual(['expired']);
+
+  const stranger = await openStream(claim.body.id, await shopperToken('sse-stranger'));
+  expect(stranger.status).toBe(404);
+  expect(stranger.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const anonymous = await fetch(`${app.apiUrl}/v1/reservations/${claim.body.id}/events`);
+  expect(anonymous.status).toBe(401);
+});
+
+it('has no development sign-in in the production entry point', async () => {
+  const answer = await api.post('/dev/sign-in', { body: { shopperId: 'mallory' } });
+  expect(answer.status).toBe(404);
+});
+
+it('serves the pages with a same-origin CSP and keeps the API deny-all', async () => {
+  const page = await fetch(`${app.apiUrl}/sales/${crypto.randomUUID()}`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  expect(csp).toMatch(/script-src 'self'/);
+  expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+  const asset = await fetch(`${app.apiUrl}/assets/checkout.js`);
+  expect(asset.status).toBe(200);
+  expect(asset.headers.get('content-type')).toMatch(/javascript/);
+  const missing = await fetch(`${app.apiUrl}/assets/nope.js`);
+  expect(missing.status).toBe(404);
+  const json = await fetch(`${app.apiUrl}/healthz`);
+  expect(json.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
+});

@@ -1,0 +1,17 @@
+/** The page's steps: one `<section>` each, one shown at a time. */
+export const STEPS = ['sign-in', 'countdown', 'waiting-room', 'claim', 'hold', 'outcome'] as const;
+export type Step = (typeof STEPS)[number];
+
+export function $<E extends HTMLElement = HTMLElement>(selector: string): E {
+  const element = document.querySelector<E>(selector);
+  if (!element) throw new Error(`the page has no ${selector}`);
+  return element;
+}
+
+export function show(selector: string, visible: boolean): void {
+  $(selector).hidden = !visible;
+}
+
+export function showOnly(step: Step): void {
+  for (const other of STEPS) show(`#${other}`, other === step);
+}
