@@ -53,7 +53,7 @@ const workflowImportBans = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.data/', 'bench/results/', 'coverage/'] },
+  { ignores: ['node_modules/', '.tools/', '.data/', 'bench/results/', 'coverage/', 'web/dist/', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
