@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { createAdmissionActivities } from './admission-activities';
 import type { Notifier } from './notifier';
 import { createPaymentActivities } from './payment-activities';
 import type { PaymentGateways } from './payment-gateway';
@@ -11,7 +12,7 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createReservationActivities(deps), ...createPaymentActivities(deps) };
+  return { ...createReservationActivities(deps), ...createPaymentActivities(deps), ...createAdmissionActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -18,6 +18,8 @@ import { paymentsRouter } from './routes/payments';
 import { reservationsRouter } from './routes/reservations';
 import { webhooksRouter } from './routes/webhooks';
 import { salesRouter } from './routes/sales';
+import { waitingRoomRouter } from './routes/waiting-room';
+import { createWaitingRoom } from './services/waiting-room';
 import { securityHeaders } from './security-headers';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createSaleCache } from './services/sale-cache';
@@ -36,6 +38,8 @@ export interface AppDeps {
   metrics: Metrics;
   maxStripes: number;
   webhookSecret: string;
+  /** HMAC key of waiting-room challenges and queue tickets. */
+  queueSecret: string;
   soldOut: SoldOutRegistry;
   /** Tells the reservation streams (GET /v1/reservations/:id/events) when a reservation moved. */
   reservationFeed: ReservationFeed;
@@ -57,7 +61,13 @@ export interface AppDeps {
   webDistDir?: string;
 }
 
-const NO_RATE_LIMITS: RateLimitConfig = { perIp: { limit: 0, windowMs: 1 }, perShopper: { limit: 0, windowMs: 1 } };
+const NO_RATE_LIMITS: RateLimitConfig = {
+  perIp: { limit: 0, windowMs: 1 },
+  perShopper: { limit: 0, windowMs: 1 },
+  queuePerShopper: { limit: 0, windowMs: 1 },
+};
+/** The waiting-room routes that hand out or spend proof-of-work challenges: their own, tighter budget. */
+const QUEUE_LIMITED_ROUTES = ['/v1/sales/:saleId/challenge', '/v1/sales/:saleId/queue'];
 /** The routes a shopper's budget covers (claims and payments); the same patterns the routers use. */
 const SHOPPER_LIMITED_ROUTES = ['/v1/sales/:saleId/reservations', '/v1/reservations/:reservationId/payment'];
 
@@ -80,6 +90,10 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   const auth = createAuth(deps.auth);
   // The shopper guard runs here and again in the router: a token is verified before its subject is counted.
   app.post(SHOPPER_LIMITED_ROUTES, auth.shopper, shopperRateLimit(rateLimits.perShopper, deps.logger));
+  const queueLimit = shopperRateLimit(rateLimits.queuePerShopper ?? NO_RATE_LIMITS.queuePerShopper!, deps.logger);
+  app.get(QUEUE_LIMITED_ROUTES[0]!, auth.shopper, queueLimit);
+  app.post(QUEUE_LIMITED_ROUTES[1]!, auth.shopper, queueLimit);
+  const waitingRoom = createWaitingRoom({ pool: deps.pool, queueSecret: deps.queueSecret });
   const sales = createSaleCache(deps.pool);
   const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue);
 
@@ -97,9 +111,11 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
       auth,
       metrics: deps.metrics,
       soldOut: deps.soldOut,
+      waitingRoom,
       onCrashPoint: deps.onCrashPoint,
     }),
   );
+  app.use(waitingRoomRouter({ pool: deps.pool, sales, auth, waitingRoom }));
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
   app.use(reservationEventsRouter({ pool: deps.pool, auth, feed: deps.reservationFeed, logger: deps.logger }));
   app.use(adminRouter({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways, sales, auth }));

@@ -10,6 +10,8 @@ export const apiEnv = databaseEnv
     JWT_SECRET: secret(32),
     ADMIN_TOKEN: secret(12),
     WEBHOOK_SECRET: secret(12),
+    /** HMAC key of waiting-room challenges and queue tickets (issue 9). */
+    QUEUE_SECRET: secret(32),
     /** Payment providers whose ledgers the invariant checker route reads. */
     PSP_URL: z.string().url().default('http://127.0.0.1:4000'),
     PSP_SECONDARY_URL: z.string().url().optional(),
@@ -21,6 +23,9 @@ export const apiEnv = databaseEnv
     /** Claims and payment requests per window per shopper (JWT `sub`); 0 = off. */
     RATE_LIMIT_PER_SHOPPER: z.coerce.number().int().min(0).default(60),
     RATE_LIMIT_PER_SHOPPER_WINDOW_MS: z.coerce.number().int().min(1).default(10_000),
+    /** Challenges plus queue joins per window per shopper (waiting-room routes); 0 = off. */
+    RATE_LIMIT_QUEUE_PER_SHOPPER: z.coerce.number().int().min(0).default(20),
+    RATE_LIMIT_QUEUE_PER_SHOPPER_WINDOW_MS: z.coerce.number().int().min(1).default(60_000),
     /** Proxies in front of the API whose X-Forwarded-For is believed (Express `trust proxy` hop count). */
     TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
     /** Browser origins allowed to call the API (comma list, e.g. `https://shop.example`); empty = CORS off. */

@@ -16,6 +16,8 @@ const TITLES: Record<ErrorCode, string> = {
   'already-reserved': 'You already hold a unit of this sale',
   'sale-not-started': 'The sale has not started',
   'rate-limited': 'Too many requests',
+  'not-admitted': 'Not admitted from the waiting room',
+  'invalid-challenge': 'The proof-of-work solution is not accepted',
   'hold-expired': 'The hold has expired',
   'invalid-state': 'Not possible in the reservation’s current state',
   'bad-signature': 'The signature does not verify',

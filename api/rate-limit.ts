@@ -14,6 +14,8 @@ export interface RateLimitRule {
 export interface RateLimitConfig {
   perIp: RateLimitRule;
   perShopper: RateLimitRule;
+  /** Challenges and queue joins per shopper (the waiting room's routes). */
+  queuePerShopper?: RateLimitRule;
 }
 
 /** Routes that must answer however busy a client is: probes, scrapes and the provider's webhooks. */

@@ -51,12 +51,17 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
     metrics: createMetrics(),
     maxStripes: config.SALE_MAX_STRIPES,
     webhookSecret: config.WEBHOOK_SECRET,
+    queueSecret: config.QUEUE_SECRET,
     gateways: [config.PSP_URL, config.PSP_SECONDARY_URL]
       .filter((url): url is string => !!url)
       .map((baseUrl) => createPspClient({ baseUrl, timeoutMs: 10_000 })),
     rateLimits: {
       perIp: { limit: config.RATE_LIMIT_PER_IP, windowMs: config.RATE_LIMIT_PER_IP_WINDOW_MS },
       perShopper: { limit: config.RATE_LIMIT_PER_SHOPPER, windowMs: config.RATE_LIMIT_PER_SHOPPER_WINDOW_MS },
+      queuePerShopper: {
+        limit: config.RATE_LIMIT_QUEUE_PER_SHOPPER,
+        windowMs: config.RATE_LIMIT_QUEUE_PER_SHOPPER_WINDOW_MS,
+      },
     },
     trustProxy: config.TRUST_PROXY,
     corsOrigins: config.CORS_ORIGINS,

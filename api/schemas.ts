@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_HOLD_SECONDS } from '../domain/reservation';
 import { ErrorCode } from '../domain/errors';
+import { DEFAULT_ADMISSION_SECONDS, DEFAULT_POW_DIFFICULTY, MAX_POW_DIFFICULTY } from '../domain/waiting-room';
 import { Problem } from './problem';
 
 /** Text Postgres can store and a log line can show: no control characters (NUL among them). */
@@ -21,6 +22,14 @@ export const createSaleBody = z.strictObject({
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR'),
   startsAt: z.iso.datetime({ offset: true }).optional(),
   holdSeconds: z.number().int().min(1).max(86_400).default(DEFAULT_HOLD_SECONDS),
+  /** Opt-in: shoppers join a queue and claim only once admitted (docs/DESIGN.md, "Waiting room"). */
+  waitingRoom: z
+    .strictObject({
+      admitPerSecond: z.number().int().min(1).max(10_000),
+      admissionSeconds: z.number().int().min(10).max(3_600).default(DEFAULT_ADMISSION_SECONDS),
+      powDifficulty: z.number().int().min(0).max(MAX_POW_DIFFICULTY).default(DEFAULT_POW_DIFFICULTY),
+    })
+    .optional(),
 });
 export type CreateSaleBody = z.infer<typeof createSaleBody>;
 
@@ -47,3 +56,8 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   }
   return parsed.data;
 }
+
+export const joinQueueBody = z.strictObject({
+  challenge: z.string().min(1).max(1024),
+  nonce: z.string().min(1).max(64),
+});

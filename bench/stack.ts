@@ -19,6 +19,7 @@ export const BENCH_SECRETS = {
   JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789',
   ADMIN_TOKEN: 'bench-admin-token-0123',
   WEBHOOK_SECRET: 'bench-webhook-secret',
+  QUEUE_SECRET: 'bench-queue-secret-0123456789abcdef0123456789',
 };
 
 export interface AppServices {

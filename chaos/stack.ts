@@ -21,6 +21,7 @@ export const CHAOS_SECRETS = {
   JWT_SECRET: 'chaos-jwt-secret-0123456789abcdef0123456789',
   ADMIN_TOKEN: 'chaos-admin-token-0123',
   WEBHOOK_SECRET: 'chaos-webhook-secret',
+  QUEUE_SECRET: 'chaos-queue-secret-0123456789abcdef0123456789',
 };
 
 export interface Victim {

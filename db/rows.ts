@@ -1,3 +1,4 @@
+import type { WaitingRoomSettings } from '../domain/waiting-room';
 import type { PaymentStatus, ReservationStatus, ReservationView, SaleStatus, SaleView } from '../domain/reservation';
 
 export interface SaleRow {
@@ -10,6 +11,8 @@ export interface SaleRow {
   starts_at: Date;
   hold_seconds: number;
   stripes: number;
+  /** The sale's waiting room (migrations/0005), or null for a sale claimed without one. */
+  waiting_room: WaitingRoomSettings | null;
 }
 
 export interface UnitCounts {
@@ -71,5 +74,6 @@ export function toSaleView(sale: SaleRow, counts: UnitCounts, now: Date): SaleVi
     holdSeconds: sale.hold_seconds,
     status: saleStatus(sale, counts, now),
     ...counts,
+    ...(sale.waiting_room && { waitingRoom: sale.waiting_room }),
   };
 }

@@ -12,6 +12,8 @@ export const ErrorCode = {
   AlreadyReserved: 'already-reserved',
   SaleNotStarted: 'sale-not-started',
   RateLimited: 'rate-limited',
+  NotAdmitted: 'not-admitted',
+  InvalidChallenge: 'invalid-challenge',
   HoldExpired: 'hold-expired',
   InvalidState: 'invalid-state',
   BadSignature: 'bad-signature',

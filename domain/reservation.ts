@@ -3,6 +3,8 @@
  * Pure TypeScript: no Node built-ins, no I/O, safe inside the workflow sandbox.
  */
 
+import type { WaitingRoomSettings } from './waiting-room';
+
 export const RESERVATION_STATUSES = ['held', 'payment_pending', 'paid', 'expired', 'cancelled', 'payment_failed'] as const;
 export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
 
@@ -56,6 +58,8 @@ export interface SaleView {
   available: number;
   held: number;
   sold: number;
+  /** Present when the sale was created with a waiting room. */
+  waitingRoom?: WaitingRoomSettings;
 }
 
 export const DEFAULT_HOLD_SECONDS = 300;

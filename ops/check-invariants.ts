@@ -1,11 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { invariantSnapshot } from '../db/queries/invariant-snapshot';
+import { queueViolations } from '../db/queries/queue-tickets';
 import { reservationWorkflowId } from '../domain/reservation-workflow-contract';
 import type { Charge, PspClient } from '../psp/client';
 
 export interface Violation {
-  invariant: 1 | 2 | 3 | 4 | 5 | 6 | 7;
+  /** A contract invariant by number, or `queue`: the waiting room's own rules (docs/DESIGN.md, "Waiting room"). */
+  invariant: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 'queue';
   detail: string;
 }
 
@@ -69,6 +71,8 @@ export async function checkSaleInvariants(deps: CheckDeps, saleId: string, now =
         `reservation ${r.id} is still held ${Math.round((now.getTime() - r.expires_at.getTime()) / 1000)} s after its hold ended`,
       );
   }
+  for (const detail of (await queueViolations(deps.pool, saleId)) ?? []) add('queue', detail);
+
   let workflowsChecked = 0;
   if (deps.temporal) {
     for (const r of s.openReservations.filter((o) => o.workflow_started_at)) {

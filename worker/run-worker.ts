@@ -8,6 +8,7 @@ import { createReservationWorker, paymentGateways } from './create-worker';
 import { emailNotifier } from '../activities/email-notifier';
 import { fileNotifier } from '../activities/notifier';
 import { startOutboxRelay } from './outbox-relay';
+import { startAdmissionRelay } from './admission-relay';
 import { bundleWorkflowsInChildProcess } from './prebuilt-bundle';
 import type { CrashPointHook } from '../ops/crash-points';
 
@@ -42,6 +43,12 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
     leaseSeconds: config.OUTBOX_LEASE_SECONDS,
     onCrashPoint: hooks.onCrashPoint,
   });
+  const admissionRelay = startAdmissionRelay({
+    pool,
+    client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    logger: logger.child({ component: 'admission-relay' }),
+  });
   try {
     const worker = await createReservationWorker({
       connection: nativeConnection,
@@ -68,7 +75,7 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
     // The SDK's default shutdown signals (SIGINT, SIGTERM) make run() drain and resolve.
     await worker.run();
   } finally {
-    await relay.stop();
+    await Promise.all([relay.stop(), admissionRelay.stop()]);
     await Promise.allSettled([nativeConnection.close(), clientConnection.close()]);
     await pool.end();
   }

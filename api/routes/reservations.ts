@@ -12,6 +12,8 @@ import { claimReservation } from '../services/claim-reservation';
 import { workflowInputOf, type ReservationWorkflows } from '../../clients/reservation-workflows';
 import type { SaleCache } from '../services/sale-cache';
 import type { SoldOutRegistry } from '../services/sold-out-registry';
+import type { WaitingRoom } from '../services/waiting-room';
+import { findReservationByIdempotencyKey } from '../../db/queries/find-reservation';
 import type { CrashPointHook } from '../../ops/crash-points';
 
 export interface ReservationRouteDeps {
@@ -21,6 +23,7 @@ export interface ReservationRouteDeps {
   auth: ReturnType<typeof createAuth>;
   metrics: Metrics;
   soldOut: SoldOutRegistry;
+  waitingRoom: WaitingRoom;
   onCrashPoint?: CrashPointHook;
 }
 
@@ -45,6 +48,17 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
     if (!idempotencyKey && deps.soldOut.admit(sale.id) === 'sold-out') {
       deps.metrics.claims.inc({ outcome: 'sold-out-from-memory' });
       throw new Problem(409, ErrorCode.SoldOut, SOLD_OUT_DETAIL);
+    }
+    // The gate comes after the sold-out answer from memory, as in the fast path (api/sold-out-fast-path.ts),
+    // so both paths answer alike. A replay with the Idempotency-Key of a claim made while admitted passes.
+    if (sale.waiting_room) {
+      try {
+        await deps.waitingRoom.requireAdmission(sale.id, principal.shopperId, req.get('queue-ticket'));
+      } catch (refusal) {
+        const replayed =
+          idempotencyKey && (await findReservationByIdempotencyKey(deps.pool, sale.id, principal.shopperId, idempotencyKey));
+        if (!replayed) throw refusal;
+      }
     }
     const ticket = deps.soldOut.ticket(sale.id);
     const outcome = await claimReservation(deps, { sale, shopperId: principal.shopperId, idempotencyKey });

@@ -32,6 +32,7 @@ export function salesRouter(deps: SalesRouteDeps): Router {
       startsAt: body.startsAt ? new Date(body.startsAt) : new Date(),
       holdSeconds: body.holdSeconds,
       stripes: Math.min(deps.maxStripes, body.units),
+      ...(body.waitingRoom && { waitingRoom: body.waitingRoom }),
     });
     const counts = { available: sale.units, held: 0, sold: 0 };
     res

@@ -1,6 +1,8 @@
 import type { Pool } from 'pg';
 import { withTransaction } from '../pool';
+import type { WaitingRoomSettings } from '../../domain/waiting-room';
 import type { SaleRow } from '../rows';
+import { findSale } from './find-sale';
 
 export interface NewSale {
   id: string;
@@ -12,6 +14,7 @@ export interface NewSale {
   startsAt: Date;
   holdSeconds: number;
   stripes: number;
+  waitingRoom?: WaitingRoomSettings;
 }
 
 /*
@@ -26,10 +29,9 @@ const CREATE_SALE_STATEMENT_TIMEOUT = '180s';
 export async function createSale(pool: Pool, sale: NewSale): Promise<SaleRow> {
   return withTransaction(pool, async (client) => {
     await client.query(`set local statement_timeout = '${CREATE_SALE_STATEMENT_TIMEOUT}'`);
-    const { rows } = await client.query<SaleRow>(
+    await client.query(
       `insert into sales (id, sku, name, units, price_cents, currency, starts_at, hold_seconds, stripes)
-       values ($1::uuid, $2::text, $3::text, $4::int, $5::int, $6::text, $7::timestamptz, $8::int, $9::int)
-       returning id, sku, name, units, price_cents, currency, starts_at, hold_seconds, stripes`,
+       values ($1::uuid, $2::text, $3::text, $4::int, $5::int, $6::text, $7::timestamptz, $8::int, $9::int)`,
       [sale.id, sale.sku, sale.name, sale.units, sale.priceCents, sale.currency, sale.startsAt, sale.holdSeconds, sale.stripes],
     );
     await client.query(
@@ -37,6 +39,15 @@ export async function createSale(pool: Pool, sale: NewSale): Promise<SaleRow> {
        select $1::uuid, n, (n - 1) % $3::int from generate_series(1, $2::int) as n`,
       [sale.id, sale.units, sale.stripes],
     );
-    return rows[0]!;
+    const room = sale.waitingRoom;
+    // The row is also the outbox of the sale's admission workflow (worker/admission-relay.ts).
+    if (room) {
+      await client.query(
+        `insert into waiting_rooms (sale_id, admit_per_second, admission_seconds, pow_difficulty)
+         values ($1::uuid, $2::int, $3::int, $4::int)`,
+        [sale.id, room.admitPerSecond, room.admissionSeconds, room.powDifficulty],
+      );
+    }
+    return (await findSale(client, sale.id))!;
   });
 }

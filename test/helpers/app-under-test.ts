@@ -10,6 +10,7 @@ export const TEST_SECRETS = {
   JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789',
   ADMIN_TOKEN: 'test-admin-token-0123',
   WEBHOOK_SECRET: 'test-webhook-secret',
+  QUEUE_SECRET: 'test-queue-secret-0123456789abcdef0123456789',
 };
 
 export interface AppUnderTest {

@@ -42,6 +42,7 @@ async function startApp(rateLimits: RateLimitConfig, trustProxy = 0): Promise<{ 
     metrics: createMetrics(),
     maxStripes: 4,
     webhookSecret: 'rate-limit-webhook-secret',
+    queueSecret: 'rate-limit-queue-secret-0123456789abcdef',
     rateLimits,
     trustProxy,
   });

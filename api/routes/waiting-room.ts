@@ -1,0 +1,83 @@
+import { Router } from 'express';
+import type { Pool } from 'pg';
+import { queueAudit } from '../../db/queries/queue-tickets';
+import type { SaleRow } from '../../db/rows';
+import { ErrorCode } from '../../domain/errors';
+import type { WaitingRoomSettings } from '../../domain/waiting-room';
+import { principalOf, type createAuth } from '../auth';
+import { Problem } from '../problem';
+import { joinQueueBody, parseBody, requireUuid } from '../schemas';
+import type { SaleCache } from '../services/sale-cache';
+import type { WaitingRoom } from '../services/waiting-room';
+
+export interface WaitingRoomRouteDeps {
+  pool: Pool;
+  sales: SaleCache;
+  auth: ReturnType<typeof createAuth>;
+  waitingRoom: WaitingRoom;
+}
+
+type RoomSale = SaleRow & { waiting_room: WaitingRoomSettings };
+
+/** The shopper's routes of a sale's waiting room (docs/DESIGN.md, "Waiting room"), and the admin's audit. */
+export function waitingRoomRouter(deps: WaitingRoomRouteDeps): Router {
+  const router = Router();
+
+  async function roomSale(saleIdParam: unknown): Promise<RoomSale> {
+    const sale = await deps.sales.get(requireUuid(saleIdParam, 'sale'));
+    if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
+    if (!sale.waiting_room) throw new Problem(404, ErrorCode.NotFound, 'this sale has no waiting room');
+    return sale as RoomSale;
+  }
+
+  function shopperId(res: Parameters<typeof principalOf>[0]): string {
+    const principal = principalOf(res);
+    if (principal.kind !== 'shopper') throw new Problem(401, ErrorCode.Unauthorized, 'this route needs a shopper token');
+    return principal.shopperId;
+  }
+
+  router.get('/v1/sales/:saleId/challenge', deps.auth.shopper, async (req, res) => {
+    const sale = await roomSale(req.params.saleId);
+    res.set('cache-control', 'no-store').json(deps.waitingRoom.issueChallenge(sale, shopperId(res)));
+  });
+
+  router.post('/v1/sales/:saleId/queue', deps.auth.shopper, async (req, res) => {
+    const sale = await roomSale(req.params.saleId);
+    const body = parseBody(joinQueueBody, req.body);
+    const joined = await deps.waitingRoom.joinQueue(sale.id, shopperId(res), body.challenge, body.nonce);
+    const { created, ...view } = joined;
+    res
+      .status(created ? 201 : 200)
+      .location(`/v1/sales/${sale.id}/queue/me`)
+      .json(view);
+  });
+
+  router.get('/v1/sales/:saleId/queue/me', deps.auth.shopper, async (req, res) => {
+    const sale = await roomSale(req.params.saleId);
+    const view = await deps.waitingRoom.position(sale.id, shopperId(res));
+    if (!view) throw new Problem(404, ErrorCode.NotFound, 'you have not joined this sale’s queue');
+    res.set('cache-control', 'no-store').json(view);
+  });
+
+  router.get('/v1/admin/sales/:saleId/queue/audit', deps.auth.admin, async (req, res) => {
+    const sale = await roomSale(req.params.saleId);
+    const audit = (await queueAudit(deps.pool, sale.id))!;
+    res.json({
+      saleId: sale.id,
+      startsAt: sale.starts_at.toISOString(),
+      shuffle: {
+        seed: audit.shuffleSeed,
+        shuffledAt: audit.shuffledAt?.toISOString() ?? null,
+        algorithm:
+          'Fisher–Yates over the pre-queue ticket ids sorted as strings; draw k = first 6 bytes of sha256("<seed>:<k>") as a big-endian integer, rejection-sampled; see docs/DESIGN.md',
+        members: audit.prequeue.map((t) => t.id).sort(),
+        order: audit.prequeue.map((t) => t.id),
+      },
+      serving: audit.serving,
+      assigned: audit.assigned,
+      tickets: audit.tickets,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,216 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
+import type { Pool } from 'pg';
+import { findPlaceByShopper, findPlaceByTicket, insertTicket, type QueuePlaceRow } from '../../db/queries/queue-tickets';
+import type { SaleRow } from '../../db/rows';
+import { ErrorCode } from '../../domain/errors';
+import {
+  hasLeadingZeroBits,
+  MAX_POW_DIFFICULTY,
+  powInput,
+  type QueuePositionView,
+  type WaitingRoomSettings,
+} from '../../domain/waiting-room';
+import { Problem } from '../problem';
+import { randomUUID } from 'node:crypto';
+
+/** How long a challenge may be solved and spent. */
+export const CHALLENGE_SECONDS = 120;
+const TICKET_AUDIENCE = 'queue-ticket';
+/** Joins per second above `admitPerSecond` × this factor raise the difficulty (see `difficultyFor`). */
+const SURGE_FACTOR = 2;
+const MAX_EXTRA_BITS = 8;
+const SURGE_WINDOW_MS = 10_000;
+
+interface ChallengeClaims {
+  /** sale id, shopper id, expiry (epoch ms), random id, difficulty */
+  s: string;
+  u: string;
+  e: number;
+  n: string;
+  d: number;
+}
+
+export interface IssuedChallenge {
+  challenge: string;
+  difficulty: number;
+  expiresAt: string;
+}
+
+export interface JoinedQueue {
+  created: boolean;
+  ticket: string;
+  ticketId: string;
+  saleId: string;
+  joinedAt: string;
+}
+
+const b64 = (data: Buffer | string) => Buffer.from(data).toString('base64url');
+
+/*
+ * Challenges are stateless: `<claims>.<hmac>`, both base64url, the HMAC-SHA256 under QUEUE_SECRET
+ * binding the sale, the shopper, the expiry, a random id and the difficulty. Verifying one reads
+ * nothing; spending one is the ticket insert, whose unique index on the challenge id refuses a
+ * second use.
+ */
+export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?: () => number }) {
+  const { pool } = deps;
+  const now = deps.now ?? Date.now;
+  const hmacKey = createHash('sha256').update(`challenge:${deps.queueSecret}`).digest();
+  const ticketKey = new TextEncoder().encode(`ticket:${deps.queueSecret}`);
+  // Joins per sale in the current and previous window, for the automatic difficulty raise (per process).
+  const joins = new Map<string, { windowStart: number; current: number; previous: number }>();
+
+  const sign = (payload: string) => createHmac('sha256', hmacKey).update(payload).digest();
+
+  function recordJoin(saleId: string): void {
+    const t = now();
+    const entry = joins.get(saleId) ?? { windowStart: t, current: 0, previous: 0 };
+    if (t - entry.windowStart >= SURGE_WINDOW_MS) {
+      entry.previous = t - entry.windowStart >= 2 * SURGE_WINDOW_MS ? 0 : entry.current;
+      entry.current = 0;
+      entry.windowStart = t;
+    }
+    entry.current++;
+    if (joins.size > 10_000 && !joins.has(saleId)) joins.delete(joins.keys().next().value!);
+    joins.set(saleId, entry);
+  }
+
+  /**
+   * The sale's difficulty, plus one bit per doubling of the join rate above SURGE_FACTOR ×
+   * admitPerSecond over the last window (this process's joins), at most MAX_EXTRA_BITS more.
+   */
+  function difficultyFor(saleId: string, room: WaitingRoomSettings): number {
+    const entry = joins.get(saleId);
+    let extra = 0;
+    if (entry && now() - entry.windowStart < 2 * SURGE_WINDOW_MS) {
+      const perSecond = ((entry.previous + entry.current) * 1000) / SURGE_WINDOW_MS / 2;
+      const ratio = perSecond / (room.admitPerSecond * SURGE_FACTOR);
+      if (ratio > 1) extra = Math.min(MAX_EXTRA_BITS, Math.ceil(Math.log2(ratio)));
+    }
+    return Math.min(MAX_POW_DIFFICULTY, room.powDifficulty + extra);
+  }
+
+  function issueChallenge(sale: SaleRow & { waiting_room: WaitingRoomSettings }, shopperId: string): IssuedChallenge {
+    const claims: ChallengeClaims = {
+      s: sale.id,
+      u: shopperId,
+      e: now() + CHALLENGE_SECONDS * 1000,
+      n: b64(randomBytes(16)),
+      d: difficultyFor(sale.id, sale.waiting_room),
+    };
+    const payload = b64(JSON.stringify(claims));
+    return { challenge: `${payload}.${b64(sign(payload))}`, difficulty: claims.d, expiresAt: new Date(claims.e).toISOString() };
+  }
+
+  function refuse(detail: string): never {
+    throw new Problem(400, ErrorCode.InvalidChallenge, detail);
+  }
+
+  /** The challenge's claims once its signature, binding, expiry and solution all check out. */
+  function verifySolution(saleId: string, shopperId: string, challenge: string, nonce: string): ChallengeClaims {
+    const [payload, signature, ...rest] = challenge.split('.');
+    if (!payload || !signature || rest.length > 0) refuse('the challenge is malformed');
+    const expected = sign(payload);
+    const given = Buffer.from(signature, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      refuse('the challenge was not issued by this service');
+    let claims: ChallengeClaims;
+    try {
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as ChallengeClaims;
+    } catch {
+      refuse('the challenge is malformed');
+    }
+    if (claims.s !== saleId || claims.u !== shopperId) refuse('the challenge was issued to another shopper or for another sale');
+    if (claims.e <= now()) refuse('the challenge has expired; ask for a new one');
+    const digest = createHash('sha256').update(powInput(challenge, nonce)).digest();
+    if (!hasLeadingZeroBits(digest, claims.d)) refuse(`the nonce does not give ${claims.d} leading zero bits`);
+    return claims;
+  }
+
+  async function ticketFor(row: { id: string; sale_id: string; shopper_id: string }): Promise<string> {
+    return new SignJWT({ sale: row.sale_id })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(row.shopper_id)
+      .setJti(row.id)
+      .setAudience(TICKET_AUDIENCE)
+      .setIssuedAt()
+      .sign(ticketKey);
+  }
+
+  async function joinQueue(saleId: string, shopperId: string, challenge: string, nonce: string): Promise<JoinedQueue> {
+    const claims = verifySolution(saleId, shopperId, challenge, nonce);
+    const inserted = await insertTicket(pool, { id: randomUUID(), saleId, shopperId, challengeId: claims.n });
+    const row = inserted ?? (await findPlaceByShopper(pool, saleId, shopperId));
+    if (!row || (!inserted && row.challenge_id === claims.n)) refuse('this solution has been used already');
+    if (inserted) recordJoin(saleId);
+    return {
+      created: !!inserted,
+      ticket: await ticketFor(row),
+      ticketId: row.id,
+      saleId,
+      joinedAt: row.joined_at.toISOString(),
+    };
+  }
+
+  function positionView(place: QueuePlaceRow): QueuePositionView {
+    const base = { ticketId: place.id, position: place.position };
+    if (place.admitted_at) {
+      return {
+        ...base,
+        status: place.admission_live ? 'admitted' : 'expired',
+        ahead: 0,
+        estimatedWaitSeconds: 0,
+        admittedUntil: place.admitted_until!.toISOString(),
+      };
+    }
+    if (place.position === null) return { ...base, status: 'waiting', ahead: null, estimatedWaitSeconds: null };
+    const ahead = Math.max(0, place.position - place.serving - 1);
+    return { ...base, status: 'waiting', ahead, estimatedWaitSeconds: Math.ceil((ahead + 1) / place.admit_per_second) };
+  }
+
+  async function position(saleId: string, shopperId: string): Promise<QueuePositionView | undefined> {
+    const place = await findPlaceByShopper(pool, saleId, shopperId);
+    return place && positionView(place);
+  }
+
+  function notAdmitted(detail: string, view: QueuePositionView | undefined): Problem {
+    return new Problem(403, ErrorCode.NotAdmitted, detail, {
+      position: view?.position ?? null,
+      queueStatus: view?.status ?? null,
+      ...(view?.ahead !== undefined && { ahead: view.ahead }),
+    });
+  }
+
+  /**
+   * The claim gate: resolves when `header` is an admitted, unexpired ticket of this shopper for
+   * this sale; otherwise throws 403 not-admitted carrying the shopper's own position (if any).
+   */
+  async function requireAdmission(saleId: string, shopperId: string, header: string | undefined): Promise<void> {
+    const own = async (detail: string) => notAdmitted(detail, await position(saleId, shopperId));
+    if (!header) throw await own('this sale has a waiting room: join it and send your admitted ticket as Queue-Ticket');
+    let ticketId: string;
+    try {
+      const { payload } = await jwtVerify(header, ticketKey, {
+        algorithms: ['HS256'],
+        audience: TICKET_AUDIENCE,
+        requiredClaims: ['sub', 'jti'],
+      });
+      if (payload.sub !== shopperId || payload.sale !== saleId)
+        throw await own('the queue ticket belongs to another shopper or sale');
+      ticketId = payload.jti!;
+    } catch (error) {
+      if (error instanceof Problem) throw error;
+      throw await own('the queue ticket is not valid');
+    }
+    const place = await findPlaceByTicket(pool, ticketId);
+    if (!place || place.shopper_id !== shopperId || place.sale_id !== saleId) throw await own('the queue ticket is not valid');
+    const view = positionView(place);
+    if (view.status === 'waiting') throw notAdmitted('not admitted yet: keep polling queue/me', view);
+    if (view.status === 'expired') throw notAdmitted('the admission has run out', view);
+  }
+
+  return { issueChallenge, joinQueue, position, requireAdmission, difficultyFor };
+}
+
+export type WaitingRoom = ReturnType<typeof createWaitingRoom>;

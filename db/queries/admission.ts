@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import type { Pool } from 'pg';
+import { shuffledQueue } from '../../ops/queue-shuffle';
+import type { AdmissionTickResult } from '../../domain/waiting-room';
+import { withTransaction } from '../pool';
+
+/** How many new arrivals one admission step orders at most (the rest wait for the next step). */
+const ORDER_BATCH = 20_000;
+
+/**
+ * At the start: orders every ticket that joined before it by a fresh random seed
+ * (ops/queue-shuffle.ts) and records the seed. Idempotent: once a seed is recorded it does
+ * nothing. False while the database clock says the sale has not started.
+ */
+export async function shufflePreQueue(pool: Pool, saleId: string): Promise<boolean> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ shuffle_seed: string | null; started: boolean }>(
+      `select w.shuffle_seed, s.starts_at <= now() as started
+       from waiting_rooms w join sales s on s.id = w.sale_id
+       where w.sale_id = $1::uuid for update of w`,
+      [saleId],
+    );
+    const room = rows[0];
+    if (!room) throw new Error(`sale ${saleId} has no waiting room`);
+    if (room.shuffle_seed) return true;
+    if (!room.started) return false;
+    const { rows: members } = await client.query<{ id: string }>(
+      `select t.id from queue_tickets t join sales s on s.id = t.sale_id
+       where t.sale_id = $1::uuid and t.position is null and t.joined_at < s.starts_at`,
+      [saleId],
+    );
+    const seed = randomBytes(32).toString('hex');
+    const order = shuffledQueue(
+      seed,
+      members.map((m) => m.id),
+    );
+    await client.query(
+      `update queue_tickets t set position = o.position
+       from unnest($2::uuid[]) with ordinality as o(id, position)
+       where t.sale_id = $1::uuid and t.id = o.id`,
+      [saleId, order],
+    );
+    await client.query(
+      `update waiting_rooms set shuffle_seed = $2::text, shuffled_at = now(), prequeue_size = $3::int, assigned = $3::int
+       where sale_id = $1::uuid`,
+      [saleId, seed, order.length],
+    );
+    return true;
+  });
+}
+
+/*
+ * One admission step (docs/DESIGN.md, "Waiting room"): orders the arrivals since the last step
+ * FIFO behind everyone ordered before, then admits up to `budget` more, never more than the units
+ * that could still be claimed: available units minus the admissions that are still running and
+ * unspent (a shopper admitted who has not claimed yet may take one). An admission that runs out
+ * unused stops counting, so the next shoppers move up; the first claim spends it (that unit is
+ * held; if it comes back, it is available to the next shopper, not kept for this one).
+ */
+export async function admitStep(pool: Pool, saleId: string, budget: number): Promise<AdmissionTickResult> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ assigned: number; serving: number; admission_seconds: number }>(
+      `select assigned, serving, admission_seconds from waiting_rooms where sale_id = $1::uuid for update`,
+      [saleId],
+    );
+    const room = rows[0];
+    if (!room) throw new Error(`sale ${saleId} has no waiting room`);
+    const ordered = await client.query(
+      `with arrivals as (
+         select id, row_number() over (order by arrival) as rank from queue_tickets
+         where sale_id = $1::uuid and position is null
+         order by arrival limit $3::int
+       )
+       update queue_tickets t set position = $2::int + arrivals.rank
+       from arrivals where t.id = arrivals.id`,
+      [saleId, room.assigned, ORDER_BATCH],
+    );
+    const assigned = room.assigned + (ordered.rowCount ?? 0);
+    const { rows: counts } = await client.query<{ available: number; sold: number; units: number; pending: number }>(
+      `select count(*) filter (where u.status = 'available')::int as available,
+              count(*) filter (where u.status = 'sold')::int as sold,
+              (select units from sales where id = $1::uuid) as units,
+              (select count(*)::int from queue_tickets t
+               where t.sale_id = $1::uuid and t.admitted_at > now() - make_interval(secs => $2::int)
+                 and not exists (select 1 from reservations r
+                                 where r.sale_id = t.sale_id and r.user_id = t.shopper_id)) as pending
+       from units u where u.sale_id = $1::uuid`,
+      [saleId, room.admission_seconds],
+    );
+    const { available, sold, units, pending } = counts[0]!;
+    const admit = Math.max(0, Math.min(budget, available - pending, assigned - room.serving));
+    const serving = room.serving + admit;
+    if (admit > 0) {
+      await client.query(
+        `update queue_tickets set admitted_at = now()
+         where sale_id = $1::uuid and position > $2::int and position <= $3::int`,
+        [saleId, room.serving, serving],
+      );
+    }
+    await client.query(
+      `update waiting_rooms set assigned = $2::int, serving = $3::int,
+         serving_updated_at = case when $3::int > serving then now() else serving_updated_at end
+       where sale_id = $1::uuid`,
+      [saleId, assigned, serving],
+    );
+    return { admitted: admit, serving, assigned, available, pendingAdmissions: pending, finished: sold >= units };
+  });
+}
+
+/** Waiting rooms whose admission workflow has not been started (the outbox of worker/admission-relay.ts). */
+export async function unstartedAdmissions(
+  pool: Pool,
+  limit: number,
+): Promise<Array<{ sale_id: string; starts_at: Date; admit_per_second: number; admission_seconds: number }>> {
+  const { rows } = await pool.query(
+    `select w.sale_id, s.starts_at, w.admit_per_second, w.admission_seconds
+     from waiting_rooms w join sales s on s.id = w.sale_id
+     where w.workflow_started_at is null order by w.created_at limit $1::int`,
+    [limit],
+  );
+  return rows;
+}
+
+export async function markAdmissionStarted(pool: Pool, saleId: string): Promise<void> {
+  await pool.query(
+    `update waiting_rooms set workflow_started_at = now() where sale_id = $1::uuid and workflow_started_at is null`,
+    [saleId],
+  );
+}

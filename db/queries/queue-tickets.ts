@@ -1,0 +1,155 @@
+import type { Queryable } from '../pool';
+
+export interface QueueTicketRow {
+  id: string;
+  sale_id: string;
+  shopper_id: string;
+  challenge_id: string;
+  joined_at: Date;
+  position: number | null;
+  admitted_at: Date | null;
+}
+
+/** A ticket with what the shopper's view needs from its waiting room, read in the same statement. */
+export interface QueuePlaceRow extends QueueTicketRow {
+  serving: number;
+  admit_per_second: number;
+  admission_seconds: number;
+  /** The admission has not run out (judged by the database clock, as the admission step judges it). */
+  admission_live: boolean;
+  admitted_until: Date | null;
+}
+
+const TICKET_COLUMNS = 't.id, t.sale_id, t.shopper_id, t.challenge_id, t.joined_at, t.position, t.admitted_at';
+const PLACE_COLUMNS = `${TICKET_COLUMNS}, w.serving, w.admit_per_second, w.admission_seconds,
+  coalesce(t.admitted_at + make_interval(secs => w.admission_seconds) > now(), false) as admission_live,
+  t.admitted_at + make_interval(secs => w.admission_seconds) as admitted_until`;
+
+/**
+ * Records a ticket bought with `challengeId`. Null when the shopper already has a ticket for the
+ * sale or the challenge was spent already (both unique indexes): the insert is the replay guard.
+ */
+export async function insertTicket(
+  db: Queryable,
+  ticket: { id: string; saleId: string; shopperId: string; challengeId: string },
+): Promise<QueueTicketRow | null> {
+  const { rows } = await db.query<QueueTicketRow>({
+    name: 'insert-queue-ticket',
+    text: `insert into queue_tickets as t (id, sale_id, shopper_id, challenge_id)
+           values ($1::uuid, $2::uuid, $3::text, $4::text)
+           on conflict do nothing
+           returning ${TICKET_COLUMNS}`,
+    values: [ticket.id, ticket.saleId, ticket.shopperId, ticket.challengeId],
+  });
+  return rows[0] ?? null;
+}
+
+/** The shopper's ticket for a sale and their place in its queue: one lookup by unique index. */
+export async function findPlaceByShopper(db: Queryable, saleId: string, shopperId: string): Promise<QueuePlaceRow | undefined> {
+  const { rows } = await db.query<QueuePlaceRow>({
+    name: 'find-queue-place-by-shopper',
+    text: `select ${PLACE_COLUMNS}
+           from queue_tickets t join waiting_rooms w on w.sale_id = t.sale_id
+           where t.sale_id = $1::uuid and t.shopper_id = $2::text`,
+    values: [saleId, shopperId],
+  });
+  return rows[0];
+}
+
+export async function findPlaceByTicket(db: Queryable, ticketId: string): Promise<QueuePlaceRow | undefined> {
+  const { rows } = await db.query<QueuePlaceRow>({
+    name: 'find-queue-place-by-ticket',
+    text: `select ${PLACE_COLUMNS}
+           from queue_tickets t join waiting_rooms w on w.sale_id = t.sale_id
+           where t.id = $1::uuid`,
+    values: [ticketId],
+  });
+  return rows[0];
+}
+
+export interface QueueAudit {
+  shuffleSeed: string | null;
+  shuffledAt: Date | null;
+  /** Pre-queue tickets, in the order the shuffle put them (position 1 first). */
+  prequeue: Array<{ id: string; position: number }>;
+  serving: number;
+  assigned: number;
+  tickets: number;
+}
+
+export async function queueAudit(db: Queryable, saleId: string): Promise<QueueAudit | undefined> {
+  const { rows } = await db.query<{
+    shuffle_seed: string | null;
+    shuffled_at: Date | null;
+    prequeue_size: number | null;
+    serving: number;
+    assigned: number;
+    tickets: number;
+  }>(
+    `select shuffle_seed, shuffled_at, prequeue_size, serving, assigned,
+            (select count(*)::int from queue_tickets where sale_id = $1::uuid) as tickets
+     from waiting_rooms where sale_id = $1::uuid`,
+    [saleId],
+  );
+  const room = rows[0];
+  if (!room) return undefined;
+  const { rows: prequeue } = await db.query<{ id: string; position: number }>(
+    `select id, position from queue_tickets
+     where sale_id = $1::uuid and position between 1 and $2::int order by position`,
+    [saleId, room.prequeue_size ?? 0],
+  );
+  return {
+    shuffleSeed: room.shuffle_seed,
+    shuffledAt: room.shuffled_at,
+    prequeue,
+    serving: room.serving,
+    assigned: room.assigned,
+    tickets: room.tickets,
+  };
+}
+
+/** Slack for the claim statement running a moment after the gate looked at the admission. */
+const GATE_SLACK_SECONDS = 5;
+
+/**
+ * What the invariant checker reports about a sale's waiting room (ops/check-invariants.ts):
+ * reservations made without a running admission, admissions beyond the counter, and positions
+ * that are not exactly 1..assigned. Undefined for a sale without a waiting room.
+ */
+export async function queueViolations(db: Queryable, saleId: string): Promise<string[] | undefined> {
+  const { rows: rooms } = await db.query<{
+    serving: number;
+    assigned: number;
+    positioned: number;
+    max_position: number | null;
+    admitted: number;
+    admitted_beyond: number;
+  }>(
+    `select w.serving, w.assigned,
+            count(t.position)::int as positioned, max(t.position) as max_position,
+            count(t.admitted_at)::int as admitted,
+            count(*) filter (where t.admitted_at is not null and t.position > w.serving)::int as admitted_beyond
+     from waiting_rooms w left join queue_tickets t on t.sale_id = w.sale_id
+     where w.sale_id = $1::uuid group by w.sale_id, w.serving, w.assigned`,
+    [saleId],
+  );
+  const room = rooms[0];
+  if (!room) return undefined;
+  const problems: string[] = [];
+  if (room.serving > room.assigned) problems.push(`serving ${room.serving} > assigned ${room.assigned}`);
+  if (room.positioned !== room.assigned || (room.max_position ?? 0) !== room.assigned)
+    problems.push(`${room.positioned} positions given out, highest ${room.max_position ?? 0}, but assigned is ${room.assigned}`);
+  if (room.admitted_beyond > 0) problems.push(`${room.admitted_beyond} tickets admitted beyond serving ${room.serving}`);
+  if (room.admitted !== room.serving) problems.push(`${room.admitted} tickets admitted but serving is ${room.serving}`);
+  const { rows: unadmitted } = await db.query<{ id: string; user_id: string }>(
+    `select r.id, r.user_id from reservations r join waiting_rooms w on w.sale_id = r.sale_id
+     where r.sale_id = $1::uuid and not exists (
+       select 1 from queue_tickets t
+       where t.sale_id = r.sale_id and t.shopper_id = r.user_id and t.admitted_at is not null
+         and t.admitted_at <= r.created_at
+         and r.created_at <= t.admitted_at + make_interval(secs => w.admission_seconds + $2::int))`,
+    [saleId, GATE_SLACK_SECONDS],
+  );
+  for (const r of unadmitted) problems.push(`reservation ${r.id} of ${r.user_id} was made without a running admission`);
+  return problems;
+}
