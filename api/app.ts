@@ -24,7 +24,8 @@ import { securityHeaders } from './security-headers';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createSaleCache } from './services/sale-cache';
 import type { SoldOutRegistry } from './services/sold-out-registry';
-import type { ReservationFeed } from './services/reservation-feed';
+import type { ChangeFeed } from './services/change-feed';
+import { queueEventsRouter } from './routes/queue-events';
 import { reservationEventsRouter } from './routes/reservation-events';
 import { webPagesRouter } from './web-pages';
 import type { CrashPointHook } from '../ops/crash-points';
@@ -41,8 +42,8 @@ export interface AppDeps {
   /** HMAC key of waiting-room challenges and queue tickets. */
   queueSecret: string;
   soldOut: SoldOutRegistry;
-  /** Tells the reservation streams (GET /v1/reservations/:id/events) when a reservation moved. */
-  reservationFeed: ReservationFeed;
+  /** Tells the event streams (reservations, queue places) when what they show moved. */
+  changeFeed: ChangeFeed;
   /** The payment providers' ledgers, read by the invariant checker route. */
   gateways: PspClient[];
   rateLimits?: RateLimitConfig;
@@ -116,8 +117,9 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
     }),
   );
   app.use(waitingRoomRouter({ pool: deps.pool, sales, auth, waitingRoom }));
+  app.use(queueEventsRouter({ sales, auth, waitingRoom, feed: deps.changeFeed, logger: deps.logger }));
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
-  app.use(reservationEventsRouter({ pool: deps.pool, auth, feed: deps.reservationFeed, logger: deps.logger }));
+  app.use(reservationEventsRouter({ pool: deps.pool, auth, feed: deps.changeFeed, logger: deps.logger }));
   app.use(adminRouter({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways, sales, auth }));
   for (const router of deps.extraRoutes ?? []) app.use(router);
   app.use(webPagesRouter({ logger: deps.logger, ...(deps.webDistDir && { distDir: deps.webDistDir }) }));

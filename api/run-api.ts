@@ -8,7 +8,7 @@ import { answerClientError } from './client-errors';
 import { loadApiConfig } from './config';
 import { createMetrics } from './metrics';
 import { createSoldOutRegistry } from './services/sold-out-registry';
-import { createReservationFeed } from './services/reservation-feed';
+import { createChangeFeed } from './services/change-feed';
 import type { Router } from 'express';
 import type { CrashPointHook } from '../ops/crash-points';
 
@@ -39,10 +39,10 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
   const soldOut = createSoldOutRegistry({ databaseUrl: config.DATABASE_URL, logger });
-  const reservationFeed = createReservationFeed({ databaseUrl: config.DATABASE_URL, logger });
+  const changeFeed = createChangeFeed({ databaseUrl: config.DATABASE_URL, logger });
   const { listener } = createApp({
     soldOut,
-    reservationFeed,
+    changeFeed,
     pool,
     temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -80,7 +80,7 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     // Ends the open event streams first: server.close() waits for every connection to finish.
-    const feedStopped = reservationFeed.stop();
+    const feedStopped = changeFeed.stop();
     server.close(() => {
       void Promise.allSettled([pool.end(), connection.close(), soldOut.stop(), feedStopped]).then(() => process.exit(0));
     });

@@ -5,17 +5,16 @@ import { findReservation } from '../../db/queries/find-reservation';
 import { toReservationView } from '../../db/rows';
 import { isFinal } from '../../domain/reservation';
 import type { createAuth } from '../auth';
+import { coalesced, startEventStream } from '../event-stream';
 import { requestLogger } from '../request-log';
-import type { ReservationFeed } from '../services/reservation-feed';
+import { CHANGE_CHANNELS, type ChangeFeed } from '../services/change-feed';
 import { visibleReservation } from '../services/visible-reservation';
 
 export interface ReservationEventsDeps {
   pool: Pool;
   auth: ReturnType<typeof createAuth>;
-  feed: ReservationFeed;
+  feed: ChangeFeed;
   logger: Logger;
-  /** A comment line this often keeps proxies from closing an idle stream (default 15 s). */
-  heartbeatMs?: number;
 }
 
 /*
@@ -27,65 +26,27 @@ export interface ReservationEventsDeps {
  */
 export function reservationEventsRouter(deps: ReservationEventsDeps): Router {
   const router = Router();
-  const heartbeatMs = deps.heartbeatMs ?? 15_000;
 
   router.get('/v1/reservations/:reservationId/events', deps.auth.shopperOrAdmin, async (req, res) => {
     const first = await visibleReservation(deps.pool, res, req.params.reservationId);
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      // nginx (deploy/) would otherwise buffer the stream.
-      'X-Accel-Buffering': 'no',
-    });
-    res.write('retry: 2000\n\n');
-
-    let lastSent = '';
-    let closed = false;
-    let reading = false;
-    let again = false;
+    let unsubscribe = () => {};
+    const stream = startEventStream(req, res, deps.feed, () => unsubscribe());
     const send = (view: ReturnType<typeof toReservationView>) => {
-      const data = JSON.stringify(view);
-      if (data === lastSent) return;
-      lastSent = data;
-      res.write(`event: reservation\ndata: ${data}\n\n`);
-      if (isFinal(view.status)) close();
+      stream.send('reservation', view);
+      if (isFinal(view.status)) stream.close();
     };
-    // One read at a time; a change heard during a read is read again after it.
-    const reread = async () => {
-      if (closed) return;
-      if (reading) {
-        again = true;
-        return;
-      }
-      reading = true;
-      try {
-        do {
-          again = false;
-          const row = await findReservation(deps.pool, first.id);
-          if (row && !closed) send(toReservationView(row));
-        } while (again && !closed);
-      } catch (error) {
-        requestLogger(deps.logger, req).warn({ err: error }, 'reservation stream could not re-read');
-      } finally {
-        reading = false;
-      }
-    };
-
-    const unsubscribe = deps.feed.subscribe(first.id, () => void reread());
-    const stopListening = deps.feed.onStop(() => close());
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
-    function close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(heartbeat);
-      unsubscribe();
-      stopListening();
-      res.end();
-    }
-    req.on('close', close);
+    const reread = coalesced(
+      async () => {
+        if (stream.closed) return;
+        const row = await findReservation(deps.pool, first.id);
+        if (row) send(toReservationView(row));
+      },
+      (error) => requestLogger(deps.logger, req).warn({ err: error }, 'reservation stream could not re-read'),
+    );
+    unsubscribe = deps.feed.subscribe(CHANGE_CHANNELS.reservation, first.id, reread);
     send(toReservationView(first));
     // A change that committed between the first read and the subscription is caught here.
-    void reread();
+    reread();
   });
 
   return router;

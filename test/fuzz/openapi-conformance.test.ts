@@ -90,9 +90,13 @@ test('schemathesis finds no answer outside docs/openapi.yaml and no 5xx', async 
       'include-operation-id = "receivePaymentWebhook"',
       'checks.positive_data_acceptance.enabled = false',
       '',
-      // An event stream stays open until its reservation is final; test/integration/reservation-events.test.ts covers it.
+      // An event stream stays open until its reservation is final or its shopper admitted; test/integration/reservation-events.test.ts covers both.
       '[[operations]]',
       'include-operation-id = "streamReservationEvents"',
+      'enabled = false',
+      '',
+      '[[operations]]',
+      'include-operation-id = "streamQueuePosition"',
       'enabled = false',
       '',
     ].join('\n'),

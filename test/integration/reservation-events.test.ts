@@ -1,8 +1,10 @@
 /*
  * GET /v1/reservations/:id/events against the real API, worker and payment simulator: the
  * stream starts with the reservation as it is, follows it to its outcome and then ends; others
- * get a 404. And the development sign-in exists only where a launcher added it.
+ * get a 404. GET /v1/sales/:id/queue/me/events follows a place in the waiting room until it is
+ * admitted. And the development sign-in exists only where a launcher added it.
  */
+import { joinQueue } from '../../clients/waiting-room-client';
 import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
 import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { createTestSale } from '../helpers/sales';
@@ -22,7 +24,7 @@ afterAll(async () => {
 
 interface Event {
   event: string;
-  data: { status: string; payment?: { status: string } };
+  data: { status: string; payment?: { status: string }; position?: number | null; ahead?: number | null };
 }
 
 /** Reads the whole stream (until the server ends it) and parses its events; fails after `timeoutMs`. */
@@ -128,4 +130,42 @@ it('serves the pages with a same-origin CSP and keeps the API deny-all', async (
   expect(missing.status).toBe(404);
   const json = await fetch(`${app.apiUrl}/healthz`);
   expect(json.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
+});
+
+it('streams a waiting shopper’s place as the room admits the ones ahead, and ends at the admission', async () => {
+  const created = await api.post<{ id: string }>('/v1/sales', {
+    token: TEST_SECRETS.ADMIN_TOKEN,
+    body: {
+      sku: 'QUEUE-SSE',
+      name: 'Queue stream',
+      units: 5,
+      priceCents: 1_000,
+      currency: 'EUR',
+      waitingRoom: { admitPerSecond: 1, powDifficulty: 4 },
+    },
+  });
+  expect(created.status).toBe(201);
+  const saleId = created.body.id;
+  const tokens = await Promise.all(['q-first', 'q-second', 'q-third'].map((name) => shopperToken(name)));
+  for (const token of tokens) await joinQueue(app.apiUrl, saleId, token);
+  const third = tokens[2]!;
+
+  const response = await fetch(`${app.apiUrl}/v1/sales/${saleId}/queue/me/events`, {
+    headers: { authorization: `Bearer ${third}` },
+  });
+  expect(response.status).toBe(200);
+  const events = await readStream(response, 30_000);
+  expect(events.every((event) => event.event === 'position')).toBe(true);
+  expect(events.at(-1)!.data.status).toBe('admitted');
+  const waitingAhead = events
+    .filter((event) => event.data.status === 'waiting' && typeof event.data.ahead === 'number')
+    .map((event) => event.data.ahead!);
+  // Admitting one a second, the third shopper sees the ones ahead go in before their own turn.
+  expect(waitingAhead.length).toBeGreaterThan(0);
+  expect(waitingAhead).toEqual([...waitingAhead].sort((a, b) => b - a));
+
+  const outsider = await fetch(`${app.apiUrl}/v1/sales/${saleId}/queue/me/events`, {
+    headers: { authorization: `Bearer ${await shopperToken('q-outsider')}` },
+  });
+  expect(outsider.status).toBe(404);
 });

@@ -27,7 +27,7 @@ async function startApp(rateLimits: RateLimitConfig, trustProxy = 0): Promise<{ 
       markSoldOut: () => undefined,
       stop: async () => undefined,
     },
-    reservationFeed: {
+    changeFeed: {
       subscribe: () => () => undefined,
       subscribers: () => 0,
       onStop: () => () => undefined,

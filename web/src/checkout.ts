@@ -7,8 +7,18 @@ import type { ReservationView, SaleView } from '../../domain/reservation';
 import { ApiError, callApi, serverOffsetMs } from './api';
 import { countDown, formatRemaining } from './countdown';
 import { openEventStream } from './event-stream';
-import { clearSession, forgetReservation, loadSession, rememberedReservation, rememberReservation, saveSession } from './session';
+import {
+  clearSession,
+  forgetReservation,
+  loadSession,
+  rememberedReservation,
+  rememberReservation,
+  rememberedTicket,
+  saveSession,
+  type Session,
+} from './session';
 import { $, show, showOnly } from './view';
+import { enterWaitingRoom } from './waiting-room';
 
 const saleId = decodeURIComponent(window.location.pathname.split('/').filter(Boolean)[1] ?? '');
 let sale: SaleView | undefined;
@@ -69,9 +79,22 @@ async function nextStep(): Promise<void> {
     }
   }
   if (!sale) return;
+  if (sale.waitingRoom) return queueUp(session);
   const startsAt = Date.parse(sale.startsAt);
   if (startsAt > Date.now() + serverOffsetMs()) return waitForStart(startsAt);
   showClaim();
+}
+
+/** A sale with a waiting room: join it (proof of work), follow the place live, claim once admitted. */
+function queueUp(session: Session): void {
+  stopStream();
+  stopStream = enterWaitingRoom({
+    sale: sale!,
+    session,
+    onAdmitted: showClaim,
+    onSignedOut: () => handleAuthError(new ApiError({ type: 'unauthorized', title: '', status: 401, detail: '' })),
+    say,
+  }).stop;
 }
 
 function waitForStart(startsAt: number): void {
@@ -90,8 +113,8 @@ function waitForStart(startsAt: number): void {
   );
 }
 
-// WAITING ROOM SEAM: a sale with a waiting room sends the shopper through the queue (proof of
-// work, live position) before the claim; the claim then carries the admission as `Queue-Ticket`.
+// A sale with a waiting room reaches this only once the shopper is admitted (queueUp); the claim
+// then carries the admission as `Queue-Ticket`.
 function showClaim(): void {
   showOnly('claim');
   const button = $<HTMLButtonElement>('#claim-button');
@@ -110,7 +133,7 @@ async function claim(): Promise<void> {
       method: 'POST',
       token: session.token,
       // One key per attempt: a retried request (a lost answer) finds the same reservation.
-      headers: { 'Idempotency-Key': crypto.randomUUID() },
+      headers: { 'Idempotency-Key': crypto.randomUUID(), ...queueTicketHeader(session) },
     });
     rememberReservation(saleId, session.shopperId, reservation.id);
     void refreshSale();
@@ -122,6 +145,10 @@ async function claim(): Promise<void> {
       rememberReservation(saleId, session.shopperId, error.problem.reservationId);
       return nextStep();
     }
+    if (error.code === 'not-admitted' && sale?.waitingRoom) {
+      say('Your turn in the waiting room is not here yet (or ran out).');
+      return queueUp(session);
+    }
     if (error.code === 'sale-not-started' && typeof error.problem.startsAt === 'string') {
       return waitForStart(Date.parse(error.problem.startsAt));
     }
@@ -132,6 +159,11 @@ async function claim(): Promise<void> {
     }
     say(error.message);
   }
+}
+
+function queueTicketHeader(session: Session): Record<string, string> {
+  const ticket = sale?.waitingRoom ? rememberedTicket(saleId, session.shopperId) : undefined;
+  return ticket ? { 'Queue-Ticket': ticket } : {};
 }
 
 /** Shows the reservation and keeps it up to date from its event stream until it is final. */

@@ -38,6 +38,21 @@ export function rememberReservation(saleId: string, shopperId: string, reservati
   sessionStorage.setItem(reservationKey(saleId, shopperId), reservationId);
 }
 
+const ticketKey = (saleId: string, shopperId: string) => `flash-sale.queue-ticket.${saleId}.${shopperId}`;
+
+/** The waiting-room ticket (a signed token) the claim sends as `Queue-Ticket`. */
+export function rememberedTicket(saleId: string, shopperId: string): string | undefined {
+  return sessionStorage.getItem(ticketKey(saleId, shopperId)) ?? undefined;
+}
+
+export function rememberTicket(saleId: string, shopperId: string, ticket: string): void {
+  sessionStorage.setItem(ticketKey(saleId, shopperId), ticket);
+}
+
+export function forgetTicket(saleId: string, shopperId: string): void {
+  sessionStorage.removeItem(ticketKey(saleId, shopperId));
+}
+
 export function forgetReservation(saleId: string, shopperId: string): void {
   sessionStorage.removeItem(reservationKey(saleId, shopperId));
 }

@@ -1,0 +1,115 @@
+import { Client } from 'pg';
+import type { Logger } from 'pino';
+
+/*
+ * Tells the open event streams when what they show may have moved, from Postgres notifications:
+ * one LISTEN connection per API process, whatever the number of streams. Triggers notify
+ * (migrations/0009): `reservation_changed` with a reservation id when its status, payment or hold
+ * end changes; `queue_moved` with `{"saleId", "serving", "assigned"}` when a waiting room's
+ * counters move. While the connection is down nothing is heard, so on every (re)connect each
+ * subscriber is called without a payload, meaning "re-read": a change made while the feed was
+ * deaf is picked up then.
+ */
+export const CHANGE_CHANNELS = {
+  reservation: 'reservation_changed',
+  queue: 'queue_moved',
+} as const;
+export type ChangeChannel = (typeof CHANGE_CHANNELS)[keyof typeof CHANGE_CHANNELS];
+
+export interface QueueMoved {
+  saleId: string;
+  serving: number;
+  assigned: number;
+}
+
+export interface ChangeFeed {
+  /** `changed(payload)` for every notification about `key` on `channel`; `changed()` after a reconnect. */
+  subscribe(channel: ChangeChannel, key: string, changed: (payload?: string) => void): () => void;
+  /** How many subscriptions are open. */
+  subscribers(): number;
+  /** Called once by stop(), e.g. to end every open stream before the server closes. */
+  onStop(listener: () => void): () => void;
+  stop(): Promise<void>;
+}
+
+/** The key a notification is about: the reservation id, or the sale id of a queue move. */
+function keyOf(channel: string, payload: string): string | undefined {
+  if (channel === CHANGE_CHANNELS.reservation) return payload;
+  if (channel === CHANGE_CHANNELS.queue) {
+    try {
+      const saleId: unknown = (JSON.parse(payload) as Partial<QueueMoved>).saleId;
+      return typeof saleId === 'string' ? saleId : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export function createChangeFeed(options: { databaseUrl: string; logger: Logger }): ChangeFeed {
+  const listeners = new Map<string, Set<(payload?: string) => void>>();
+  const stopListeners = new Set<() => void>();
+  let stopped = false;
+  let client: Client | undefined;
+  const slot = (channel: string, key: string) => `${channel}\u0000${key}`;
+
+  const tell = (channel: string, payload: string) => {
+    const key = keyOf(channel, payload);
+    if (key === undefined) return;
+    for (const changed of listeners.get(slot(channel, key)) ?? []) changed(payload);
+  };
+  const tellEveryone = () => {
+    for (const set of listeners.values()) for (const changed of set) changed();
+  };
+
+  const connect = async (): Promise<void> => {
+    while (!stopped) {
+      const candidate = new Client({ connectionString: options.databaseUrl, application_name: 'flash-sale-api-change-feed' });
+      try {
+        await candidate.connect();
+        candidate.on('notification', (message) => {
+          if (message.payload) tell(message.channel, message.payload);
+        });
+        candidate.on('error', () => undefined);
+        candidate.on('end', () => {
+          if (!stopped) {
+            options.logger.warn('change feed disconnected; reconnecting');
+            setTimeout(() => void connect(), 1_000).unref();
+          }
+        });
+        for (const channel of Object.values(CHANGE_CHANNELS)) await candidate.query(`listen ${channel}`);
+        client = candidate;
+        tellEveryone();
+        return;
+      } catch (error) {
+        await candidate.end().catch(() => undefined);
+        options.logger.warn({ err: error }, 'change feed could not connect; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+      }
+    }
+  };
+  void connect();
+
+  return {
+    subscribe(channel, key, changed) {
+      const id = slot(channel, key);
+      let set = listeners.get(id);
+      if (!set) listeners.set(id, (set = new Set()));
+      set.add(changed);
+      return () => {
+        set.delete(changed);
+        if (set.size === 0) listeners.delete(id);
+      };
+    },
+    subscribers: () => [...listeners.values()].reduce((sum, set) => sum + set.size, 0),
+    onStop(listener) {
+      stopListeners.add(listener);
+      return () => stopListeners.delete(listener);
+    },
+    async stop() {
+      stopped = true;
+      for (const listener of [...stopListeners]) listener();
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
