@@ -44,7 +44,7 @@ async function main() {
   for (const page of fs.readdirSync(path.join(web, 'pages'))) {
     fs.copyFileSync(path.join(web, 'pages', page), path.join(dist, page));
   }
-  fs.copyFileSync(path.join(web, 'styles.css'), path.join(assets, 'styles.css'));
+  for (const asset of ['styles.css', 'favicon.svg']) fs.copyFileSync(path.join(web, asset), path.join(assets, asset));
   say(`web/dist built in ${Date.now() - started} ms`);
 }
 

@@ -8,7 +8,7 @@ import { fetchChallenge, solveChallenge, WaitingRoomError, type QueueTicket } fr
 import type { SaleView } from '../../domain/reservation';
 import type { QueuePositionView } from '../../domain/waiting-room';
 import { ApiError, callApi, serverOffsetMs } from './api';
-import { formatRemaining } from './countdown';
+import { countDown, formatRemaining } from './countdown';
 import { openEventStream } from './event-stream';
 import { forgetTicket, rememberedTicket, rememberTicket, type Session } from './session';
 import { $, showOnly } from './view';
@@ -25,13 +25,20 @@ function status(text: string): void {
   $('#waiting-room-status').textContent = text;
 }
 
+let stopTick: () => void = () => undefined;
+
 function showPlace(sale: SaleView, view: QueuePositionView): void {
+  stopTick();
   if (view.position === null) {
-    const left = Date.parse(sale.startsAt) - (Date.now() + serverOffsetMs());
-    status(
-      left > 0
-        ? `You are in the queue. The order is drawn at random when the sale starts (in ${formatRemaining(left)}); everyone who joined before then has the same chance.`
-        : 'You are in the queue; your place is being given out…',
+    // Before the start the place is not drawn yet: count down to the draw.
+    stopTick = countDown(
+      Date.parse(sale.startsAt),
+      serverOffsetMs(),
+      (left) =>
+        status(
+          `You are in the queue. The order is drawn at random when the sale starts (in ${formatRemaining(left)}); everyone who joined before then has the same chance.`,
+        ),
+      () => status('You are in the queue; your place is being given out…'),
     );
     return;
   }
@@ -78,10 +85,12 @@ export function enterWaitingRoom(step: WaitingRoomStep): { stop(): void } {
         if (event !== 'position') return;
         const view = JSON.parse(data) as QueuePositionView;
         if (view.status === 'admitted') {
+          stopTick();
           step.onAdmitted();
           return 'done';
         }
         if (view.status === 'expired') {
+          stopTick();
           forgetTicket(sale.id, session.shopperId);
           status('Your turn came and ran out before you reserved.');
           step.say('Your turn in the waiting room ran out. Reload the page to join the queue again.');
@@ -117,6 +126,7 @@ export function enterWaitingRoom(step: WaitingRoomStep): { stop(): void } {
   return {
     stop() {
       abort.abort();
+      stopTick();
       stopStream();
     },
   };
