@@ -153,6 +153,10 @@ async function claim(): Promise<void> {
       return waitForStart(Date.parse(error.problem.startsAt));
     }
     if (error.code === 'sold-out') {
+      // WAITLIST SEAM: a sale whose release policy is `waitlist` (issue 9 item 2, branch `release`)
+      // would offer "Join the waitlist" here (POST /v1/sales/:saleId/waitlist). The offer arrives
+      // as a new hold for this shopper; following it live needs a notification of its own (the
+      // change feed hears reservation updates, not inserts), then followReservation() shows it.
       void refreshSale();
       say('Sold out for now: every unit is held or sold. Units come back when holds expire, so try again in a moment.');
       return;
