@@ -25,7 +25,9 @@ COPY domain domain
 COPY workflows workflows
 COPY worker/bundle-workflows.ts worker/bundle-workflows.ts
 RUN mkdir -p dist && node --import tsx worker/bundle-workflows.ts dist/workflow-bundle.js
-# The shopper pages (postinstall builds them too, but the dependency stage has no web sources).
+# The shopper pages (postinstall builds them too, but the dependency stage has no web sources);
+# their modules import domain/ (copied above) and the waiting room's client.
+COPY clients/waiting-room-client.ts clients/waiting-room-client.ts
 COPY web web
 RUN node scripts/build-web.js
 

@@ -183,6 +183,10 @@ describe('Dockerfile', () => {
     expect(read('scripts/build-web.js')).toContain('if (!fs.existsSync(src))');
     expect(copiedSources(stages[0]!)).not.toContain('web');
     expect(stages[1]!.lines).toContain('RUN node scripts/build-web.js');
+    // Everything the page modules import is in the build stage before the build runs.
+    const pageImports = reachableDirectories(['web/src/checkout.ts', 'web/src/home.ts']);
+    const built = new Set(copiedSources(stages[1]!).map((source) => source.split('/')[0]!));
+    for (const directory of pageImports) expect(built).toContain(directory);
     expect(runtime.lines).toContain('COPY --from=build /app/web/dist web/dist');
     for (const script of scripts) {
       if (script !== 'scripts/build-web.js') expect(read(script)).toContain("process.env.SKIP_TEMPORAL_INSTALL === '1'");
