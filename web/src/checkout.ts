@@ -74,8 +74,10 @@ async function nextStep(): Promise<void> {
     try {
       return followReservation(await callApi<ReservationView>(`/v1/reservations/${reservationId}`, { token: session.token }));
     } catch (error) {
-      if (!handleAuthError(error)) forgetReservation(saleId, session.shopperId);
-      if (!loadSession()) return;
+      if (handleAuthError(error)) return;
+      if (!(error instanceof ApiError) || error.problem.status !== 404)
+        return say(error instanceof Error ? error.message : String(error));
+      forgetReservation(saleId, session.shopperId);
     }
   }
   if (!sale) return;
