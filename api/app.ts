@@ -18,6 +18,7 @@ import { paymentsRouter } from './routes/payments';
 import { reservationsRouter } from './routes/reservations';
 import { webhooksRouter } from './routes/webhooks';
 import { salesRouter } from './routes/sales';
+import { waitlistRouter } from './routes/waitlist';
 import { securityHeaders } from './security-headers';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createSaleCache } from './services/sale-cache';
@@ -46,8 +47,12 @@ export interface AppDeps {
 }
 
 const NO_RATE_LIMITS: RateLimitConfig = { perIp: { limit: 0, windowMs: 1 }, perShopper: { limit: 0, windowMs: 1 } };
-/** The routes a shopper's budget covers (claims and payments); the same patterns the routers use. */
-const SHOPPER_LIMITED_ROUTES = ['/v1/sales/:saleId/reservations', '/v1/reservations/:reservationId/payment'];
+/** The routes a shopper's budget covers (claims, payments, waitlist joins); the same patterns the routers use. */
+const SHOPPER_LIMITED_ROUTES = [
+  '/v1/sales/:saleId/reservations',
+  '/v1/reservations/:reservationId/payment',
+  '/v1/sales/:saleId/waitlist',
+];
 
 /** The Express app, and the request listener to serve: the sold-out fast path in front of the app. */
 export function createApp(deps: AppDeps): { app: Express; listener: RequestListener } {
@@ -88,6 +93,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
       onCrashPoint: deps.onCrashPoint,
     }),
   );
+  app.use(waitlistRouter({ pool: deps.pool, sales, auth }));
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
   app.use(adminRouter({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways, sales, auth }));
   app.use(notFoundHandler);

@@ -15,6 +15,8 @@ const TITLES: Record<ErrorCode, string> = {
   'sold-out': 'Sold out',
   'already-reserved': 'You already hold a unit of this sale',
   'sale-not-started': 'The sale has not started',
+  'no-waitlist': 'This sale has no waitlist',
+  'units-available': 'Units are still available; claim one instead',
   'rate-limited': 'Too many requests',
   'hold-expired': 'The hold has expired',
   'invalid-state': 'Not possible in the reservation’s current state',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_HOLD_SECONDS } from '../domain/reservation';
+import { DEFAULT_HOLD_SECONDS, DEFAULT_RELEASE_POLICY, RELEASE_POLICIES } from '../domain/reservation';
 import { ErrorCode } from '../domain/errors';
 import { Problem } from './problem';
 
@@ -21,6 +21,7 @@ export const createSaleBody = z.strictObject({
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR'),
   startsAt: z.iso.datetime({ offset: true }).optional(),
   holdSeconds: z.number().int().min(1).max(86_400).default(DEFAULT_HOLD_SECONDS),
+  releasePolicy: z.enum(RELEASE_POLICIES).default(DEFAULT_RELEASE_POLICY),
 });
 export type CreateSaleBody = z.infer<typeof createSaleBody>;
 

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { withTransaction } from '../pool';
-import type { SaleRow } from '../rows';
+import { SALE_COLUMNS, type SaleRow } from '../rows';
+import type { ReleasePolicy } from '../../domain/reservation';
 
 export interface NewSale {
   id: string;
@@ -12,6 +13,8 @@ export interface NewSale {
   startsAt: Date;
   holdSeconds: number;
   stripes: number;
+  /** `relist` when not given. */
+  releasePolicy?: ReleasePolicy;
 }
 
 /*
@@ -27,10 +30,21 @@ export async function createSale(pool: Pool, sale: NewSale): Promise<SaleRow> {
   return withTransaction(pool, async (client) => {
     await client.query(`set local statement_timeout = '${CREATE_SALE_STATEMENT_TIMEOUT}'`);
     const { rows } = await client.query<SaleRow>(
-      `insert into sales (id, sku, name, units, price_cents, currency, starts_at, hold_seconds, stripes)
-       values ($1::uuid, $2::text, $3::text, $4::int, $5::int, $6::text, $7::timestamptz, $8::int, $9::int)
-       returning id, sku, name, units, price_cents, currency, starts_at, hold_seconds, stripes`,
-      [sale.id, sale.sku, sale.name, sale.units, sale.priceCents, sale.currency, sale.startsAt, sale.holdSeconds, sale.stripes],
+      `insert into sales (id, sku, name, units, price_cents, currency, starts_at, hold_seconds, stripes, release_policy)
+       values ($1::uuid, $2::text, $3::text, $4::int, $5::int, $6::text, $7::timestamptz, $8::int, $9::int, $10::text)
+       returning ${SALE_COLUMNS}`,
+      [
+        sale.id,
+        sale.sku,
+        sale.name,
+        sale.units,
+        sale.priceCents,
+        sale.currency,
+        sale.startsAt,
+        sale.holdSeconds,
+        sale.stripes,
+        sale.releasePolicy ?? 'relist',
+      ],
     );
     await client.query(
       `insert into units (sale_id, id, stripe)
