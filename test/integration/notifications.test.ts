@@ -1,4 +1,7 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Pool } from 'pg';
+import { chromium } from 'playwright-core';
 import { emailNotifier } from '../../activities/email-notifier';
 import type { CaughtMail } from '../../scripts/stack/mail-catcher';
 import { shopperToken, type ApiClient } from '../helpers/api-client';
@@ -175,6 +178,25 @@ describe('hold reminders (the dispatcher in both workers)', () => {
     const left = Date.parse(reservation.expiresAt) - Date.parse(mail!.receivedAt);
     expect(left).toBeGreaterThan(50_000);
     expect(left).toBeLessThanOrEqual(60_000);
+
+    // As a developer reads it: the catcher's web view in Debian's chromium, screenshot kept under
+    // test-artifacts/ (docs/mail-catcher-hold-reminder.png is one of them).
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 720, height: 600 } });
+      await page.goto(app.mail!.webUrl);
+      const article = page.locator('article', { hasText: `To ${shopper}@shoppers.invalid` });
+      await expect(article.locator('h2').textContent()).resolves.toBe('Your hold ends in a minute: XPhone 15');
+      await expect(article.locator('pre').textContent()).resolves.toContain('After that it goes back on sale.');
+      const dir = path.resolve(__dirname, '..', '..', 'test-artifacts');
+      mkdirSync(dir, { recursive: true });
+      await article.screenshot({ path: path.join(dir, 'mail-catcher-hold-reminder.png') });
+    } finally {
+      await browser.close();
+    }
   });
 
   test('no reminder for a hold paid before its last minute, nor for a hold of a minute or less', async () => {
