@@ -25,7 +25,7 @@ export interface NotificationDispatcherOptions {
   intervalMs?: number;
   /** A hold is reminded this long before it ends. */
   reminderLeadSeconds?: number;
-  /** How long a dispatcher owns a notice it is sending (above one SMTP send's 12 s worst case). */
+  /** How long a dispatcher owns a notice it is sending; longer than one SMTP send may take (smtpTransport's timeouts). */
   leaseSeconds?: number;
   /** Attempts per notice before it is `failed`. */
   maxAttempts?: number;
