@@ -15,8 +15,10 @@ export interface EmailNotifierConfig {
   from: string;
   /** Shoppers are known only by their token's `sub`; their address is `<sub>@<domain>`. */
   shopperDomain: string;
-  /** How long a claimant owns a notice before another may send it (see migrations/0003). */
+  /** How long a claimant owns a notice before another may send it (see migrations/0004). */
   leaseSeconds: number;
+  /** Called once a notice went out (the worker counts them by kind). */
+  onSent?: (kind: NotificationOutcome) => void;
 }
 
 /** Thrown while another worker holds the notice's lease; the activity's retry comes back later. */
@@ -56,17 +58,7 @@ export function composeOutcomeEmail(outcome: NotificationOutcome, details: Notif
  * Both copies carry the same Message-ID (derived from the key), so the duplicate is recognisable.
  */
 export function emailNotifier(db: Queryable, config: EmailNotifierConfig): Notifier {
-  const url = new URL(config.smtpUrl);
-  const transport = nodemailer.createTransport({
-    host: url.hostname,
-    port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
-    secure: url.protocol === 'smtps:',
-    ...(url.username && { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }),
-    // One send must end inside the notify activity's 10 s attempt (workflows/activity-stubs.ts).
-    connectionTimeout: 3_000,
-    greetingTimeout: 3_000,
-    socketTimeout: 6_000,
-  });
+  const transport = smtpTransport(config.smtpUrl);
   return {
     async send(notification: Notification) {
       const { reservationId, outcome } = notification;
@@ -83,8 +75,26 @@ export function emailNotifier(db: Queryable, config: EmailNotifierConfig): Notif
         ...composeOutcomeEmail(outcome, details),
       });
       await markNotificationSent(db, reservationId, outcome);
+      config.onSent?.(outcome);
     },
   };
+}
+
+/**
+ * An SMTP transport for `smtp://` or `smtps://user:pass@host:port`. One send must end inside the
+ * notify activity's 10 s attempt (workflows/activity-stubs.ts) and inside the dispatcher's lease.
+ */
+export function smtpTransport(smtpUrl: string) {
+  const url = new URL(smtpUrl);
+  return nodemailer.createTransport({
+    host: url.hostname,
+    port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
+    secure: url.protocol === 'smtps:',
+    ...(url.username && { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }),
+    connectionTimeout: 3_000,
+    greetingTimeout: 3_000,
+    socketTimeout: 6_000,
+  });
 }
 
 /** A development address for a token's `sub`; the local part keeps only characters SMTP accepts unquoted. */
@@ -92,6 +102,6 @@ export function shopperAddress(shopperId: string, domain: string): string {
   return `${shopperId.replace(/[^A-Za-z0-9._+-]/g, '_')}@${domain}`;
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

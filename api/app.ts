@@ -20,6 +20,7 @@ import { webhooksRouter } from './routes/webhooks';
 import { salesRouter } from './routes/sales';
 import { waitingRoomRouter } from './routes/waiting-room';
 import { createWaitingRoom } from './services/waiting-room';
+import { waitlistRouter } from './routes/waitlist';
 import { securityHeaders } from './security-headers';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createSaleCache } from './services/sale-cache';
@@ -69,8 +70,12 @@ const NO_RATE_LIMITS: RateLimitConfig = {
 };
 /** The waiting-room routes that hand out or spend proof-of-work challenges: their own, tighter budget. */
 const QUEUE_LIMITED_ROUTES = ['/v1/sales/:saleId/challenge', '/v1/sales/:saleId/queue'];
-/** The routes a shopper's budget covers (claims and payments); the same patterns the routers use. */
-const SHOPPER_LIMITED_ROUTES = ['/v1/sales/:saleId/reservations', '/v1/reservations/:reservationId/payment'];
+/** The routes a shopper's budget covers (claims, payments, waitlist joins); the same patterns the routers use. */
+const SHOPPER_LIMITED_ROUTES = [
+  '/v1/sales/:saleId/reservations',
+  '/v1/reservations/:reservationId/payment',
+  '/v1/sales/:saleId/waitlist',
+];
 
 /** The Express app, and the request listener to serve: the sold-out fast path in front of the app. */
 export function createApp(deps: AppDeps): { app: Express; listener: RequestListener } {
@@ -118,6 +123,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   );
   app.use(waitingRoomRouter({ pool: deps.pool, sales, auth, waitingRoom }));
   app.use(queueEventsRouter({ sales, auth, waitingRoom, feed: deps.changeFeed, logger: deps.logger }));
+  app.use(waitlistRouter({ pool: deps.pool, sales, auth }));
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
   app.use(reservationEventsRouter({ pool: deps.pool, auth, feed: deps.changeFeed, logger: deps.logger }));
   app.use(adminRouter({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways, sales, auth }));

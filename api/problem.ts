@@ -15,6 +15,8 @@ const TITLES: Record<ErrorCode, string> = {
   'sold-out': 'Sold out',
   'already-reserved': 'You already hold a unit of this sale',
   'sale-not-started': 'The sale has not started',
+  'no-waitlist': 'This sale has no waitlist',
+  'units-available': 'Units are still available; claim one instead',
   'rate-limited': 'Too many requests',
   'not-admitted': 'Not admitted from the waiting room',
   'invalid-challenge': 'The proof-of-work solution is not accepted',

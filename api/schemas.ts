@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_HOLD_SECONDS } from '../domain/reservation';
+import { DEFAULT_HOLD_SECONDS, DEFAULT_RELEASE_POLICY, RELEASE_POLICIES } from '../domain/reservation';
 import { ErrorCode } from '../domain/errors';
 import { DEFAULT_ADMISSION_SECONDS, DEFAULT_POW_DIFFICULTY, MAX_POW_DIFFICULTY } from '../domain/waiting-room';
 import { Problem } from './problem';
@@ -30,6 +30,7 @@ export const createSaleBody = z.strictObject({
       powDifficulty: z.number().int().min(0).max(MAX_POW_DIFFICULTY).default(DEFAULT_POW_DIFFICULTY),
     })
     .optional(),
+  releasePolicy: z.enum(RELEASE_POLICIES).default(DEFAULT_RELEASE_POLICY),
 });
 export type CreateSaleBody = z.infer<typeof createSaleBody>;
 

@@ -55,7 +55,9 @@ export function summaryLines(s: RunSummary): string[] {
   if (s.reservations) lines.push(`reservations by status: ${fmt(s.reservations)}`);
   if (s.report) {
     const { counts, provider, workflows } = s.report;
-    lines.push(`units: ${counts.units} = available ${counts.available} + held ${counts.held} + sold ${counts.sold}`);
+    lines.push(
+      `units: ${counts.units} = available ${counts.available} + held ${counts.held} + sold ${counts.sold} + withdrawn ${counts.withdrawn}`,
+    );
     if (typeof provider === 'object') lines.push(`captures: ${provider.captures}, refunds: ${provider.refunds}`);
     if (typeof workflows === 'object') lines.push(`open reservations whose workflow was checked: ${workflows.checked}`);
     if (s.workflows) {

@@ -1,5 +1,13 @@
 import type { WaitingRoomSettings } from '../domain/waiting-room';
-import type { PaymentStatus, ReservationStatus, ReservationView, SaleStatus, SaleView } from '../domain/reservation';
+import type {
+  PaymentStatus,
+  ReleasePolicy,
+  ReservationOrigin,
+  ReservationStatus,
+  ReservationView,
+  SaleStatus,
+  SaleView,
+} from '../domain/reservation';
 
 export interface SaleRow {
   id: string;
@@ -13,12 +21,14 @@ export interface SaleRow {
   stripes: number;
   /** The sale's waiting room (migrations/0005), or null for a sale claimed without one. */
   waiting_room: WaitingRoomSettings | null;
+  release_policy: ReleasePolicy;
 }
 
 export interface UnitCounts {
   available: number;
   held: number;
   sold: number;
+  withdrawn: number;
 }
 
 export interface ReservationRow {
@@ -33,10 +43,11 @@ export interface ReservationRow {
   payment_status: PaymentStatus | null;
   charge_id: string | null;
   failure_reason: string | null;
+  origin: ReservationOrigin;
 }
 
 export const RESERVATION_COLUMNS =
-  'id, sale_id, unit_id, user_id, status, expires_at, created_at, workflow_started_at, payment_status, charge_id, failure_reason';
+  'id, sale_id, unit_id, user_id, status, expires_at, created_at, workflow_started_at, payment_status, charge_id, failure_reason, origin';
 
 export function toReservationView(row: ReservationRow): ReservationView {
   return {
@@ -47,6 +58,7 @@ export function toReservationView(row: ReservationRow): ReservationView {
     status: row.status,
     expiresAt: row.expires_at.toISOString(),
     createdAt: row.created_at.toISOString(),
+    ...(row.origin === 'waitlist' && { origin: row.origin }),
     ...(row.payment_status && {
       payment: {
         status: row.payment_status,
@@ -62,7 +74,8 @@ export function saleStatus(sale: SaleRow, counts: UnitCounts, now: Date): SaleSt
   return counts.available === 0 ? 'sold_out' : 'live';
 }
 
-export function toSaleView(sale: SaleRow, counts: UnitCounts, now: Date): SaleView {
+/** `waitlisted`: the sale's waiting shoppers, shown for waitlist sales only. */
+export function toSaleView(sale: SaleRow, counts: UnitCounts, now: Date, waitlisted?: number): SaleView {
   return {
     id: sale.id,
     sku: sale.sku,
@@ -72,8 +85,13 @@ export function toSaleView(sale: SaleRow, counts: UnitCounts, now: Date): SaleVi
     currency: sale.currency,
     startsAt: sale.starts_at.toISOString(),
     holdSeconds: sale.hold_seconds,
+    releasePolicy: sale.release_policy,
     status: saleStatus(sale, counts, now),
-    ...counts,
+    available: counts.available,
+    held: counts.held,
+    sold: counts.sold,
+    withdrawn: counts.withdrawn,
+    ...(sale.release_policy === 'waitlist' && { waitlisted: waitlisted ?? 0 }),
     ...(sale.waiting_room && { waitingRoom: sale.waiting_room }),
   };
 }

@@ -11,6 +11,8 @@ export const ErrorCode = {
   SoldOut: 'sold-out',
   AlreadyReserved: 'already-reserved',
   SaleNotStarted: 'sale-not-started',
+  NoWaitlist: 'no-waitlist',
+  UnitsAvailable: 'units-available',
   RateLimited: 'rate-limited',
   NotAdmitted: 'not-admitted',
   InvalidChallenge: 'invalid-challenge',

@@ -14,7 +14,10 @@ export interface Violation {
 export interface InvariantReport {
   saleId: string;
   checkedAt: string;
-  counts: { units: number; available: number; held: number; sold: number };
+  releasePolicy: string;
+  counts: { units: number; available: number; held: number; sold: number; withdrawn: number };
+  /** Waitlist sales: shoppers waiting, and entries that were offered a unit. */
+  waitlist?: { waiting: number; offered: number };
   reservations: { open: number; paid: number; released: number };
   provider: { captures: number; refunds: number } | 'not checked';
   workflows: { checked: number } | 'not checked';
@@ -39,10 +42,17 @@ export async function checkSaleInvariants(deps: CheckDeps, saleId: string, now =
   const add = (invariant: Violation['invariant'], detail: string) => violations.push({ invariant, detail });
 
   if (s.units === undefined) throw new Error(`sale ${saleId} does not exist`);
-  const { available, held, sold, total } = s.counts;
-  if (available + held + sold !== s.units || total !== s.units)
-    add(1, `available ${available} + held ${held} + sold ${sold} ≠ units ${s.units} (rows ${total})`);
-  if (sold > s.units) add(1, `${sold} sold of ${s.units} units`);
+  const { available, held, sold, withdrawn, total } = s.counts;
+  if (available + held + sold + withdrawn !== s.units || total !== s.units)
+    add(1, `available ${available} + held ${held} + sold ${sold} + withdrawn ${withdrawn} ≠ units ${s.units} (rows ${total})`);
+  if (sold > s.units - withdrawn) add(1, `${sold} sold of ${s.units} units, ${withdrawn} of them withdrawn`);
+  if (withdrawn > 0 && s.releasePolicy !== 'undersell')
+    add(1, `${withdrawn} units withdrawn from a sale whose releasePolicy is ${s.releasePolicy}, not undersell`);
+  for (const row of s.mismatchedOffers)
+    add(
+      7,
+      `waitlist entry ${row.entry_id} was offered reservation ${row.reservation_id}, which is not its shopper's waitlist hold`,
+    );
   for (const row of s.shoppersWithSeveral) add(2, `shopper ${row.user_id} has ${row.live} live reservations`);
   for (const row of s.soldWithoutOnePaidCapture)
     add(
@@ -122,7 +132,9 @@ export async function checkSaleInvariants(deps: CheckDeps, saleId: string, now =
   return {
     saleId,
     checkedAt: now.toISOString(),
-    counts: { units: s.units, available, held, sold },
+    releasePolicy: s.releasePolicy!,
+    counts: { units: s.units, available, held, sold, withdrawn },
+    ...(s.releasePolicy === 'waitlist' && { waitlist: s.waitlist }),
     reservations: {
       open: s.openReservations.length,
       paid: s.reservations.filter((r) => r.status === 'paid').length,

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       );
       const { counts, reservations, provider, workflows } = report;
       console.log(
-        `sale ${saleId}: units ${counts.units} = available ${counts.available} + held ${counts.held} + sold ${counts.sold}`,
+        `sale ${saleId} (${report.releasePolicy}): units ${counts.units} = available ${counts.available} + held ${counts.held} + sold ${counts.sold} + withdrawn ${counts.withdrawn}`,
       );
       console.log(`  reservations open ${reservations.open}, paid ${reservations.paid}, released ${reservations.released}`);
       console.log(`  provider ${JSON.stringify(provider)}; workflows ${JSON.stringify(workflows)}`);

@@ -30,6 +30,18 @@ export const workerEnv = databaseEnv
     NOTIFY_EMAIL_DOMAIN: z.string().default('shoppers.invalid'),
     /** How long a worker owns a notice it is sending; above the notify activity's 10 s attempt timeout. */
     NOTIFY_LEASE_SECONDS: z.coerce.number().int().min(11).default(30),
+    /** Attempts of a dispatched notice (reminder, waitlist offer, sold out) before it is marked `failed`. */
+    NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+    /** The first retry of a dispatched notice waits this long, each next one twice as long (at most 300 s). */
+    NOTIFY_RETRY_BASE_SECONDS: z.coerce.number().positive().max(300).default(5),
+    /**
+     * `host:port` where the worker serves its own Prometheus metrics (`/metrics`: relay lag,
+     * activity failures by type, notifications, waiting-room queues); unset = no endpoint.
+     */
+    WORKER_APP_METRICS_ADDRESS: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'host:port')
+      .optional(),
     /**
      * `host:port` where the Temporal SDK serves the worker's Prometheus metrics (`/metrics`);
      * unset = no metrics endpoint.

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import type { Notifier } from '../activities/notifier';
@@ -16,6 +16,8 @@ export interface ReservationWorkerDeps {
   maxCachedWorkflows?: number;
   /** A prebuilt bundle (tests bundle once per run); otherwise the workflows are bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Activity interceptors (worker/worker-metrics.ts counts failures by activity type). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 export function paymentGateways(config: { primaryUrl: string; secondaryUrl?: string; timeoutMs: number }): PaymentGateways {
@@ -36,6 +38,7 @@ export function createReservationWorker(deps: ReservationWorkerDeps): Promise<Wo
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     activities: createActivities({ pool: deps.pool, gateways: deps.gateways, notifier: deps.notifier }),
+    ...(deps.activityInterceptors && { interceptors: { activity: deps.activityInterceptors } }),
     ...(deps.maxCachedWorkflows !== undefined && { maxCachedWorkflows: deps.maxCachedWorkflows }),
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
   });

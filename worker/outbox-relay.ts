@@ -14,6 +14,8 @@ export interface OutboxRelayOptions {
   /** Pause between polls while the outbox is empty. */
   idleMs?: number;
   leaseSeconds?: number;
+  /** Called for each workflow this relay started, with the seconds since its claim. */
+  onStarted?: (secondsSinceClaim: number) => void;
   /** Test harness only (test/helpers/entries/): called after a batch's starts, before they are recorded. */
   onCrashPoint?: CrashPointHook;
 }
@@ -52,6 +54,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         try {
           await workflows.start(workflowInputOf(reservation));
           started.push(reservation.id);
+          options.onStarted?.((Date.now() - reservation.created_at.getTime()) / 1_000);
           startedSales.push(reservation.sale_id);
         } catch (error) {
           // Left leased; retried when the lease runs out.

@@ -7,8 +7,12 @@ import { loadWorkerConfig } from './config';
 import { createReservationWorker, paymentGateways } from './create-worker';
 import { emailNotifier } from '../activities/email-notifier';
 import { fileNotifier } from '../activities/notifier';
+import { fileNoticeSink, smtpNoticeSink } from '../activities/notice-emails';
+import { hasWaitingRooms } from '../db/queries/due-notifications';
+import { startNotificationDispatcher } from './notification-dispatcher';
 import { startOutboxRelay } from './outbox-relay';
 import { startAdmissionRelay } from './admission-relay';
+import { createWorkerMetrics, serveWorkerMetrics } from './worker-metrics';
 import { bundleWorkflowsInChildProcess } from './prebuilt-bundle';
 import type { CrashPointHook } from '../ops/crash-points';
 
@@ -17,7 +21,10 @@ export interface WorkerHooks {
   onCrashPoint?: CrashPointHook;
 }
 
-/** Loads the configuration from `env`, runs the outbox relay and the worker until SIGTERM or SIGINT. */
+/**
+ * Loads the configuration from `env`, runs the outbox relay, the notification dispatcher, the
+ * metrics endpoint and the worker until SIGTERM or SIGINT.
+ */
 export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {}): Promise<void> {
   const config = loadWorkerConfig(env);
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'worker' } });
@@ -32,6 +39,12 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
     statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
     logger,
   });
+  const waitingRooms = await hasWaitingRooms(pool);
+  const metrics = createWorkerMetrics(pool, { waitingRooms: () => waitingRooms });
+  const metricsServer = config.WORKER_APP_METRICS_ADDRESS
+    ? await serveWorkerMetrics(metrics.registry, config.WORKER_APP_METRICS_ADDRESS)
+    : undefined;
+  if (metricsServer) logger.info({ port: metricsServer.port }, 'worker metrics served');
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
@@ -42,6 +55,18 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
     logger: logger.child({ component: 'outbox-relay' }),
     leaseSeconds: config.OUTBOX_LEASE_SECONDS,
     onCrashPoint: hooks.onCrashPoint,
+    onStarted: (seconds) => metrics.workflowStartLatency.observe(seconds),
+  });
+  const dispatcher = await startNotificationDispatcher({
+    pool,
+    sink: config.SMTP_URL
+      ? smtpNoticeSink({ smtpUrl: config.SMTP_URL, from: config.NOTIFY_EMAIL_FROM, shopperDomain: config.NOTIFY_EMAIL_DOMAIN })
+      : fileNoticeSink(config.NOTIFICATIONS_FILE),
+    logger: logger.child({ component: 'notification-dispatcher' }),
+    metrics,
+    leaseSeconds: config.NOTIFY_LEASE_SECONDS,
+    maxAttempts: config.NOTIFY_MAX_ATTEMPTS,
+    retryBaseSeconds: config.NOTIFY_RETRY_BASE_SECONDS,
   });
   const admissionRelay = startAdmissionRelay({
     pool,
@@ -66,16 +91,19 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
             from: config.NOTIFY_EMAIL_FROM,
             shopperDomain: config.NOTIFY_EMAIL_DOMAIN,
             leaseSeconds: config.NOTIFY_LEASE_SECONDS,
+            onSent: (kind) => metrics.notificationsSent.inc({ kind }),
           })
         : fileNotifier(config.NOTIFICATIONS_FILE),
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      activityInterceptors: [metrics.activityInterceptor],
       workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH ?? (await bundleWorkflowsInChildProcess()) },
     });
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
     // The SDK's default shutdown signals (SIGINT, SIGTERM) make run() drain and resolve.
     await worker.run();
   } finally {
-    await Promise.all([relay.stop(), admissionRelay.stop()]);
+    await Promise.all([relay.stop(), admissionRelay.stop(), dispatcher.stop()]);
+    await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
     await Promise.allSettled([nativeConnection.close(), clientConnection.close()]);
     await pool.end();
   }

@@ -3,6 +3,7 @@ import { Router } from 'express';
 import type { Pool } from 'pg';
 import { countUnits } from '../../db/queries/count-units';
 import { createSale } from '../../db/queries/create-sale';
+import { countWaiting } from '../../db/queries/waitlist';
 import { toSaleView } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
 import type { createAuth } from '../auth';
@@ -33,8 +34,9 @@ export function salesRouter(deps: SalesRouteDeps): Router {
       holdSeconds: body.holdSeconds,
       stripes: Math.min(deps.maxStripes, body.units),
       ...(body.waitingRoom && { waitingRoom: body.waitingRoom }),
+      releasePolicy: body.releasePolicy,
     });
-    const counts = { available: sale.units, held: 0, sold: 0 };
+    const counts = { available: sale.units, held: 0, sold: 0, withdrawn: 0 };
     res
       .status(201)
       .location(`/v1/sales/${sale.id}`)
@@ -45,8 +47,11 @@ export function salesRouter(deps: SalesRouteDeps): Router {
     const saleId = requireUuid(req.params.saleId, 'sale');
     const sale = await deps.sales.get(saleId);
     if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
-    const counts = await countUnits(deps.pool, sale.id);
-    res.json(toSaleView(sale, counts, new Date()));
+    const [counts, waitlisted] = await Promise.all([
+      countUnits(deps.pool, sale.id),
+      sale.release_policy === 'waitlist' ? countWaiting(deps.pool, sale.id) : undefined,
+    ]);
+    res.json(toSaleView(sale, counts, new Date(), waitlisted));
   });
 
   return router;

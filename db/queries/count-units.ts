@@ -6,7 +6,8 @@ export async function countUnits(db: Queryable, saleId: string): Promise<UnitCou
     name: 'count-units',
     text: `select count(*) filter (where status = 'available')::int as available,
             count(*) filter (where status = 'held')::int as held,
-            count(*) filter (where status = 'sold')::int as sold
+            count(*) filter (where status = 'sold')::int as sold,
+            count(*) filter (where status = 'withdrawn')::int as withdrawn
      from units where sale_id = $1::uuid`,
     values: [saleId],
   });

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { withTransaction } from '../pool';
 import type { WaitingRoomSettings } from '../../domain/waiting-room';
+import type { ReleasePolicy } from '../../domain/reservation';
 import type { SaleRow } from '../rows';
 import { findSale } from './find-sale';
 
@@ -15,6 +16,8 @@ export interface NewSale {
   holdSeconds: number;
   stripes: number;
   waitingRoom?: WaitingRoomSettings;
+  /** `relist` when not given. */
+  releasePolicy?: ReleasePolicy;
 }
 
 /*
@@ -30,9 +33,20 @@ export async function createSale(pool: Pool, sale: NewSale): Promise<SaleRow> {
   return withTransaction(pool, async (client) => {
     await client.query(`set local statement_timeout = '${CREATE_SALE_STATEMENT_TIMEOUT}'`);
     await client.query(
-      `insert into sales (id, sku, name, units, price_cents, currency, starts_at, hold_seconds, stripes)
-       values ($1::uuid, $2::text, $3::text, $4::int, $5::int, $6::text, $7::timestamptz, $8::int, $9::int)`,
-      [sale.id, sale.sku, sale.name, sale.units, sale.priceCents, sale.currency, sale.startsAt, sale.holdSeconds, sale.stripes],
+      `insert into sales (id, sku, name, units, price_cents, currency, starts_at, hold_seconds, stripes, release_policy)
+       values ($1::uuid, $2::text, $3::text, $4::int, $5::int, $6::text, $7::timestamptz, $8::int, $9::int, $10::text)`,
+      [
+        sale.id,
+        sale.sku,
+        sale.name,
+        sale.units,
+        sale.priceCents,
+        sale.currency,
+        sale.startsAt,
+        sale.holdSeconds,
+        sale.stripes,
+        sale.releasePolicy ?? 'relist',
+      ],
     );
     await client.query(
       `insert into units (sale_id, id, stripe)

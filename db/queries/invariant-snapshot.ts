@@ -3,7 +3,11 @@ import { withTransaction } from '../pool';
 
 export interface InvariantSnapshot {
   units: number | undefined;
-  counts: { available: number; held: number; sold: number; total: number };
+  releasePolicy: string | undefined;
+  counts: { available: number; held: number; sold: number; withdrawn: number; total: number };
+  /** Waitlist sales: entries still waiting, and offers whose reservation is not the waiter's waitlist hold of this sale. */
+  waitlist: { waiting: number; offered: number };
+  mismatchedOffers: Array<{ entry_id: string; reservation_id: string }>;
   /** Invariant 2: shoppers holding or owning more than one unit. */
   shoppersWithSeveral: Array<{ user_id: string; live: number }>;
   /** Invariant 3: sold units without exactly one paid reservation holding exactly one capture. */
@@ -36,15 +40,29 @@ export async function invariantSnapshot(pool: Pool, saleId: string): Promise<Inv
     pool,
     async (client) => {
       const q = async <T>(sql: string) => (await client.query(sql, [saleId])).rows as T[];
-      const [sale] = await q<{ units: number }>(`select units from sales where id = $1::uuid`);
+      const [sale] = await q<{ units: number; release_policy: string }>(
+        `select units, release_policy from sales where id = $1::uuid`,
+      );
       const [counts] = await q<InvariantSnapshot['counts']>(
         `select count(*) filter (where status = 'available')::int as available, count(*) filter (where status = 'held')::int as held,
-              count(*) filter (where status = 'sold')::int as sold, count(*)::int as total
+              count(*) filter (where status = 'sold')::int as sold, count(*) filter (where status = 'withdrawn')::int as withdrawn,
+              count(*)::int as total
        from units where sale_id = $1::uuid`,
+      );
+      const [waitlist] = await q<InvariantSnapshot['waitlist']>(
+        `select count(*) filter (where state = 'waiting')::int as waiting, count(*) filter (where state = 'offered')::int as offered
+       from waitlist_entries where sale_id = $1::uuid`,
       );
       const snapshot: InvariantSnapshot = {
         units: sale?.units,
+        releasePolicy: sale?.release_policy,
         counts: counts!,
+        waitlist: waitlist!,
+        mismatchedOffers: await q(
+          `select w.id as entry_id, w.reservation_id from waitlist_entries w left join reservations r on r.id = w.reservation_id
+         where w.sale_id = $1::uuid and w.state = 'offered'
+           and (r.sale_id is distinct from w.sale_id or r.user_id is distinct from w.user_id or r.origin is distinct from 'waitlist')`,
+        ),
         shoppersWithSeveral: await q(
           `select user_id, count(*)::int as live from reservations
          where sale_id = $1::uuid and status in ('held', 'payment_pending', 'paid') group by user_id having count(*) > 1`,

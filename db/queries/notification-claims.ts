@@ -14,16 +14,16 @@ export async function claimNotification(
   leaseSeconds: number,
 ): Promise<NotificationClaim> {
   const claimed = await db.query(
-    `insert into notifications (reservation_id, outcome, state, sent_at, lease_until)
+    `insert into notifications (reservation_id, kind, state, sent_at, lease_until)
      values ($1::uuid, $2::text, 'pending', null, now() + make_interval(secs => $3::int))
-     on conflict (reservation_id, outcome) do update
+     on conflict (subject, kind) do update
        set lease_until = excluded.lease_until, attempts = notifications.attempts + 1
        where notifications.state = 'pending' and notifications.lease_until < now()`,
     [reservationId, outcome, leaseSeconds],
   );
   if (claimed.rowCount === 1) return 'claimed';
   const { rows } = await db.query<{ state: string }>(
-    `select state from notifications where reservation_id = $1::uuid and outcome = $2::text`,
+    `select state from notifications where reservation_id = $1::uuid and kind = $2::text`,
     [reservationId, outcome],
   );
   return rows[0]?.state === 'sent' ? 'sent' : 'in_flight';
@@ -33,7 +33,7 @@ export async function claimNotification(
 export async function markNotificationSent(db: Queryable, reservationId: string, outcome: string): Promise<void> {
   await db.query(
     `update notifications set state = 'sent', sent_at = now(), lease_until = null
-     where reservation_id = $1::uuid and outcome = $2::text and state = 'pending'`,
+     where reservation_id = $1::uuid and kind = $2::text and state = 'pending'`,
     [reservationId, outcome],
   );
 }

@@ -11,7 +11,7 @@ import type { Queryable } from '../pool';
  */
 export async function recordNotification(db: Queryable, reservationId: string, outcome: string): Promise<boolean> {
   const { rowCount } = await db.query(
-    `insert into notifications (reservation_id, outcome) values ($1::uuid, $2::text) on conflict do nothing`,
+    `insert into notifications (reservation_id, kind) values ($1::uuid, $2::text) on conflict do nothing`,
     [reservationId, outcome],
   );
   return rowCount === 1;

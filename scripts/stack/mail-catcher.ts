@@ -99,5 +99,7 @@ function page(messages: CaughtMail[]): string {
         `<article><h2>${escapeHtml(m.subject)}</h2><p>To ${escapeHtml(m.to)} &middot; ${escapeHtml(m.receivedAt)}</p><pre>${escapeHtml(m.text)}</pre></article>`,
     )
     .join('\n');
-  return `<!doctype html><meta charset="utf-8"><title>Mail catcher</title><h1>Mail catcher (${messages.length})</h1>\n${items || '<p>No mail yet.</p>'}\n`;
+  const style =
+    '<style>body{font-family:sans-serif;max-width:48rem;margin:1rem auto;padding:0 1rem}article{border-top:1px solid #ccc}pre{white-space:pre-wrap}</style>';
+  return `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Mail catcher</title>${style}<h1>Mail catcher (${messages.length})</h1>\n${items || '<p>No mail yet.</p>'}\n`;
 }

@@ -7,6 +7,9 @@ export interface SaleAnswer {
   available: number;
   held: number;
   sold: number;
+  withdrawn: number;
+  waitlisted?: number;
+  releasePolicy: string;
   status: string;
   holdSeconds: number;
   startsAt: string;
@@ -14,7 +17,13 @@ export interface SaleAnswer {
 
 export async function createTestSale(
   api: ApiClient,
-  overrides: Partial<{ units: number; holdSeconds: number; startsAt: string; priceCents: number }> = {},
+  overrides: Partial<{
+    units: number;
+    holdSeconds: number;
+    startsAt: string;
+    priceCents: number;
+    releasePolicy: 'relist' | 'waitlist' | 'undersell';
+  }> = {},
 ): Promise<SaleAnswer> {
   const answer = await api.post<SaleAnswer>('/v1/sales', {
     token: TEST_SECRETS.ADMIN_TOKEN,

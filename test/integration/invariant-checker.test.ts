@@ -59,7 +59,7 @@ test('a sale that went through claims, payments, a decline and a cancel passes e
   const { sale } = await busySale(6);
   const report = await check(sale.id);
   expect(report.violations).toEqual([]);
-  expect(report.counts).toEqual({ units: 6, available: 2, held: 2, sold: 2 });
+  expect(report.counts).toEqual({ units: 6, available: 2, held: 2, sold: 2, withdrawn: 0 });
   expect(report.provider).toEqual({ captures: 2, refunds: 0 });
   expect(report.workflows).toEqual({ checked: 2 });
 

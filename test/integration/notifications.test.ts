@@ -1,4 +1,7 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Pool } from 'pg';
+import { chromium } from 'playwright-core';
 import { emailNotifier } from '../../activities/email-notifier';
 import type { CaughtMail } from '../../scripts/stack/mail-catcher';
 import { shopperToken, type ApiClient } from '../helpers/api-client';
@@ -30,7 +33,7 @@ async function reserve(name: string, holdSeconds = 60) {
   const sale = await createTestSale(api, { units: 1, holdSeconds, priceCents: 12_345 });
   const shopper = `${name}-${sale.id}`;
   const token = await shopperToken(shopper);
-  const claim = await api.post<ReservationAnswer>(`/v1/sales/${sale.id}/reservations`, { token });
+  const claim = await api.post<ReservationAnswer & { expiresAt: string }>(`/v1/sales/${sale.id}/reservations`, { token });
   expect(claim.status).toBe(201);
   return { token, shopper, reservation: claim.body };
 }
@@ -139,4 +142,108 @@ test('two workers sending the same notice at once: one claims and sends, the oth
   await notifiers[1]!.send(notice); // the loser's retry
   await new Promise((resolve) => setTimeout(resolve, 500));
   expect(await mailsFor(reservation.id)).toHaveLength(1);
+});
+
+/** Mails of one kind for a subject (a reservation id, or `sale:<id>:shopper:<id>`). */
+async function mailsOfKind(subject: string, kind: string): Promise<CaughtMail[]> {
+  const all = (await (await fetch(`${app.mail!.webUrl}/messages`)).json()) as CaughtMail[];
+  return all.filter((m) => m.headers['x-notification-key'] === `${subject}:${kind}`);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('hold reminders (the dispatcher in both workers)', () => {
+  test('a 65 s hold gets one reminder about 5 s in, a minute before it ends', async () => {
+    const { shopper, reservation } = await reserve('remind', 65);
+    const [mail] = await waitFor(
+      () => mailsOfKind(reservation.id, 'hold-reminder'),
+      (m) => m.length > 0,
+      20_000,
+      'hold reminder',
+    );
+    // Both dispatchers pass every second: give a duplicate two passes to show up.
+    await sleep(2_500);
+    expect(await mailsOfKind(reservation.id, 'hold-reminder')).toHaveLength(1);
+    expect(mail!.subject).toBe('Your hold ends in a minute: XPhone 15');
+    expect(mail!.to).toBe(`${shopper}@shoppers.invalid`);
+    expect(mail!.text).toContain('Unit: #');
+    expect(mail!.text).toContain('€123.45');
+    expect(mail!.text).toContain(`until ${reservation.expiresAt.slice(11, 19)} UTC`);
+    const { rows } = await db.query(
+      `select kind, state, attempts, subject from notifications where reservation_id = $1 and kind = 'hold-reminder'`,
+      [reservation.id],
+    );
+    expect(rows).toEqual([{ kind: 'hold-reminder', state: 'sent', attempts: 1, subject: reservation.id }]);
+    // Sent before the hold's end, within the minute before it.
+    const left = Date.parse(reservation.expiresAt) - Date.parse(mail!.receivedAt);
+    expect(left).toBeGreaterThan(50_000);
+    expect(left).toBeLessThanOrEqual(60_000);
+
+    // As a developer reads it: the catcher's web view in Debian's chromium, screenshot kept under
+    // test-artifacts/ (docs/mail-catcher-hold-reminder.png is one of them).
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 720, height: 600 } });
+      await page.goto(app.mail!.webUrl);
+      const article = page.locator('article', { hasText: `To ${shopper}@shoppers.invalid` });
+      await expect(article.locator('h2').textContent()).resolves.toBe('Your hold ends in a minute: XPhone 15');
+      await expect(article.locator('pre').textContent()).resolves.toContain('After that it goes back on sale.');
+      const dir = path.resolve(__dirname, '..', '..', 'test-artifacts');
+      mkdirSync(dir, { recursive: true });
+      await article.screenshot({ path: path.join(dir, 'mail-catcher-hold-reminder.png') });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('no reminder for a hold paid before its last minute, nor for a hold of a minute or less', async () => {
+    const paid = await reserve('paid-early', 65);
+    expect((await pay(paid.reservation.id, paid.token, 'tok_visa')).status).toBe(202);
+    const short = await reserve('short-hold', 60);
+    expect((await waitUntilSettled(api, paid.reservation.id, paid.token)).status).toBe('paid');
+    // The paid hold's last minute began 5 s after its claim; the 60 s hold's at once.
+    await waitFor(
+      async () => Date.now(),
+      (now) => now > Date.parse(paid.reservation.expiresAt) - 60_000 + 3_000,
+      20_000,
+      'past the reminder point',
+    );
+    expect(await mailsOfKind(paid.reservation.id, 'hold-reminder')).toEqual([]);
+    expect(await mailsOfKind(short.reservation.id, 'hold-reminder')).toEqual([]);
+    const { rows } = await db.query(
+      `select reservation_id from notifications where kind = 'hold-reminder' and reservation_id = any($1)`,
+      [[paid.reservation.id, short.reservation.id]],
+    );
+    expect(rows).toEqual([]);
+  });
+});
+
+test('waitlist offer: the shopper a release offers a unit to is told once', async () => {
+  const sale = await createTestSale(api, { units: 1, releasePolicy: 'waitlist', priceCents: 12_345 });
+  const [holder, waiter] = [`wl-holder-${sale.id}`, `wl-waiter-${sale.id}`];
+  const [holderToken, waiterToken] = await Promise.all([shopperToken(holder), shopperToken(waiter)]);
+  const held = await api.post<ReservationAnswer>(`/v1/sales/${sale.id}/reservations`, { token: holderToken });
+  expect(held.status).toBe(201);
+  expect((await api.post(`/v1/sales/${sale.id}/waitlist`, { token: waiterToken })).status).toBe(201);
+  expect((await api.post(`/v1/reservations/${held.body.id}/cancel`, { token: holderToken })).status).toBe(200);
+  const offer = await waitFor(
+    async () => (await api.get<{ status: string; reservationId?: string }>(`/v1/sales/${sale.id}/waitlist/me`, waiterToken)).body,
+    (entry) => entry.status === 'offered',
+    20_000,
+    'waitlist offer',
+  );
+  const [mail] = await waitFor(
+    () => mailsOfKind(offer.reservationId!, 'waitlist-offer'),
+    (m) => m.length > 0,
+    20_000,
+    'waitlist offer e-mail',
+  );
+  await sleep(2_500);
+  expect(await mailsOfKind(offer.reservationId!, 'waitlist-offer')).toHaveLength(1);
+  expect(mail!.subject).toBe('A unit is waiting for you: XPhone 15');
+  expect(mail!.to).toBe(`${waiter}@shoppers.invalid`);
+  expect(mail!.text).toContain('You were next on the waitlist');
 });

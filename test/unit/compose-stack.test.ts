@@ -509,6 +509,12 @@ describe('proxy, Prometheus and Grafana', () => {
     const expected = [...servicesRunning('api/server.ts'), ...servicesRunning('worker/main.ts')].map(
       (host) => `${host}:${listenPort(host)}`,
     );
+    // Each worker's own prom-client registry (worker/worker-metrics.ts), beside the SDK's exporter.
+    for (const host of servicesRunning('worker/main.ts')) {
+      const [bind, port] = String(configOf(host).WORKER_APP_METRICS_ADDRESS).split(':');
+      expect([host, bind]).toEqual([host, '0.0.0.0']);
+      expected.push(`${host}:${port}`);
+    }
     expect(targets.sort()).toEqual(expected.sort());
     expect(read('api/routes/health.ts')).toContain("router.get('/metrics'");
   });
@@ -529,8 +535,9 @@ describe('proxy, Prometheus and Grafana', () => {
     };
     const panels = dashboard.panels.filter((panel) => panel.type !== 'row');
     expect(panels.length).toBeGreaterThan(5);
-    // Metric names: the API's own (api/metrics.ts), prom-client's defaults, the Temporal SDK's, `up`.
-    const apiMetrics = read('api/metrics.ts');
+    // Metric names: the API's and the worker's own (api/metrics.ts, worker/worker-metrics.ts),
+    // prom-client's defaults, the Temporal SDK's, `up`.
+    const apiMetrics = read('api/metrics.ts') + read('worker/worker-metrics.ts');
     for (const panel of panels) {
       expect(panel.datasource!.uid).toBe(datasource!.uid);
       for (const { expr } of panel.targets!) {

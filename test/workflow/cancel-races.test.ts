@@ -127,11 +127,11 @@ test('support cancelling while the shopper pays or cancels: every workflow ends,
     const units = await countUnits(pool, reservation.sale_id);
     expect(row.status).toBe(result.status);
     if (result.status === 'paid') {
-      expect(units).toEqual({ available: 1, held: 0, sold: 1 });
+      expect(units).toEqual({ available: 1, held: 0, sold: 1, withdrawn: 0 });
       expect(row.charge_id).toBe(result.chargeId);
     } else {
       expect(result.status).toBe('cancelled');
-      expect(units).toEqual({ available: 2, held: 0, sold: 0 });
+      expect(units).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
     }
     // An accepted payment is honoured; a payment the workflow refused never sells the unit.
     if (kind === 'pay') expect(result.status === 'paid').toBe(answer.ok);

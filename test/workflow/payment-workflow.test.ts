@@ -55,7 +55,7 @@ test('a card payment is charged once, the unit sold and the shopper notified onc
   expect(await handle.executeUpdate(submitPaymentUpdate, { args: [{ paymentMethod: 'tok_visa' }] })).toBe('payment_pending');
   const result = await handle.result();
   expect(result).toEqual({ status: 'paid', chargeId: expect.stringMatching(/^ch_/) });
-  expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 1, held: 0, sold: 1 });
+  expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 1, held: 0, sold: 1, withdrawn: 0 });
   expect(notifications.filter((n) => n.reservationId === reservation.id).map((n) => n.outcome)).toEqual(['paid']);
   await recordHistory(env.address, handle, 'paid-by-charge');
 });
@@ -65,7 +65,7 @@ test('a declined card ends payment_failed and releases the unit', async () => {
   const handle = await start(reservation);
   await handle.executeUpdate(submitPaymentUpdate, { args: [{ paymentMethod: 'tok_chargeDeclined' }] });
   expect(await handle.result()).toEqual({ status: 'payment_failed', releasedAs: 'payment_failed' });
-  expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0 });
+  expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
   await recordHistory(env.address, handle, 'payment-declined');
 });
 
@@ -95,7 +95,7 @@ test('the webhook that arrives before the slow charge answers settles the paymen
   const started = Date.now();
   expect(await handle.result()).toEqual({ status: 'paid', chargeId: charge!.id });
   expect(Date.now() - started).toBeLessThan(5_000); // did not wait for the 7 s charge
-  expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 1, held: 0, sold: 1 });
+  expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 1, held: 0, sold: 1, withdrawn: 0 });
   await recordHistory(env.address, handle, 'paid-by-webhook');
 });
 
@@ -129,7 +129,7 @@ test('a refund the provider refuses for good ends the workflow, is recorded, and
 
   // Ends (no retry once a minute forever), releasing the unit and naming the unrefunded capture.
   expect(await handle.result()).toEqual({ status: 'cancelled', releasedAs: 'cancelled', failedRefunds: [chargeId] });
-  expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0 });
+  expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
   expect(await recordedCharge(chargeId)).toEqual({
     status: 'refund_failed',
     refund_failure: expect.stringMatching(/refund-refused/),

@@ -99,7 +99,7 @@ describe('on the time-skipping server', () => {
 
     expect(await handle.result()).toEqual({ status: 'expired', releasedAs: 'expired' });
     expect((await findReservation(pool, reservation.id))!.status).toBe('expired');
-    expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0 });
+    expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
     await recordHistory(env.address, handle, 'expired-after-default-hold');
   });
 
@@ -133,7 +133,7 @@ describe('on the dev server', () => {
 
     expect(await handle.executeUpdate(cancelReservationUpdate)).toBe('cancelled');
     expect(await handle.result()).toEqual({ status: 'cancelled', releasedAs: 'cancelled' });
-    expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0 });
+    expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
     await expect(handle.executeUpdate(cancelReservationUpdate)).rejects.toThrow();
     await recordHistory(env.address, handle, 'cancelled-by-shopper');
   });

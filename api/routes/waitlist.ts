@@ -1,0 +1,103 @@
+import { Router, type Response } from 'express';
+import type { Pool } from 'pg';
+import { findWaitlistEntry, joinWaitlist, type WaitlistEntryRow } from '../../db/queries/waitlist';
+import type { SaleRow } from '../../db/rows';
+import { ErrorCode } from '../../domain/errors';
+import type { WaitlistEntryView, WaitlistStatus } from '../../domain/reservation';
+import { principalOf, type createAuth } from '../auth';
+import { Problem } from '../problem';
+import { requireUuid } from '../schemas';
+import type { SaleCache } from '../services/sale-cache';
+
+export interface WaitlistRouteDeps {
+  pool: Pool;
+  sales: SaleCache;
+  auth: ReturnType<typeof createAuth>;
+}
+
+/*
+ * The waitlist of a sale created with `releasePolicy: 'waitlist'`: once no unit is available a
+ * shopper joins it (FIFO); every released unit becomes a hold offered to the shopper at its head
+ * (db/queries/release-reservation.ts), with its own workflow and hold timer.
+ */
+export function waitlistRouter(deps: WaitlistRouteDeps): Router {
+  const router = Router();
+
+  router.post('/v1/sales/:saleId/waitlist', deps.auth.shopper, async (req, res) => {
+    const shopperId = shopperOf(res);
+    const sale = await waitlistSale(deps, req.params.saleId);
+    if (Date.now() < sale.starts_at.getTime()) {
+      throw new Problem(425, ErrorCode.SaleNotStarted, `the sale starts at ${sale.starts_at.toISOString()}`, {
+        startsAt: sale.starts_at.toISOString(),
+      });
+    }
+    const result = await joinWaitlist(deps.pool, sale.id, shopperId);
+    switch (result.kind) {
+      case 'joined':
+        res.status(201).location(`/v1/sales/${sale.id}/waitlist/me`).json(toWaitlistView(result.entry));
+        return;
+      case 'already-joined':
+        res.status(200).location(`/v1/sales/${sale.id}/waitlist/me`).json(toWaitlistView(result.entry));
+        return;
+      case 'already-reserved':
+        throw new Problem(409, ErrorCode.AlreadyReserved, 'you already hold or own a unit of this sale', {
+          reservationId: result.reservationId,
+        });
+      case 'units-available':
+        throw new Problem(409, ErrorCode.UnitsAvailable, 'units are still available: claim one instead of waiting');
+    }
+  });
+
+  router.get('/v1/sales/:saleId/waitlist/me', deps.auth.shopper, async (req, res) => {
+    const shopperId = shopperOf(res);
+    const sale = await waitlistSale(deps, req.params.saleId);
+    const entry = await findWaitlistEntry(deps.pool, sale.id, shopperId);
+    if (!entry) throw new Problem(404, ErrorCode.NotFound, 'you are not on this sale’s waitlist');
+    res.json(toWaitlistView(entry));
+  });
+
+  return router;
+}
+
+function shopperOf(res: Response): string {
+  const principal = principalOf(res);
+  if (principal.kind !== 'shopper') throw new Problem(401, ErrorCode.Unauthorized, 'the waitlist needs a shopper token');
+  return principal.shopperId;
+}
+
+async function waitlistSale(deps: WaitlistRouteDeps, rawSaleId: unknown): Promise<SaleRow> {
+  const sale = await deps.sales.get(requireUuid(rawSaleId, 'sale'));
+  if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
+  if (sale.release_policy !== 'waitlist') {
+    throw new Problem(409, ErrorCode.NoWaitlist, `this sale's releasePolicy is ${sale.release_policy}, not waitlist`, {
+      releasePolicy: sale.release_policy,
+    });
+  }
+  return sale;
+}
+
+const OFFER_STATUS: Record<NonNullable<WaitlistEntryRow['reservation_status']>, WaitlistStatus> = {
+  held: 'offered',
+  payment_pending: 'offered',
+  paid: 'purchased',
+  expired: 'offer-expired',
+  cancelled: 'offer-cancelled',
+  payment_failed: 'offer-payment-failed',
+};
+
+export function toWaitlistView(entry: WaitlistEntryRow): WaitlistEntryView {
+  const status: WaitlistStatus =
+    entry.state === 'waiting'
+      ? 'waiting'
+      : entry.state === 'passed_over'
+        ? 'passed-over'
+        : OFFER_STATUS[entry.reservation_status!];
+  return {
+    saleId: entry.sale_id,
+    status,
+    position: entry.position,
+    joinedAt: entry.joined_at.toISOString(),
+    ...(entry.reservation_id && { reservationId: entry.reservation_id }),
+    ...(entry.expires_at && { expiresAt: entry.expires_at.toISOString() }),
+  };
+}
