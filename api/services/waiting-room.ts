@@ -210,7 +210,7 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
     if (view.status === 'expired') throw notAdmitted('the admission has run out', view);
   }
 
-  return { issueChallenge, joinQueue, position, requireAdmission, difficultyFor };
+  return { issueChallenge, joinQueue, position, requireAdmission, difficultyFor, recordJoin };
 }
 
 export type WaitingRoom = ReturnType<typeof createWaitingRoom>;
