@@ -17,6 +17,8 @@ export interface WaitingRoomResult {
     connections: number;
     tickets: number;
     failures: number;
+    /** Failure kinds (status and problem type, or the socket error) and their counts. */
+    failureKinds: Array<[string, number]>;
     msToLastTicket: number;
     latencyMs: LatencySummary;
   };
@@ -41,14 +43,21 @@ async function waitingRoomSale(client: HttpClient, units: number, admitPerSecond
 }
 
 /** Challenge then queue; with difficulty 0 any nonce solves. */
-async function join(client: HttpClient, saleId: string, token: string): Promise<{ ok: boolean; ticket?: string }> {
+async function join(
+  client: HttpClient,
+  saleId: string,
+  token: string,
+): Promise<{ ok: boolean; ticket?: string; problem?: string }> {
   const challenge = await client.get(`/v1/sales/${saleId}/challenge`, token);
-  if (challenge.status !== 200 || challenge.body.difficulty !== 0) return { ok: false };
+  if (challenge.status !== 200 || challenge.body.difficulty !== 0)
+    return { ok: false, problem: `challenge ${challenge.status} ${String(challenge.body.type ?? challenge.body.difficulty)}` };
   const joined = await client.post(`/v1/sales/${saleId}/queue`, {
     token,
     body: { challenge: challenge.body.challenge, nonce: '0' },
   });
-  return joined.status === 201 ? { ok: true, ticket: String(joined.body.ticket) } : { ok: false };
+  return joined.status === 201
+    ? { ok: true, ticket: String(joined.body.ticket) }
+    : { ok: false, problem: `queue ${joined.status} ${String(joined.body.type ?? '')}` };
 }
 
 async function rps(url: string, token: string, connections: number, seconds: number, expected: string) {
@@ -91,13 +100,20 @@ export async function benchWaitingRoom(
     const joins = await Promise.all(
       tokens.map(async (token) => {
         const t0 = performance.now();
-        const result = await join(client, saleId, token).catch(() => ({ ok: false }));
+        const result = await join(client, saleId, token).catch((error: unknown) => ({
+          ok: false,
+          problem: error instanceof Error ? error.message : String(error),
+        }));
         return { ...result, ms: performance.now() - t0, doneAt: performance.now() - started };
       }),
     );
     const ok = joins.filter((j) => j.ok);
     const msToLastTicket = Math.round(Math.max(...ok.map((j) => j.doneAt)));
-    options.say(`${ok.length} tickets in ${msToLastTicket} ms`);
+    const problems = new Map<string, number>();
+    for (const j of joins) if (!j.ok) problems.set(j.problem ?? '?', (problems.get(j.problem ?? '?') ?? 0) + 1);
+    options.say(
+      `${ok.length} tickets in ${msToLastTicket} ms${problems.size ? `; failures: ${JSON.stringify([...problems])}` : ''}`,
+    );
 
     // (2) queue/me against bare node:http with the same body.
     const pollUrl = `${apiUrl}/v1/sales/${saleId}/queue/me`;
@@ -158,6 +174,7 @@ export async function benchWaitingRoom(
         connections: options.connections,
         tickets: ok.length,
         failures: joins.length - ok.length,
+        failureKinds: [...problems],
         msToLastTicket,
         latencyMs: summarize(ok.map((j) => j.ms)),
       },
