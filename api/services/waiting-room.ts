@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Pool } from 'pg';
 import { findPlaceByShopper, findPlaceByTicket, insertTicket, type QueuePlaceRow } from '../../db/queries/queue-tickets';
@@ -12,7 +12,6 @@ import {
   type WaitingRoomSettings,
 } from '../../domain/waiting-room';
 import { Problem } from '../problem';
-import { randomUUID } from 'node:crypto';
 
 /** How long a challenge may be solved and spent. */
 export const CHALLENGE_SECONDS = 120;
@@ -125,6 +124,8 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
     } catch {
       refuse('the challenge is malformed');
     }
+    if (typeof claims !== 'object' || claims === null || typeof claims.e !== 'number' || typeof claims.d !== 'number')
+      refuse('the challenge is malformed');
     if (claims.s !== saleId || claims.u !== shopperId) refuse('the challenge was issued to another shopper or for another sale');
     if (claims.e <= now()) refuse('the challenge has expired; ask for a new one');
     const digest = createHash('sha256').update(powInput(challenge, nonce)).digest();
