@@ -2,7 +2,7 @@ import cors from 'cors';
 import type { RequestHandler } from 'express';
 
 /** Request headers a browser frontend may send, and response headers it may read. */
-const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key'];
+const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'Queue-Ticket'];
 const EXPOSED_HEADERS = ['Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'];
 
 export interface CorsPolicy {

@@ -5,6 +5,7 @@ import type { FullResult } from './full';
 import type { WorkerMemoryResult } from './memory';
 import type { SoldOutResult } from './soldout';
 import type { WorkflowCostResult } from './workflow-cost';
+import type { WaitingRoomResult } from './waiting-room';
 import type { LatencySummary } from './util';
 
 export interface BenchResults {
@@ -14,6 +15,7 @@ export interface BenchResults {
   full?: FullResult;
   workerMemory?: WorkerMemoryResult;
   workflowCost?: WorkflowCostResult;
+  waitingRoom?: WaitingRoomResult;
 }
 
 type Verdict = 'PASS' | 'MISS' | 'FAIL' | '—' | 'skipped';
@@ -41,11 +43,15 @@ export const TARGETS = {
   /** Temporal's work per paid reservation (issue 10). */
   paidStateTransitions: 8,
   paidHistoryEvents: 20,
+  /** Issue 9: every join of the crowd answered within this; queue/me at least this share of bare node:http; admitted claims p99. */
+  queueJoinsMs: 3_000,
+  queuePollRatio: 0.5,
+  admittedClaimP99Ms: 100,
 };
 
 function figureRows(results: BenchResults): Row[] {
   const rows: Row[] = [];
-  const { claims, soldout, crowd, full, workerMemory, workflowCost } = results;
+  const { claims, soldout, crowd, full, workerMemory, workflowCost, waitingRoom } = results;
   if (claims) {
     for (const concurrency of [...new Set(claims.map((c) => c.concurrency))]) {
       const stock = claimRatio(claims, concurrency, 'stock-row');
@@ -204,6 +210,40 @@ function figureRows(results: BenchResults): Row[] {
         value: range(cost.stateTransitions),
         target: paid ? `≤ ${TARGETS.paidStateTransitions}` : '—',
         verdict: paid ? atMost(cost.stateTransitions.max, TARGETS.paidStateTransitions) : '—',
+      },
+    );
+  }
+  if (waitingRoom) {
+    const { joins, poll, admittedClaims } = waitingRoom;
+    const label = `waiting room: ${n(joins.shoppers)} join at once (${n(joins.connections)} connections)`;
+    rows.push(
+      {
+        figure: `${label}: tickets (failures)`,
+        value: `${n(joins.tickets)} (${n(joins.failures)})`,
+        target: `= ${n(joins.shoppers)}`,
+        verdict: joins.tickets === joins.shoppers ? 'PASS' : 'FAIL',
+      },
+      {
+        figure: `${label}: ms until the last ticket`,
+        value: n(joins.msToLastTicket),
+        target: `≤ ${n(TARGETS.queueJoinsMs)}`,
+        verdict: atMost(joins.msToLastTicket, TARGETS.queueJoinsMs),
+      },
+      { figure: `${label}: join latency p50/p95/p99 ms`, value: latency(joins.latencyMs), target: '—', verdict: '—' },
+      {
+        figure: `waiting room: queue/me req/s ÷ bare node:http (${n(poll.apiRps)} / ${n(poll.bareRps)}, ${poll.connections} connections)`,
+        value: n(poll.ratio, 2),
+        target: `≥ ${TARGETS.queuePollRatio}`,
+        verdict: poll.apiUnexpected ? 'FAIL' : atLeast(poll.ratio, TARGETS.queuePollRatio),
+      },
+      {
+        figure: `waiting room: claim latency of admitted shoppers p50/p95/p99 ms (${n(admittedClaims.admitPerSecond)} admitted/s, ${n(admittedClaims.created)} of ${n(admittedClaims.shoppers)} claimed)`,
+        value: latency(admittedClaims.latencyMs),
+        target: `p99 ≤ ${TARGETS.admittedClaimP99Ms}`,
+        verdict:
+          admittedClaims.created !== admittedClaims.shoppers
+            ? 'FAIL'
+            : atMost(admittedClaims.latencyMs.p99, TARGETS.admittedClaimP99Ms),
       },
     );
   }

@@ -1,5 +1,5 @@
 /*
- * `npm run bench [-- --only claims,soldout,crowd,full,memory,cost] [--connections N]`; BENCH_QUICK=1
+ * `npm run bench [-- --only claims,soldout,crowd,full,memory,cost,queue] [--connections N]`; BENCH_QUICK=1
  * for a run of seconds. Starts its own throwaway stack (bench/stack.ts), measures, prints a
  * markdown table with targets and writes bench/results/. What each figure means and what limits
  * it on a 2-core machine: docs/PERFORMANCE.md.
@@ -20,8 +20,9 @@ import { markdownReport, TARGETS, verdicts, type BenchResults } from './report';
 import { benchSoldOut } from './soldout';
 import { startBenchStack, type BenchStack } from './stack';
 import { benchWorkflowCost } from './workflow-cost';
+import { benchWaitingRoom } from './waiting-room';
 
-const PHASES = ['claims', 'soldout', 'crowd', 'full', 'memory', 'cost'] as const;
+const PHASES = ['claims', 'soldout', 'crowd', 'full', 'memory', 'cost', 'queue'] as const;
 type Phase = (typeof PHASES)[number];
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -64,6 +65,13 @@ function settings(argv: string[]) {
     },
     memory: { workflows: QUICK ? 500 : 5_000 },
     cost: { perPath: QUICK ? 2 : 5 },
+    queue: {
+      shoppers: QUICK ? 2_000 : 20_000,
+      connections: int(flag('connections') ?? process.env.BENCH_CROWD_CONNECTIONS, 1_000),
+      pollSeconds: QUICK ? 2 : 5,
+      claimers: QUICK ? 100 : 500,
+      admitPerSecond: 50,
+    },
     apiPoolMax: int(process.env.BENCH_PG_POOL_MAX, 20),
   };
 }
@@ -139,6 +147,7 @@ async function main(): Promise<void> {
       if (results.full.skipped) fullSay(`skipped: ${results.full.reason}`);
     }
 
+    if (run('queue')) results.waitingRoom = await benchWaitingRoom(stack, { ...config.queue, say: sayer('queue') });
     if (run('cost')) results.workflowCost = await benchWorkflowCost(stack, { ...config.cost, say: sayer('cost') });
 
     const table = markdownReport(results);

@@ -49,9 +49,9 @@ export function chaosHttp(baseUrl: string, attempts = 6) {
   async function call(
     method: 'GET' | 'POST',
     path: string,
-    options: { token: string; body?: unknown; idempotencyKey?: string },
+    options: { token: string; body?: unknown; idempotencyKey?: string; headers?: Record<string, string> },
   ): Promise<Answer | undefined> {
-    const headers: Record<string, string> = { authorization: `Bearer ${options.token}` };
+    const headers: Record<string, string> = { ...options.headers, authorization: `Bearer ${options.token}` };
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
     let last: Answer | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {

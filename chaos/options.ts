@@ -25,6 +25,9 @@ const optionsSchema = z.object({
   settleSeconds: int(10, 180),
   /** Keep the temp dir (data and logs) after the run. */
   keep: z.coerce.boolean().default(false),
+  /** Give the sale a waiting room (admitting `admitPerSecond`): shoppers join, wait, claim with the ticket. */
+  waitingRoom: z.coerce.boolean().default(false),
+  admitPerSecond: int(1, 10),
 });
 
 export type ChaosOptions = z.infer<typeof optionsSchema>;
@@ -40,6 +43,7 @@ const FLAGS: Record<string, keyof ChaosOptions> = {
   '--max-gap-ms': 'maxGapMs',
   '--max-down-ms': 'maxDownMs',
   '--settle-seconds': 'settleSeconds',
+  '--admit-per-second': 'admitPerSecond',
 };
 
 /** Flags win over environment variables (`CHAOS_KILLS`, `CHAOS_SECONDS`, `CHAOS_SEED`, …). */
@@ -51,13 +55,13 @@ export function parseChaosOptions(argv: string[], env: NodeJS.ProcessEnv): Chaos
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--keep') {
-      raw.keep = true;
+    if (arg === '--keep' || arg === '--waiting-room') {
+      raw[arg === '--keep' ? 'keep' : 'waitingRoom'] = true;
       continue;
     }
     const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
     const key = FLAGS[flag];
-    if (!key) throw new Error(`unknown option ${arg} (known: ${Object.keys(FLAGS).join(', ')}, --keep)`);
+    if (!key) throw new Error(`unknown option ${arg} (known: ${Object.keys(FLAGS).join(', ')}, --keep, --waiting-room)`);
     raw[key] = inline ?? argv[++i];
   }
   const parsed = optionsSchema.safeParse(raw);

@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { solveChallenge } from '../clients/waiting-room-client';
 import type { ChaosHttp } from './http';
 import type { Random } from './random';
 
@@ -6,6 +7,8 @@ export type Plan = 'pay:tok_visa' | 'pay:tok_chargeDeclined' | 'pay:tok_slow' | 
 
 export type Outcome =
   | 'sold-out'
+  | 'queue-gave-up'
+  | 'not-admitted'
   | 'claim-gave-up'
   | 'claim-refused'
   | 'payment-accepted'
@@ -28,6 +31,8 @@ export interface CrowdOptions {
   random: Random;
   http: ChaosHttp;
   say: (message: string) => void;
+  /** The sale has a waiting room: join it, wait to be admitted, claim with the ticket. */
+  waitingRoom?: boolean;
 }
 
 export interface CrowdResult {
@@ -79,11 +84,18 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
       .setIssuedAt()
       .setExpirationTime('3h')
       .sign(secret);
+    let ticket: string | undefined;
+    if (options.waitingRoom) {
+      ticket = await enterQueue(token);
+      if (!ticket) return 'queue-gave-up';
+    }
     const claim = await http.call('POST', `/v1/sales/${saleId}/reservations`, {
       token,
       idempotencyKey: `checkout-${shopper.id}`,
+      ...(ticket && { headers: { 'queue-ticket': ticket } }),
     });
     if (!claim) return 'claim-gave-up';
+    if (claim.status === 403) return 'not-admitted';
     if (claim.status === 409 && String(claim.body.type).endsWith('sold-out')) return 'sold-out';
     if (claim.status !== 201) return claim.status >= 500 ? 'claim-gave-up' : 'claim-refused';
     claimed++;
@@ -106,6 +118,35 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
     const status = String(answer.body.reservationStatus);
     return ['payment_pending', 'paid', 'payment_failed'].includes(status) ? 'payment-already-submitted' : 'payment-refused';
   };
+
+  /*
+   * Join the queue (a fresh challenge per attempt: an attempt whose answer was lost to a kill may
+   * have spent its challenge, and the next one gets the same ticket, 200), then poll queue/me
+   * until admitted. A shopper still waiting when the room has nothing left to admit gives up.
+   */
+  const queueWaitMs = 60_000 + options.holdSeconds * 3_000;
+  async function enterQueue(token: string): Promise<string | undefined> {
+    let ticket: string | undefined;
+    for (let attempt = 0; attempt < 4 && !ticket; attempt++) {
+      const challenge = await http.call('GET', `/v1/sales/${saleId}/challenge`, { token });
+      if (challenge?.status !== 200) continue;
+      const nonce = await solveChallenge(String(challenge.body.challenge), Number(challenge.body.difficulty));
+      const joined = await http.call('POST', `/v1/sales/${saleId}/queue`, {
+        token,
+        body: { challenge: challenge.body.challenge, nonce },
+      });
+      if (joined?.status === 201 || joined?.status === 200) ticket = String(joined.body.ticket);
+    }
+    if (!ticket) return undefined;
+    const deadline = Date.now() + queueWaitMs;
+    while (Date.now() < deadline) {
+      const place = await http.call('GET', `/v1/sales/${saleId}/queue/me`, { token });
+      if (place?.body.status === 'admitted') return ticket;
+      if (place?.body.status === 'expired') return undefined;
+      await sleep(1_000);
+    }
+    return undefined;
+  }
 
   let done = 0;
   const progress = setInterval(

@@ -48,7 +48,7 @@ export function summaryLines(s: RunSummary): string[] {
     );
   }
   lines.push(
-    `mid-run snapshots (invariants 1, 2, 3, 7 after each restart): ${s.midRun.checks} checked, ${s.midRun.failedReads} unreadable, ${s.midRun.violations.length} violations`,
+    `mid-run snapshots (invariants 1, 2, 3, 7 and the queue checks after each restart): ${s.midRun.checks} checked, ${s.midRun.failedReads} unreadable, ${s.midRun.violations.length} violations`,
   );
   for (const v of s.midRun.violations.slice(0, 20)) lines.push(`  MID-RUN VIOLATION invariant ${v.invariant}: ${v.detail}`);
   if (s.settle) lines.push(`settled: ${s.settle.settled ? 'yes' : 'NO'} after ${(s.settle.ms / 1000).toFixed(1)} s`);

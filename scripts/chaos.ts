@@ -72,12 +72,15 @@ async function main(): Promise<number> {
         priceCents: 99_900,
         currency: 'EUR',
         holdSeconds: options.holdSeconds,
+        ...(options.waitingRoom && { waitingRoom: { admitPerSecond: options.admitPerSecond, powDifficulty: 8 } }),
       },
     });
     if (sale?.status !== 201) throw new Error(`sale not created: ${JSON.stringify(sale)}`);
     const saleId = String(sale.body.id);
     summary.saleId = saleId;
-    say(`sale ${saleId}: ${options.units} units, hold ${options.holdSeconds} s; the crowd arrives`);
+    say(
+      `sale ${saleId}: ${options.units} units, hold ${options.holdSeconds} s${options.waitingRoom ? `, waiting room admitting ${options.admitPerSecond}/s` : ''}; the crowd arrives`,
+    );
 
     const loadStarted = Date.now();
     const crowd = runCrowd({
@@ -90,6 +93,7 @@ async function main(): Promise<number> {
       random,
       http,
       say,
+      waitingRoom: options.waitingRoom,
     });
     let crowdDone = false;
     void crowd.finally(() => (crowdDone = true)).catch(() => undefined);

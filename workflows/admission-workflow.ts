@@ -40,7 +40,9 @@ export async function admissionWorkflow(input: AdmissionWorkflowInput): Promise<
   if (!carry.shuffled) {
     const untilStart = input.startsAtMs - Date.now();
     if (untilStart > 0) await sleep(untilStart);
-    while (!(await step('shuffle', saleId, () => admission.shufflePreQueue({ saleId })))?.shuffled) {
+    // The database clock decides (it may trail this one a little); waiting on it is bounded like the ticks.
+    for (let tries = 1; !(await step('shuffle', saleId, () => admission.shufflePreQueue({ saleId })))?.shuffled; tries++) {
+      if (tries >= ADMISSION_TICKS_PER_RUN) return continueAsNew<typeof admissionWorkflow>(input);
       await sleep(ADMISSION_TICK_MS);
     }
     carry.shuffled = true;

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Pool } from 'pg';
 import { findPlaceByShopper, findPlaceByTicket, insertTicket, type QueuePlaceRow } from '../../db/queries/queue-tickets';
@@ -12,7 +12,6 @@ import {
   type WaitingRoomSettings,
 } from '../../domain/waiting-room';
 import { Problem } from '../problem';
-import { randomUUID } from 'node:crypto';
 
 /** How long a challenge may be solved and spent. */
 export const CHALLENGE_SECONDS = 120;
@@ -21,6 +20,10 @@ const TICKET_AUDIENCE = 'queue-ticket';
 const SURGE_FACTOR = 2;
 const MAX_EXTRA_BITS = 8;
 const SURGE_WINDOW_MS = 10_000;
+/** How stale the "now serving" counter queue/me answers with may be. */
+const SERVING_TTL_MS = 250;
+/** Places and counters kept per process (the oldest go first). */
+const CACHE_MAX = 200_000;
 
 interface ChallengeClaims {
   /** sale id, shopper id, expiry (epoch ms), random id, difficulty */
@@ -121,6 +124,8 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
     } catch {
       refuse('the challenge is malformed');
     }
+    if (typeof claims !== 'object' || claims === null || typeof claims.e !== 'number' || typeof claims.d !== 'number')
+      refuse('the challenge is malformed');
     if (claims.s !== saleId || claims.u !== shopperId) refuse('the challenge was issued to another shopper or for another sale');
     if (claims.e <= now()) refuse('the challenge has expired; ask for a new one');
     const digest = createHash('sha256').update(powInput(challenge, nonce)).digest();
@@ -169,8 +174,56 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
     return { ...base, status: 'waiting', ahead, estimatedWaitSeconds: Math.ceil((ahead + 1) / place.admit_per_second) };
   }
 
+  /*
+   * queue/me is polled by the whole crowd, so it reads Postgres only when something can have
+   * changed. A ticket's position never changes once given, nor its admission once made: a waiting
+   * ticket with a position is answered from this process's copy and the sale's "now serving"
+   * counter, itself read at most every SERVING_TTL_MS per sale; only a ticket the counter has
+   * reached (admitted since), or one not ordered yet, is read again. An admitted ticket's
+   * expiry is then judged by this process's clock (the claim gate reads the row and the
+   * database's clock).
+   */
+  const places = new Map<string, QueuePlaceRow>();
+  const serving = new Map<string, { value: number; readAt: number; reading?: Promise<number> }>();
+
+  async function servingOf(saleId: string): Promise<number> {
+    const cached = serving.get(saleId);
+    if (cached && now() - cached.readAt < SERVING_TTL_MS) return cached.value;
+    if (cached?.reading) return cached.reading;
+    const reading = pool
+      .query<{ serving: number }>({
+        name: 'waiting-room-serving',
+        text: 'select serving from waiting_rooms where sale_id = $1::uuid',
+        values: [saleId],
+      })
+      .then(({ rows }) => {
+        const value = rows[0]?.serving ?? 0;
+        if (serving.size >= CACHE_MAX && !serving.has(saleId)) serving.delete(serving.keys().next().value!);
+        serving.set(saleId, { value, readAt: now() });
+        return value;
+      })
+      .finally(() => {
+        const entry = serving.get(saleId);
+        if (entry?.reading) delete entry.reading;
+      });
+    serving.set(saleId, { value: cached?.value ?? 0, readAt: cached?.readAt ?? 0, reading });
+    return reading;
+  }
+
   async function position(saleId: string, shopperId: string): Promise<QueuePositionView | undefined> {
+    const key = `${saleId}\u0000${shopperId}`;
+    const cached = places.get(key);
+    if (cached?.position != null && !cached.admitted_at) {
+      const counter = await servingOf(saleId);
+      if (counter < cached.position) return positionView({ ...cached, serving: counter });
+    } else if (cached?.admitted_until) {
+      return positionView({ ...cached, admission_live: cached.admitted_until.getTime() > now() });
+    }
     const place = await findPlaceByShopper(pool, saleId, shopperId);
+    if (place?.position != null) {
+      if (places.size >= CACHE_MAX && !places.has(key)) places.delete(places.keys().next().value!);
+      places.set(key, place);
+    }
     return place && positionView(place);
   }
 
@@ -210,7 +263,7 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
     if (view.status === 'expired') throw notAdmitted('the admission has run out', view);
   }
 
-  return { issueChallenge, joinQueue, position, requireAdmission, difficultyFor };
+  return { issueChallenge, joinQueue, position, requireAdmission, difficultyFor, recordJoin };
 }
 
 export type WaitingRoom = ReturnType<typeof createWaitingRoom>;

@@ -46,6 +46,8 @@ test('a preflight from an allowed origin gets the CORS headers; from another ori
   expect(allowed.headers.get('access-control-allow-origin')).toBe(ALLOWED);
   expect(allowed.headers.get('access-control-allow-methods')).toContain('POST');
   expect(allowed.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+  // The waiting room's claim gate reads Queue-Ticket (a checkout page on another origin sends it).
+  expect(allowed.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('queue-ticket');
   expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
 
   const other = await preflight(path, OTHER);

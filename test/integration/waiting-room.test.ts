@@ -284,3 +284,45 @@ test('admission pauses while nothing can be claimed and resumes when a unit come
   const report = await api.get(`/v1/admin/sales/${sale.id}/invariants`, TEST_SECRETS.ADMIN_TOKEN);
   expect(report.body.violations).toEqual([]);
 });
+
+test('kill -9 of the worker and of the API during admission loses no ticket and admits nobody twice', async () => {
+  const sale = await roomSale({ admitPerSecond: 2, powDifficulty: 4 }, { units: 20 });
+  const tokens = await Promise.all(Array.from({ length: 12 }, (_, i) => shopperToken(`crash-${sale.id}-${i}`)));
+  const tickets: QueueTicket[] = [];
+  for (const token of tokens) tickets.push(await joinQueue(app.apiUrl, sale.id, token));
+  await waitFor(
+    () => audit(sale.id),
+    (a) => a.body.serving >= 2,
+    20_000,
+    'first admissions',
+  );
+
+  await app.worker.kill9();
+  await app.api.kill9();
+  const frozen = (await db.query('select serving from waiting_rooms where sale_id = $1', [sale.id])).rows[0].serving as number;
+  app.worker.start();
+  app.api.start();
+  await waitFor(
+    () => api.get('/readyz').catch(() => ({ status: 0 })),
+    (a) => a.status === 200,
+    60_000,
+    'api back',
+  );
+
+  // Every ticket is still there, in the same place, and the queue moves on to the end.
+  const done = await waitFor(
+    () => audit(sale.id),
+    (a) => a.body.serving === 12,
+    60_000,
+    'everyone admitted after the restarts',
+  );
+  expect(done.body).toMatchObject({ tickets: 12, assigned: 12 });
+  expect(frozen).toBeLessThan(12);
+  for (const [i, token] of tokens.entries()) {
+    const view = await queuePosition(app.apiUrl, sale.id, token);
+    expect([view.ticketId, view.status]).toEqual([tickets[i]!.ticketId, 'admitted']);
+  }
+  expect((await claim(sale.id, tokens[0]!, tickets[0]!.ticket)).status).toBe(201);
+  const report = await api.get(`/v1/admin/sales/${sale.id}/invariants`, TEST_SECRETS.ADMIN_TOKEN);
+  expect(report.body.violations).toEqual([]);
+}, 180_000);

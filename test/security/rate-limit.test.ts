@@ -180,3 +180,33 @@ describe('per shopper', () => {
     expect((await claim(url, await sign('alice'))).status).toBe(404);
   });
 });
+
+describe('waiting room, per shopper', () => {
+  const sale = '00000000-0000-4000-8000-000000000000';
+  const challenge = (url: string, token: string) =>
+    fetch(`${url}/v1/sales/${sale}/challenge`, { headers: { authorization: `Bearer ${token}` } });
+  const join = (url: string, token: string) =>
+    fetch(`${url}/v1/sales/${sale}/queue`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ challenge: 'x.y', nonce: '0' }),
+    });
+
+  test('challenges and queue joins share their own budget, apart from claims; polling queue/me is not counted', async () => {
+    const url = await app({ perIp: off, perShopper: minute(100), queuePerShopper: minute(3) });
+    const mallory = await shopperToken('mallory', SECRET);
+    expect((await challenge(url, mallory)).status).toBe(404);
+    expect((await join(url, mallory)).status).toBe(404);
+    expect((await challenge(url, mallory)).status).toBe(404);
+    await expectRateLimited(await challenge(url, mallory));
+    await expectRateLimited(await join(url, mallory));
+    expect((await challenge(url, await shopperToken('carol', SECRET))).status).toBe(404);
+    const poll = await fetch(`${url}/v1/sales/${sale}/queue/me`, { headers: { authorization: `Bearer ${mallory}` } });
+    expect(poll.status).toBe(404);
+    const claim = await fetch(`${url}/v1/sales/${sale}/reservations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${mallory}` },
+    });
+    expect(claim.status).toBe(404);
+  });
+});
