@@ -72,12 +72,13 @@ async function main(): Promise<number> {
         priceCents: 99_900,
         currency: 'EUR',
         holdSeconds: options.holdSeconds,
+        releasePolicy: options.releasePolicy,
       },
     });
     if (sale?.status !== 201) throw new Error(`sale not created: ${JSON.stringify(sale)}`);
     const saleId = String(sale.body.id);
     summary.saleId = saleId;
-    say(`sale ${saleId}: ${options.units} units, hold ${options.holdSeconds} s; the crowd arrives`);
+    say(`sale ${saleId}: ${options.units} units, hold ${options.holdSeconds} s, ${options.releasePolicy}; the crowd arrives`);
 
     const loadStarted = Date.now();
     const crowd = runCrowd({
@@ -85,6 +86,7 @@ async function main(): Promise<number> {
       shoppers: options.shoppers,
       arrivalSeconds: options.seconds,
       holdSeconds: options.holdSeconds,
+      releasePolicy: options.releasePolicy,
       jwtSecret: CHAOS_SECRETS.JWT_SECRET,
       seed: options.seed,
       random,
