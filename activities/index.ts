@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { CrashPointHook } from '../ops/crash-points';
 import type { Notifier } from './notifier';
 import { createPaymentActivities } from './payment-activities';
 import type { PaymentGateways } from './payment-gateway';
@@ -8,6 +9,8 @@ export interface ActivityDeps {
   pool: Pool;
   gateways: PaymentGateways;
   notifier: Notifier;
+  /** Test harness only (test/helpers/entries/). */
+  onCrashPoint?: CrashPointHook;
 }
 
 export function createActivities(deps: ActivityDeps) {

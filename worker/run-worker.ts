@@ -63,6 +63,7 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
         : fileNotifier(config.NOTIFICATIONS_FILE),
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
       workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH ?? (await bundleWorkflowsInChildProcess()) },
+      onCrashPoint: hooks.onCrashPoint,
     });
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
     // The SDK's default shutdown signals (SIGINT, SIGTERM) make run() drain and resolve.
