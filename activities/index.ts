@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { createAdmissionActivities } from './admission-activities';
+import type { CrashPointHook } from '../ops/crash-points';
 import type { Notifier } from './notifier';
 import { createPaymentActivities } from './payment-activities';
 import type { PaymentGateways } from './payment-gateway';
@@ -9,6 +10,8 @@ export interface ActivityDeps {
   pool: Pool;
   gateways: PaymentGateways;
   notifier: Notifier;
+  /** Test harness only (test/helpers/entries/). */
+  onCrashPoint?: CrashPointHook;
 }
 
 export function createActivities(deps: ActivityDeps) {

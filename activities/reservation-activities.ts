@@ -4,9 +4,12 @@ import type { ReleaseReason, ReservationStatus } from '../domain/reservation';
 import { findReservation } from '../db/queries/find-reservation';
 import { recordPaymentFailure } from '../db/queries/record-refund';
 import { releaseReservation } from '../db/queries/release-reservation';
+import { noCrashPoints, type CrashPointHook } from '../ops/crash-points';
 
 export interface ActivityDeps {
   pool: Pool;
+  /** Test harness only (test/helpers/entries/): called once a release has committed a waitlist offer. */
+  onCrashPoint?: CrashPointHook;
 }
 
 export interface ReleaseUnitInput {
@@ -23,16 +26,24 @@ export interface ReleaseUnitResult {
   status: ReservationStatus;
 }
 
-export function createReservationActivities({ pool }: ActivityDeps) {
+export function createReservationActivities({ pool, onCrashPoint = noCrashPoints }: ActivityDeps) {
   return {
     /** Idempotent: safe to retry after a timeout whose first attempt did commit. */
     async releaseUnit({ reservationId, reason, failureReason }: ReleaseUnitInput): Promise<ReleaseUnitResult> {
       if (failureReason) await recordPaymentFailure(pool, reservationId, failureReason);
-      const released = await releaseReservation(pool, reservationId, reason);
+      const outcome = await releaseReservation(pool, reservationId, reason);
+      if (outcome.released && outcome.unit === 'offered') onCrashPoint('after-waitlist-offer', [outcome.saleId]);
       const reservation = await findReservation(pool, reservationId);
       if (!reservation) throw new Error(`reservation ${reservationId} does not exist`);
-      log.info('release', { reservationId, reason, released, status: reservation.status });
-      return { released, status: reservation.status };
+      log.info('release', {
+        reservationId,
+        reason,
+        released: outcome.released,
+        ...(outcome.released && { unit: outcome.unit }),
+        ...(outcome.released && outcome.unit === 'offered' && { offerId: outcome.offerId }),
+        status: reservation.status,
+      });
+      return { released: outcome.released, status: reservation.status };
     },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RELEASE_POLICIES } from '../domain/reservation';
 
 export type Target = 'worker' | 'api' | 'temporal' | 'postgres';
 export const TARGETS: readonly Target[] = ['worker', 'api', 'temporal', 'postgres'];
@@ -16,6 +17,8 @@ const optionsSchema = z.object({
   units: int(1, 300),
   shoppers: int(1, 500),
   holdSeconds: int(5, 20),
+  /** The sale's releasePolicy; with `waitlist`, shoppers told sold-out join the waitlist. */
+  releasePolicy: z.enum(RELEASE_POLICIES).default('relist'),
   /** Pause between a restart and the next kill. */
   minGapMs: int(0, 2_000),
   maxGapMs: int(0, 5_000),
@@ -39,6 +42,7 @@ const FLAGS: Record<string, keyof ChaosOptions> = {
   '--units': 'units',
   '--shoppers': 'shoppers',
   '--hold-seconds': 'holdSeconds',
+  '--release-policy': 'releasePolicy',
   '--min-gap-ms': 'minGapMs',
   '--max-gap-ms': 'maxGapMs',
   '--max-down-ms': 'maxDownMs',

@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
 import { solveChallenge } from '../clients/waiting-room-client';
+import type { ReleasePolicy } from '../domain/reservation';
 import type { ChaosHttp } from './http';
 import type { Random } from './random';
 
@@ -9,6 +10,8 @@ export type Outcome =
   | 'sold-out'
   | 'queue-gave-up'
   | 'not-admitted'
+  | 'waitlist-not-offered'
+  | 'waitlist-refused'
   | 'claim-gave-up'
   | 'claim-refused'
   | 'payment-accepted'
@@ -26,6 +29,7 @@ export interface CrowdOptions {
   shoppers: number;
   arrivalSeconds: number;
   holdSeconds: number;
+  releasePolicy: ReleasePolicy;
   jwtSecret: string;
   seed: number;
   random: Random;
@@ -39,6 +43,8 @@ export interface CrowdResult {
   plans: Record<string, number>;
   outcomes: Record<string, number>;
   claimed: number;
+  /** Waitlist sales: holds offered to waiting shoppers (also counted in `claimed`). */
+  offered: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -64,6 +70,8 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
   const plans: Record<string, number> = {};
   const outcomes: Record<string, number> = {};
   let claimed = 0;
+  let offered = 0;
+  const crowdStarted = Date.now();
   const count = (into: Record<string, number>, key: string) => (into[key] = (into[key] ?? 0) + 1);
 
   const shoppers = Array.from({ length: options.shoppers }, (_, i) => {
@@ -96,10 +104,19 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
     });
     if (!claim) return 'claim-gave-up';
     if (claim.status === 403) return 'not-admitted';
-    if (claim.status === 409 && String(claim.body.type).endsWith('sold-out')) return 'sold-out';
-    if (claim.status !== 201) return claim.status >= 500 ? 'claim-gave-up' : 'claim-refused';
+    let reservationId: string;
+    if (claim.status === 409 && String(claim.body.type).endsWith('sold-out')) {
+      if (options.releasePolicy !== 'waitlist') return 'sold-out';
+      const offer = await waitForOffer(token);
+      if ('outcome' in offer) return offer.outcome;
+      reservationId = offer.reservationId;
+      offered++;
+    } else if (claim.status !== 201) {
+      return claim.status >= 500 ? 'claim-gave-up' : 'claim-refused';
+    } else {
+      reservationId = String(claim.body.id);
+    }
     claimed++;
-    const reservationId = String(claim.body.id);
     if (shopper.plan === 'abandon') return 'abandoned';
     await sleep(shopper.thinkMs);
 
@@ -148,6 +165,26 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
     return undefined;
   }
 
+  /*
+   * A shopper told sold-out on a waitlist sale joins the waitlist and polls their entry until a
+   * hold is offered (its reservation id) or the load is over: the arrivals plus four holds.
+   */
+  const waitForOffer = async (token: string): Promise<{ reservationId: string } | { outcome: Outcome }> => {
+    const joined = await http.call('POST', `/v1/sales/${saleId}/waitlist`, { token });
+    if (!joined || (joined.status !== 201 && joined.status !== 200)) return { outcome: 'waitlist-refused' };
+    const deadline = crowdStarted + options.arrivalSeconds * 1000 + 4 * options.holdSeconds * 1000;
+    while (Date.now() < deadline) {
+      const entry = await http.call('GET', `/v1/sales/${saleId}/waitlist/me`, { token });
+      if (entry?.status === 200 && entry.body.status !== 'waiting') {
+        return entry.body.status === 'offered'
+          ? { reservationId: String(entry.body.reservationId) }
+          : { outcome: 'waitlist-not-offered' };
+      }
+      await sleep(1_000);
+    }
+    return { outcome: 'waitlist-not-offered' };
+  };
+
   let done = 0;
   const progress = setInterval(
     () => options.say(`shoppers: ${done}/${options.shoppers} done, ${claimed} claimed; ${JSON.stringify(outcomes)}`),
@@ -168,5 +205,5 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
   } finally {
     clearInterval(progress);
   }
-  return { plans, outcomes, claimed };
+  return { plans, outcomes, claimed, offered };
 }

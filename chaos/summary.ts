@@ -27,7 +27,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 export function summaryLines(s: RunSummary): string[] {
   const o = s.options;
   const lines = [
-    `chaos run: seed ${o.seed}, ${o.kills} kills planned, ${o.shoppers} shoppers over ${o.seconds} s, ${o.units} units, hold ${o.holdSeconds} s; sale ${s.saleId ?? '-'}; ${Math.round(s.seconds)} s in all`,
+    `chaos run: seed ${o.seed}, ${o.kills} kills planned, ${o.shoppers} shoppers over ${o.seconds} s, ${o.units} units, hold ${o.holdSeconds} s, ${o.releasePolicy}; sale ${s.saleId ?? '-'}; ${Math.round(s.seconds)} s in all`,
   ];
   const per = TARGETS.map((target) => {
     const mine = s.kills.filter((k) => k.target === target).map((k) => k.restartMs);
@@ -58,6 +58,10 @@ export function summaryLines(s: RunSummary): string[] {
     lines.push(
       `units: ${counts.units} = available ${counts.available} + held ${counts.held} + sold ${counts.sold} + withdrawn ${counts.withdrawn}`,
     );
+    if (s.report.waitlist)
+      lines.push(
+        `waitlist: ${s.report.waitlist.offered} entries offered a unit (${s.crowd?.offered ?? 0} taken up by shoppers), ${s.report.waitlist.waiting} still waiting`,
+      );
     if (typeof provider === 'object') lines.push(`captures: ${provider.captures}, refunds: ${provider.refunds}`);
     if (typeof workflows === 'object') lines.push(`open reservations whose workflow was checked: ${workflows.checked}`);
     if (s.workflows) {

@@ -73,13 +73,14 @@ async function main(): Promise<number> {
         currency: 'EUR',
         holdSeconds: options.holdSeconds,
         ...(options.waitingRoom && { waitingRoom: { admitPerSecond: options.admitPerSecond, powDifficulty: 8 } }),
+        releasePolicy: options.releasePolicy,
       },
     });
     if (sale?.status !== 201) throw new Error(`sale not created: ${JSON.stringify(sale)}`);
     const saleId = String(sale.body.id);
     summary.saleId = saleId;
     say(
-      `sale ${saleId}: ${options.units} units, hold ${options.holdSeconds} s${options.waitingRoom ? `, waiting room admitting ${options.admitPerSecond}/s` : ''}; the crowd arrives`,
+      `sale ${saleId}: ${options.units} units, hold ${options.holdSeconds} s, ${options.releasePolicy}${options.waitingRoom ? `, waiting room admitting ${options.admitPerSecond}/s` : ''}; the crowd arrives`,
     );
 
     const loadStarted = Date.now();
@@ -88,6 +89,7 @@ async function main(): Promise<number> {
       shoppers: options.shoppers,
       arrivalSeconds: options.seconds,
       holdSeconds: options.holdSeconds,
+      releasePolicy: options.releasePolicy,
       jwtSecret: CHAOS_SECRETS.JWT_SECRET,
       seed: options.seed,
       random,

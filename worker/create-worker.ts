@@ -5,6 +5,7 @@ import type { Notifier } from '../activities/notifier';
 import { createGatewayBreaker } from '../activities/gateway-breaker';
 import type { PaymentGateways } from '../activities/payment-gateway';
 import { createPspClient } from '../psp/client';
+import type { CrashPointHook } from '../ops/crash-points';
 
 export interface ReservationWorkerDeps {
   connection: NativeConnection;
@@ -18,6 +19,8 @@ export interface ReservationWorkerDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Activity interceptors (worker/worker-metrics.ts counts failures by activity type). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Test harness only (test/helpers/entries/). */
+  onCrashPoint?: CrashPointHook;
 }
 
 export function paymentGateways(config: { primaryUrl: string; secondaryUrl?: string; timeoutMs: number }): PaymentGateways {
@@ -37,7 +40,12 @@ export function createReservationWorker(deps: ReservationWorkerDeps): Promise<Wo
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
-    activities: createActivities({ pool: deps.pool, gateways: deps.gateways, notifier: deps.notifier }),
+    activities: createActivities({
+      pool: deps.pool,
+      gateways: deps.gateways,
+      notifier: deps.notifier,
+      onCrashPoint: deps.onCrashPoint,
+    }),
     ...(deps.activityInterceptors && { interceptors: { activity: deps.activityInterceptors } }),
     ...(deps.maxCachedWorkflows !== undefined && { maxCachedWorkflows: deps.maxCachedWorkflows }),
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),

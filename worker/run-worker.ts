@@ -97,6 +97,7 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
       activityInterceptors: [metrics.activityInterceptor],
       workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH ?? (await bundleWorkflowsInChildProcess()) },
+      onCrashPoint: hooks.onCrashPoint,
     });
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
     // The SDK's default shutdown signals (SIGINT, SIGTERM) make run() drain and resolve.

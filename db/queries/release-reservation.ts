@@ -4,6 +4,12 @@ import type { ReleasePolicy, ReleaseReason } from '../../domain/reservation';
 import { withTransaction } from '../pool';
 import { lockWaitlistExclusive } from './waitlist';
 
+/** What a release did with the unit: nothing (not open any more), or where the unit went. */
+export type ReleaseOutcome =
+  | { released: false }
+  | { released: true; saleId: string; unit: 'available' | 'withdrawn' }
+  | { released: true; saleId: string; unit: 'offered'; offerId: string };
+
 /*
  * Ends a held (or payment-pending) reservation and gives its unit back the way the sale's
  * `release_policy` says, in one short transaction, so the reservation and the unit can never
@@ -15,7 +21,7 @@ import { lockWaitlistExclusive } from './waitlist';
  *   shopper at the head of the sale's waitlist; the outbox relay starts its workflow like a
  *   claim's. Only while nobody waits does the unit become available, as for `relist`.
  * Idempotent: once the reservation has left held/payment_pending nothing matches and nothing
- * changes. Returns whether this call released it.
+ * changes. Returns whether this call released it, and where the unit went.
  *
  * Locks, in order: the reservation row, its unit row, then (waitlist) the head entry of the
  * waitlist with SKIP LOCKED, so concurrent releases offer to successive waiters without queueing
@@ -24,7 +30,7 @@ import { lockWaitlistExclusive } from './waitlist';
  * for available units to its commit, so a shopper can never join a waitlist that the release just
  * found empty while it makes a unit available (a join answers `units-available` instead).
  */
-export async function releaseReservation(pool: Pool, reservationId: string, reason: ReleaseReason): Promise<boolean> {
+export async function releaseReservation(pool: Pool, reservationId: string, reason: ReleaseReason): Promise<ReleaseOutcome> {
   return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{
       sale_id: string;
@@ -48,12 +54,13 @@ export async function releaseReservation(pool: Pool, reservationId: string, reas
     });
     const ended = rows[0];
     // Not open any more (a retry), or its unit is not held by it (the checker names that, invariant 7).
-    if (!ended) return false;
+    if (!ended) return { released: false };
     const unit = { saleId: ended.sale_id, unitId: ended.unit_id, from: reservationId };
+    const saleId = unit.saleId;
     switch (ended.release_policy) {
       case 'relist':
         await makeAvailable(client, unit);
-        return true;
+        return { released: true, saleId, unit: 'available' };
       case 'undersell':
         await client.query({
           name: 'release-withdraw-unit',
@@ -61,13 +68,17 @@ export async function releaseReservation(pool: Pool, reservationId: string, reas
                  where sale_id = $1::uuid and id = $2::int and reservation_id = $3::uuid`,
           values: [unit.saleId, unit.unitId, unit.from],
         });
-        return true;
-      case 'waitlist':
-        if (await offerToNextWaiter(client, unit, ended.hold_seconds)) return true;
-        await lockWaitlistExclusive(client, unit.saleId);
-        if (await offerToNextWaiter(client, unit, ended.hold_seconds)) return true;
+        return { released: true, saleId, unit: 'withdrawn' };
+      case 'waitlist': {
+        let offerId = await offerToNextWaiter(client, unit, ended.hold_seconds);
+        if (!offerId) {
+          await lockWaitlistExclusive(client, saleId);
+          offerId = await offerToNextWaiter(client, unit, ended.hold_seconds);
+        }
+        if (offerId) return { released: true, saleId, unit: 'offered', offerId };
         await makeAvailable(client, unit);
-        return true;
+        return { released: true, saleId, unit: 'available' };
+      }
     }
   });
 }
@@ -98,10 +109,10 @@ async function makeAvailable(client: PoolClient, unit: ReleasedUnit): Promise<vo
  * release is offering to is passed by) until one can be offered the unit: the offer is inserted
  * as a held reservation unless the shopper already has a live one (invariant 2; the insert's
  * ON CONFLICT on the one-live-per-shopper index also covers a claim of theirs committing at this
- * moment), in which case the entry is `passed_over` and the next is tried. False when nobody
- * (unlocked) waits.
+ * moment), in which case the entry is `passed_over` and the next is tried. Returns the offer's
+ * reservation id, or undefined when nobody (unlocked) waits.
  */
-async function offerToNextWaiter(client: PoolClient, unit: ReleasedUnit, holdSeconds: number): Promise<boolean> {
+async function offerToNextWaiter(client: PoolClient, unit: ReleasedUnit, holdSeconds: number): Promise<string | undefined> {
   for (;;) {
     const { rows } = await client.query<{ id: string; user_id: string }>({
       name: 'waitlist-take-head',
@@ -113,7 +124,7 @@ async function offerToNextWaiter(client: PoolClient, unit: ReleasedUnit, holdSec
       values: [unit.saleId],
     });
     const head = rows[0];
-    if (!head) return false;
+    if (!head) return undefined;
     const offerId = randomUUID();
     const offered = await client.query({
       name: 'waitlist-insert-offer',
@@ -141,6 +152,6 @@ async function offerToNextWaiter(client: PoolClient, unit: ReleasedUnit, holdSec
       text: `update waitlist_entries set state = 'offered', reservation_id = $2::uuid, offered_at = now() where id = $1::bigint`,
       values: [head.id, offerId],
     });
-    return true;
+    return offerId;
   }
 }

@@ -1,7 +1,16 @@
 import type { Pool } from 'pg';
 
 /** Every table a request could change, in dependency order. */
-const TABLES = ['sales', 'units', 'reservations', 'payment_attempts', 'charges', 'webhook_events', 'notifications'] as const;
+const TABLES = [
+  'sales',
+  'units',
+  'reservations',
+  'waitlist_entries',
+  'payment_attempts',
+  'charges',
+  'webhook_events',
+  'notifications',
+] as const;
 
 /*
  * Only rows a request could make: the clock makes the others, since the workers' notification dispatcher reminds every hold in

@@ -189,6 +189,27 @@ describe('waitlist', () => {
     expect((await api.post(`/v1/sales/${sale.id}/waitlist`, { token: TEST_SECRETS.ADMIN_TOKEN })).status).toBe(401);
   });
 
+  test('1,000 shoppers joining at once each get one entry; their positions are exactly 1 to 1,000 in joining order', async () => {
+    const sale = await createTestSale(api, { units: 1, releasePolicy: 'waitlist' });
+    const [holder] = await tokensFor(`wl-crowd-join-h-${sale.id}`, 1);
+    expect((await claim(sale.id, holder!)).status).toBe(201);
+    const tokens = await tokensFor(`wl-crowd-join-${sale.id}`, 1_000);
+    const started = performance.now();
+    const answers = await Promise.all(tokens.map((token) => join(sale.id, token)));
+    const elapsedMs = performance.now() - started;
+    expect(answers.filter((a) => a.status !== 201).map((a) => `${a.status} ${JSON.stringify(a.body)}`)).toEqual([]);
+    // A join answers its position as of its own commit; once all have committed, /me is exact.
+    const positions = await Promise.all(tokens.map(async (token) => (await me(sale.id, token)).body.position));
+    expect([...positions].sort((a, b) => a - b)).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
+    const { rows } = await db.query<{ user_id: string }>(`select user_id from waitlist_entries where sale_id = $1 order by id`, [
+      sale.id,
+    ]);
+    const byJoinOrder = rows.map((r) => positions[Number(r.user_id.slice(r.user_id.lastIndexOf('-') + 1))]);
+    expect(byJoinOrder).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
+    expect((await saleView(sale.id)).waitlisted).toBe(1_000);
+    console.log(`waitlist: 1,000 concurrent joins answered in ${Math.round(elapsedMs)} ms`);
+  });
+
   test('a cancelled hold becomes the first waiter’s reservation: its workflow runs and it can be paid', async () => {
     const sale = await createTestSale(api, { units: 1, releasePolicy: 'waitlist' });
     const [holder, first, second] = await tokensFor(`wl-offer-${sale.id}`, 3);
