@@ -14,6 +14,8 @@ import {
   SaleIdAttribute,
   ShopperIdAttribute,
   type ReservationWorkflowInput,
+  DEFAULT_RESERVATION_WORKFLOW_TYPE,
+  type ReservationWorkflowType,
 } from '../domain/reservation-workflow-contract';
 import type { ReservationRow } from '../db/rows';
 import type { lateChargeWorkflow, reservationWorkflow } from '../workflows';
@@ -68,11 +70,21 @@ async function startOnce(start: () => Promise<unknown>): Promise<void> {
   }
 }
 
-export function createReservationWorkflows(client: Client, taskQueue: string): ReservationWorkflows {
+export interface ReservationWorkflowsOptions {
+  /** The workflow type `start` starts (default DEFAULT_RESERVATION_WORKFLOW_TYPE). */
+  reservationWorkflowType?: ReservationWorkflowType;
+}
+
+export function createReservationWorkflows(
+  client: Client,
+  taskQueue: string,
+  options: ReservationWorkflowsOptions = {},
+): ReservationWorkflows {
+  const reservationWorkflowType = options.reservationWorkflowType ?? DEFAULT_RESERVATION_WORKFLOW_TYPE;
   return {
     start: (input) =>
       startOnce(() =>
-        client.workflow.start<typeof reservationWorkflow>('reservationWorkflow', {
+        client.workflow.start<typeof reservationWorkflow>(reservationWorkflowType, {
           workflowId: reservationWorkflowId(input.reservationId),
           taskQueue,
           args: [input],
