@@ -11,7 +11,7 @@ import path from 'node:path';
 import { freePort } from '../scripts/stack/free-port';
 import { startDataServices } from '../scripts/stack/data-services';
 import type { TemporalServerKind } from '../scripts/stack/temporal-cluster';
-import { DEFAULT_RESERVATION_WORKFLOW_TYPE, type ReservationWorkflowType } from '../domain/reservation-workflow-contract';
+import { RESERVATION_WORKFLOW_TYPE, type ReservationWorkflowType } from '../domain/reservation-workflow-contract';
 import type { RunningPostgres } from '../scripts/stack/postgres';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../scripts/stack/service-process';
 import type { RunningTemporal } from '../scripts/stack/temporal-server';
@@ -70,7 +70,7 @@ export async function startBenchStack(
   };
   let app: AppServices | undefined;
   let starting: Promise<AppServices> | undefined;
-  let workflowType: ReservationWorkflowType = DEFAULT_RESERVATION_WORKFLOW_TYPE;
+  let workflowType: ReservationWorkflowType = RESERVATION_WORKFLOW_TYPE;
   let serviceEnv: NodeJS.ProcessEnv = {};
   /** Every service process ever started (a restart adds the new ones), for stop(). */
   const launched: ServiceProcess[] = [];

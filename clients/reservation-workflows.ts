@@ -13,8 +13,8 @@ import {
   ReservationStatusAttribute,
   SaleIdAttribute,
   ShopperIdAttribute,
+  RESERVATION_WORKFLOW_TYPE,
   type ReservationWorkflowInput,
-  DEFAULT_RESERVATION_WORKFLOW_TYPE,
   type ReservationWorkflowType,
 } from '../domain/reservation-workflow-contract';
 import type { ReservationRow } from '../db/rows';
@@ -37,6 +37,11 @@ export interface ReservationWorkflows {
 }
 
 export type UpdateAnswer = { ok: true; status: ReservationStatus } | { ok: false; code: ErrorCode };
+
+export interface ReservationWorkflowsOptions {
+  /** The workflow type new reservations run (default RESERVATION_WORKFLOW_TYPE); every type stays registered. */
+  reservationWorkflowType?: ReservationWorkflowType;
+}
 
 export function workflowInputOf(reservation: ReservationRow): ReservationWorkflowInput {
   return {
@@ -70,21 +75,16 @@ async function startOnce(start: () => Promise<unknown>): Promise<void> {
   }
 }
 
-export interface ReservationWorkflowsOptions {
-  /** The workflow type `start` starts (default DEFAULT_RESERVATION_WORKFLOW_TYPE). */
-  reservationWorkflowType?: ReservationWorkflowType;
-}
-
 export function createReservationWorkflows(
   client: Client,
   taskQueue: string,
   options: ReservationWorkflowsOptions = {},
 ): ReservationWorkflows {
-  const reservationWorkflowType = options.reservationWorkflowType ?? DEFAULT_RESERVATION_WORKFLOW_TYPE;
+  const workflowType = options.reservationWorkflowType ?? RESERVATION_WORKFLOW_TYPE;
   return {
     start: (input) =>
       startOnce(() =>
-        client.workflow.start<typeof reservationWorkflow>(reservationWorkflowType, {
+        client.workflow.start<typeof reservationWorkflow>(workflowType, {
           workflowId: reservationWorkflowId(input.reservationId),
           taskQueue,
           args: [input],

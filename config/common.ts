@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  DEFAULT_RESERVATION_WORKFLOW_TYPE,
+  RESERVATION_WORKFLOW_TYPE,
   DEFAULT_TASK_QUEUE,
   RESERVATION_WORKFLOW_TYPES,
 } from '../domain/reservation-workflow-contract';
@@ -27,7 +27,7 @@ export const temporalEnv = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   /** The workflow type new reservations start as (API and worker alike); see RESERVATION_WORKFLOW_TYPES. */
-  RESERVATION_WORKFLOW_TYPE: z.enum(RESERVATION_WORKFLOW_TYPES).default(DEFAULT_RESERVATION_WORKFLOW_TYPE),
+  RESERVATION_WORKFLOW_TYPE: z.enum(RESERVATION_WORKFLOW_TYPES).default(RESERVATION_WORKFLOW_TYPE),
 });
 
 /**

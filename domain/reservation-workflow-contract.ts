@@ -9,17 +9,6 @@ import type { ReleaseReason, ReservationStatus } from './reservation';
 
 export const DEFAULT_TASK_QUEUE = 'flash-sale-reservations';
 
-/**
- * The workflow types that can run a reservation, each an export of workflows/index.ts with the
- * same input and messages. Whoever starts reservation workflows (the outbox relay, the API's
- * fallback start) takes the type as its `reservationWorkflowType` option (deploy setting
- * RESERVATION_WORKFLOW_TYPE); a reservation keeps the type it was started with, so switching
- * only changes new reservations. `npm run bench` runs its full phase once per type.
- */
-export const RESERVATION_WORKFLOW_TYPES = ['reservationWorkflow'] as const;
-export type ReservationWorkflowType = (typeof RESERVATION_WORKFLOW_TYPES)[number];
-export const DEFAULT_RESERVATION_WORKFLOW_TYPE: ReservationWorkflowType = 'reservationWorkflow';
-
 export function reservationWorkflowId(reservationId: string): string {
   return `reservation-${reservationId}`;
 }
@@ -61,6 +50,15 @@ export const chargeEventSignal = defineSignal<[ChargeEvent]>('chargeEvent');
 
 /** How long a submitted payment may take, all retries included, before the reservation stops waiting for it. */
 export const PAYMENT_DEADLINE_SECONDS = 60;
+
+/**
+ * The workflow types that run a reservation. Every type stays registered so that running
+ * workflows finish and recorded histories replay; the outbox relay starts
+ * RESERVATION_WORKFLOW_TYPE unless told otherwise (`reservationWorkflowType`).
+ */
+export const RESERVATION_WORKFLOW_TYPES = ['reservationWorkflow'] as const;
+export type ReservationWorkflowType = (typeof RESERVATION_WORKFLOW_TYPES)[number];
+export const RESERVATION_WORKFLOW_TYPE: ReservationWorkflowType = 'reservationWorkflow';
 
 export function lateChargeWorkflowId(chargeId: string): string {
   return `late-charge-${chargeId}`;

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { loadApiConfig } from '../../api/config';
 import { createReservationWorkflows } from '../../clients/reservation-workflows';
-import { DEFAULT_RESERVATION_WORKFLOW_TYPE, RESERVATION_WORKFLOW_TYPES } from '../../domain/reservation-workflow-contract';
+import { RESERVATION_WORKFLOW_TYPE, RESERVATION_WORKFLOW_TYPES } from '../../domain/reservation-workflow-contract';
 import * as workflows from '../../workflows';
 import { loadWorkerConfig } from '../../worker/config';
 import { TEST_SECRETS } from '../helpers/app-under-test';
@@ -27,12 +27,12 @@ describe('the reservation workflow type', () => {
     await createReservationWorkflows(recordingClient(started), 'q').start(input);
     const chosen = RESERVATION_WORKFLOW_TYPES.at(-1)!;
     await createReservationWorkflows(recordingClient(started), 'q', { reservationWorkflowType: chosen }).start(input);
-    expect(started).toEqual([DEFAULT_RESERVATION_WORKFLOW_TYPE, chosen]);
+    expect(started).toEqual([RESERVATION_WORKFLOW_TYPE, chosen]);
   });
 
   test('API and worker read RESERVATION_WORKFLOW_TYPE, default the contract default, and refuse an unknown type', () => {
-    expect(loadApiConfig(TEST_SECRETS).RESERVATION_WORKFLOW_TYPE).toBe(DEFAULT_RESERVATION_WORKFLOW_TYPE);
-    expect(loadWorkerConfig({}).RESERVATION_WORKFLOW_TYPE).toBe(DEFAULT_RESERVATION_WORKFLOW_TYPE);
+    expect(loadApiConfig(TEST_SECRETS).RESERVATION_WORKFLOW_TYPE).toBe(RESERVATION_WORKFLOW_TYPE);
+    expect(loadWorkerConfig({}).RESERVATION_WORKFLOW_TYPE).toBe(RESERVATION_WORKFLOW_TYPE);
     expect(() => loadWorkerConfig({ RESERVATION_WORKFLOW_TYPE: 'noSuchWorkflow' })).toThrow(/RESERVATION_WORKFLOW_TYPE/);
   });
 });
