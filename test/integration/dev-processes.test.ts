@@ -20,9 +20,13 @@ let dataDir: string;
 const output: string[] = [];
 
 afterAll(async () => {
-  if (dev && dev.exitCode === null) {
-    dev.kill('SIGKILL');
-    await new Promise((resolve) => dev.once('exit', resolve));
+  if (dev && dev.exitCode === null && dev.signalCode === null) {
+    // SIGINT, as Ctrl-C: the launcher stops its APIs, workers and simulators; SIGKILL would orphan them.
+    const exited = new Promise((resolve) => dev.once('exit', resolve));
+    dev.kill('SIGINT');
+    const timer = setTimeout(() => dev.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
   }
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
