@@ -30,11 +30,14 @@ import { queueEventsRouter } from './routes/queue-events';
 import { reservationEventsRouter } from './routes/reservation-events';
 import { webPagesRouter } from './web-pages';
 import type { CrashPointHook } from '../ops/crash-points';
+import type { ReservationWorkflowType } from '../domain/reservation-workflow-contract';
 
 export interface AppDeps {
   pool: Pool;
   temporal: Client;
   taskQueue: string;
+  /** The workflow type the API starts when a reservation's relay has not yet (default: the contract's). */
+  reservationWorkflowType?: ReservationWorkflowType;
   auth: AuthConfig;
   logger: Logger;
   metrics: Metrics;
@@ -101,7 +104,9 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.post(QUEUE_LIMITED_ROUTES[1]!, auth.shopper, queueLimit);
   const waitingRoom = createWaitingRoom({ pool: deps.pool, queueSecret: deps.queueSecret });
   const sales = createSaleCache(deps.pool);
-  const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue);
+  const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue, {
+    reservationWorkflowType: deps.reservationWorkflowType,
+  });
 
   // Before the JSON parser: webhook signatures are verified over the raw body.
   app.use(webhooksRouter({ pool: deps.pool, workflows, webhookSecret: deps.webhookSecret, logger: deps.logger }));

@@ -13,7 +13,9 @@ import {
   ReservationStatusAttribute,
   SaleIdAttribute,
   ShopperIdAttribute,
+  RESERVATION_WORKFLOW_TYPE,
   type ReservationWorkflowInput,
+  type ReservationWorkflowType,
 } from '../domain/reservation-workflow-contract';
 import type { ReservationRow } from '../db/rows';
 import type { lateChargeWorkflow, reservationWorkflow } from '../workflows';
@@ -35,6 +37,11 @@ export interface ReservationWorkflows {
 }
 
 export type UpdateAnswer = { ok: true; status: ReservationStatus } | { ok: false; code: ErrorCode };
+
+export interface ReservationWorkflowsOptions {
+  /** The workflow type new reservations run (default RESERVATION_WORKFLOW_TYPE); every type stays registered. */
+  reservationWorkflowType?: ReservationWorkflowType;
+}
 
 export function workflowInputOf(reservation: ReservationRow): ReservationWorkflowInput {
   return {
@@ -68,11 +75,16 @@ async function startOnce(start: () => Promise<unknown>): Promise<void> {
   }
 }
 
-export function createReservationWorkflows(client: Client, taskQueue: string): ReservationWorkflows {
+export function createReservationWorkflows(
+  client: Client,
+  taskQueue: string,
+  options: ReservationWorkflowsOptions = {},
+): ReservationWorkflows {
+  const workflowType = options.reservationWorkflowType ?? RESERVATION_WORKFLOW_TYPE;
   return {
     start: (input) =>
       startOnce(() =>
-        client.workflow.start<typeof reservationWorkflow>('reservationWorkflow', {
+        client.workflow.start<typeof reservationWorkflow>(workflowType, {
           workflowId: reservationWorkflowId(input.reservationId),
           taskQueue,
           args: [input],

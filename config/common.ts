@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE } from '../domain/reservation-workflow-contract';
+import {
+  RESERVATION_WORKFLOW_TYPE,
+  DEFAULT_TASK_QUEUE,
+  RESERVATION_WORKFLOW_TYPES,
+} from '../domain/reservation-workflow-contract';
 
 /**
  * Development addresses; `npm run dev` starts services at exactly these. Secrets have no default
@@ -22,6 +26,8 @@ export const temporalEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default(DEV_DEFAULTS.temporalAddress),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  /** The workflow type new reservations start as (API and worker alike); see RESERVATION_WORKFLOW_TYPES. */
+  RESERVATION_WORKFLOW_TYPE: z.enum(RESERVATION_WORKFLOW_TYPES).default(RESERVATION_WORKFLOW_TYPE),
 });
 
 /**

@@ -51,6 +51,15 @@ export const chargeEventSignal = defineSignal<[ChargeEvent]>('chargeEvent');
 /** How long a submitted payment may take, all retries included, before the reservation stops waiting for it. */
 export const PAYMENT_DEADLINE_SECONDS = 60;
 
+/**
+ * The workflow types that run a reservation. Every type stays registered so that running
+ * workflows finish and recorded histories replay; the outbox relay starts
+ * RESERVATION_WORKFLOW_TYPE unless told otherwise (`reservationWorkflowType`).
+ */
+export const RESERVATION_WORKFLOW_TYPES = ['reservationWorkflow'] as const;
+export type ReservationWorkflowType = (typeof RESERVATION_WORKFLOW_TYPES)[number];
+export const RESERVATION_WORKFLOW_TYPE: ReservationWorkflowType = 'reservationWorkflow';
+
 export function lateChargeWorkflowId(chargeId: string): string {
   return `late-charge-${chargeId}`;
 }
