@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { createCombinedSteps } from './combined-steps';
 import type { Notifier } from './notifier';
 import { createPaymentActivities } from './payment-activities';
 import type { PaymentGateways } from './payment-gateway';
@@ -11,7 +12,9 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createReservationActivities(deps), ...createPaymentActivities(deps) };
+  const reservation = createReservationActivities(deps);
+  const payment = createPaymentActivities(deps);
+  return { ...reservation, ...payment, ...createCombinedSteps(payment, reservation) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -22,12 +22,15 @@ import { securityHeaders } from './security-headers';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createSaleCache } from './services/sale-cache';
 import type { SoldOutRegistry } from './services/sold-out-registry';
+import type { ReservationWorkflowType } from '../domain/reservation-workflow-contract';
 import type { CrashPointHook } from '../ops/crash-points';
 
 export interface AppDeps {
   pool: Pool;
   temporal: Client;
   taskQueue: string;
+  /** The workflow type the API starts when a claim's workflow has not been started yet (default RESERVATION_WORKFLOW_TYPE). */
+  reservationWorkflowType?: ReservationWorkflowType;
   auth: AuthConfig;
   logger: Logger;
   metrics: Metrics;
@@ -69,7 +72,9 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   // The shopper guard runs here and again in the router: a token is verified before its subject is counted.
   app.post(SHOPPER_LIMITED_ROUTES, auth.shopper, shopperRateLimit(rateLimits.perShopper, deps.logger));
   const sales = createSaleCache(deps.pool);
-  const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue);
+  const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue, {
+    reservationWorkflowType: deps.reservationWorkflowType,
+  });
 
   // Before the JSON parser: webhook signatures are verified over the raw body.
   app.use(webhooksRouter({ pool: deps.pool, workflows, webhookSecret: deps.webhookSecret, logger: deps.logger }));

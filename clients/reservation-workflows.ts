@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/common';
 import { ErrorCode } from '../domain/errors';
 import type { ReservationStatus } from '../domain/reservation';
@@ -77,6 +77,14 @@ async function refusalOr<T>(update: () => Promise<T>): Promise<{ value: T } | { 
     }
     if (error instanceof WorkflowNotFoundError)
       return { refusal: { code: ErrorCode.InvalidState, message: 'the workflow has finished' } };
+    // The server failed the workflow task that carried the update (it tried to end the workflow
+    // while a cancel arrived): the update was not applied, and the workflow is ending.
+    if (
+      error instanceof ServiceError &&
+      error.cause instanceof Error &&
+      /unexpected workflow task failure/i.test(error.cause.message)
+    )
+      return { refusal: { code: ErrorCode.InvalidState, message: 'the reservation is ending' } };
     throw error;
   }
 }

@@ -80,9 +80,9 @@ export const PAYMENT_DEADLINE_SECONDS = 60;
  * workflows finish and recorded histories replay; the outbox relay starts
  * RESERVATION_WORKFLOW_TYPE unless told otherwise (`reservationWorkflowType`).
  */
-export const RESERVATION_WORKFLOW_TYPES = ['reservationWorkflow'] as const;
+export const RESERVATION_WORKFLOW_TYPES = ['reservationWorkflow', 'leanReservationWorkflow'] as const;
 export type ReservationWorkflowType = (typeof RESERVATION_WORKFLOW_TYPES)[number];
-export const RESERVATION_WORKFLOW_TYPE: ReservationWorkflowType = 'reservationWorkflow';
+export const RESERVATION_WORKFLOW_TYPE: ReservationWorkflowType = 'leanReservationWorkflow';
 
 /** The one-line summary support staff see in the Web UI's workflow list, e.g. "XPhone 15 · alice · unit 23". */
 export function reservationSummary(input: ReservationWorkflowInput, saleName?: string): string {

@@ -1,2 +1,3 @@
 export { lateChargeWorkflow } from './late-charge-workflow';
 export { reservationWorkflow } from './reservation-workflow';
+export { leanReservationWorkflow } from './lean-reservation-workflow';
