@@ -36,7 +36,7 @@ export interface AppDeps {
   pool: Pool;
   temporal: Client;
   taskQueue: string;
-  /** The workflow type the API starts when a reservation's relay has not yet (default: the contract's). */
+  /** The workflow type the API starts when a claim's workflow has not been started yet (default RESERVATION_WORKFLOW_TYPE). */
   reservationWorkflowType?: ReservationWorkflowType;
   auth: AuthConfig;
   logger: Logger;
