@@ -163,7 +163,7 @@ describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
       reservation.id,
     ]);
     expect(rows[0]!.released_at.getTime()).toBeGreaterThanOrEqual(reservation.expires_at.getTime() + 3_000);
-    expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0 });
+    expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
 
     expect(await workflows.extendHold(reservation.id, { seconds: 3, by: 'support:bob' })).toMatchObject({
       ok: false,
@@ -199,7 +199,7 @@ describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
     for (const { reservation, handle, answer } of races) {
       const result = (await handle.result()) as ReservationWorkflowResult;
       expect(result.status).toBe('cancelled');
-      expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0 });
+      expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
       const row = (await findReservation(pool, reservation.id))!;
       expect(row.status).toBe('cancelled');
       // An accepted extension is recorded and moved expires_at; a refused one left no trace.
