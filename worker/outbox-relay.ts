@@ -50,7 +50,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       while (next < batch.length && !stopped) {
         const reservation = batch[next++]!;
         try {
-          await workflows.start(workflowInputOf(reservation));
+          await workflows.start(workflowInputOf(reservation), reservation.sale_name);
           started.push(reservation.id);
           startedSales.push(reservation.sale_id);
         } catch (error) {

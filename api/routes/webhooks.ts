@@ -84,7 +84,10 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
         reservation.status !== 'payment_pending' && !(reservation.status === 'paid' && reservation.charge_id === data.chargeId);
       if (type === 'charge.succeeded' && (!delivered || settledElsewise)) {
         // Refunds are idempotent per charge, so the workflow and this check may both try.
-        await deps.workflows.startLateCharge({ reservationId: reservation.id, chargeId: data.chargeId, gateway: data.gateway });
+        await deps.workflows.startLateCharge(
+          { reservationId: reservation.id, chargeId: data.chargeId, gateway: data.gateway },
+          reservation.sale_id,
+        );
       }
     }
     await finishWebhookEvent(deps.pool, id);
