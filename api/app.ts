@@ -27,6 +27,8 @@ import type { SoldOutRegistry } from './services/sold-out-registry';
 import type { ChangeFeed } from './services/change-feed';
 import { queueEventsRouter } from './routes/queue-events';
 import { reservationEventsRouter } from './routes/reservation-events';
+import { saleEventsRouter } from './routes/sale-events';
+import { createSaleFeed } from './services/sale-feed';
 import { webPagesRouter } from './web-pages';
 import type { CrashPointHook } from '../ops/crash-points';
 
@@ -97,6 +99,12 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   const waitingRoom = createWaitingRoom({ pool: deps.pool, queueSecret: deps.queueSecret });
   const sales = createSaleCache(deps.pool);
   const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue);
+  const saleFeed = createSaleFeed({
+    pool: deps.pool,
+    logger: deps.logger,
+    metrics: { polls: deps.metrics.saleFeedPolls, subscribers: deps.metrics.saleFeedSubscribers },
+  });
+  deps.changeFeed.onStop(() => saleFeed.stop());
 
   // Before the JSON parser: webhook signatures are verified over the raw body.
   app.use(webhooksRouter({ pool: deps.pool, workflows, webhookSecret: deps.webhookSecret, logger: deps.logger }));
@@ -114,12 +122,14 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
       soldOut: deps.soldOut,
       waitingRoom,
       onCrashPoint: deps.onCrashPoint,
+      saleFeed,
     }),
   );
   app.use(waitingRoomRouter({ pool: deps.pool, sales, auth, waitingRoom }));
   app.use(queueEventsRouter({ sales, auth, waitingRoom, feed: deps.changeFeed, logger: deps.logger }));
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
   app.use(reservationEventsRouter({ pool: deps.pool, auth, feed: deps.changeFeed, logger: deps.logger }));
+  app.use(saleEventsRouter({ sales, saleFeed, changeFeed: deps.changeFeed, logger: deps.logger }));
   app.use(adminRouter({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways, sales, auth }));
   for (const router of deps.extraRoutes ?? []) app.use(router);
   app.use(webPagesRouter({ logger: deps.logger, ...(deps.webDistDir && { distDir: deps.webDistDir }) }));
@@ -130,6 +140,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
     soldOut: deps.soldOut,
     knownShopper: auth.knownShopper,
     metrics: deps.metrics,
+    onClaim: (saleId, outcome) => saleFeed.countClaim(saleId, outcome),
     ...(cors && { corsHeaders: cors.responseHeaders }),
   });
   const listener: RequestListener = (req, res) => {
