@@ -16,11 +16,10 @@ export interface SaleEventsDeps {
   logger: Logger;
 }
 
-/** What anyone may see of a sale: the same figures as GET /v1/sales/:saleId. */
+/** What anyone may see of a sale: the same figures as GET /v1/sales/:saleId (no time, so an unchanged sale sends nothing). */
 export function publicSaleEvent(saleId: string, point: SalePoint) {
   return {
     id: saleId,
-    at: new Date(point.at).toISOString(),
     status: point.status,
     available: point.units.available ?? 0,
     held: point.units.held ?? 0,
