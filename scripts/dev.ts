@@ -172,6 +172,7 @@ async function main(): Promise<void> {
       PSP_URL: process.env.PSP_URL ?? pspUrls[0],
       PSP_SECONDARY_URL: process.env.PSP_SECONDARY_URL ?? pspUrls[1],
       SMTP_URL: process.env.SMTP_URL ?? `smtp://127.0.0.1:${MAIL_SMTP_PORT}`,
+      TEMPORAL_UI_URL: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${TEMPORAL_UI_PORT}`,
     };
     // The simulators call API 1's webhook route; any API would do (they share one database).
     const pspEnv = (name: string, port: number) => ({

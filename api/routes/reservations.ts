@@ -1,3 +1,4 @@
+import type { SaleFeed } from '../services/sale-feed';
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import { findReservation } from '../../db/queries/find-reservation';
@@ -25,6 +26,8 @@ export interface ReservationRouteDeps {
   soldOut: SoldOutRegistry;
   waitingRoom: WaitingRoom;
   onCrashPoint?: CrashPointHook;
+  /** Tallies claim answers per sale for the live dashboard's claims per second. */
+  saleFeed?: Pick<SaleFeed, 'countClaim'>;
 }
 
 const SOLD_OUT_DETAIL = 'every unit is held or sold; units come back when holds expire';
@@ -47,6 +50,7 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
 
     if (!idempotencyKey && deps.soldOut.admit(sale.id) === 'sold-out') {
       deps.metrics.claims.inc({ outcome: 'sold-out-from-memory' });
+      deps.saleFeed?.countClaim(sale.id, 'sold-out');
       throw new Problem(409, ErrorCode.SoldOut, SOLD_OUT_DETAIL);
     }
     // The gate comes after the sold-out answer from memory, as in the fast path (api/sold-out-fast-path.ts),
@@ -63,6 +67,7 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
     const ticket = deps.soldOut.ticket(sale.id);
     const outcome = await claimReservation(deps, { sale, shopperId: principal.shopperId, idempotencyKey });
     deps.metrics.claims.inc({ outcome: outcome.kind });
+    deps.saleFeed?.countClaim(sale.id, outcome.kind);
     if (outcome.kind === 'sold-out' && outcome.noUnitLeft) deps.soldOut.markSoldOut(sale.id, ticket);
     switch (outcome.kind) {
       case 'reserved':
