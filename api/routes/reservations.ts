@@ -30,6 +30,7 @@ export interface ReservationRouteDeps {
   saleFeed?: Pick<SaleFeed, 'countClaim'>;
 }
 
+const QUEUE_TICKET_MAX_LENGTH = 4096;
 const SOLD_OUT_DETAIL = 'every unit is held or sold; units come back when holds expire';
 
 export function reservationsRouter(deps: ReservationRouteDeps): Router {
@@ -40,6 +41,7 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
     if (principal.kind !== 'shopper') throw new Problem(401, ErrorCode.Unauthorized, 'claims need a shopper token');
     const saleId = requireUuid(req.params.saleId, 'sale');
     const idempotencyKey = readIdempotencyKey(req.get('idempotency-key'));
+    const queueTicket = readQueueTicket(req.get('queue-ticket'));
     const sale = await deps.sales.get(saleId);
     if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
     if (Date.now() < sale.starts_at.getTime()) {
@@ -57,7 +59,7 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
     // so both paths answer alike. A replay with the Idempotency-Key of a claim made while admitted passes.
     if (sale.waiting_room) {
       try {
-        await deps.waitingRoom.requireAdmission(sale.id, principal.shopperId, req.get('queue-ticket'));
+        await deps.waitingRoom.requireAdmission(sale.id, principal.shopperId, queueTicket);
       } catch (refusal) {
         const replayed =
           idempotencyKey && (await findReservationByIdempotencyKey(deps.pool, sale.id, principal.shopperId, idempotencyKey));
@@ -115,4 +117,11 @@ function readIdempotencyKey(header: string | undefined): string | null {
   if (!parsed.success)
     throw new Problem(400, ErrorCode.InvalidRequest, `Idempotency-Key: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
+}
+
+/** A Queue-Ticket longer than any ticket is refused on every sale, with a waiting room or not (docs/openapi.yaml). */
+function readQueueTicket(header: string | undefined): string | undefined {
+  if (header !== undefined && header.length > QUEUE_TICKET_MAX_LENGTH)
+    throw new Problem(400, ErrorCode.InvalidRequest, `Queue-Ticket: at most ${QUEUE_TICKET_MAX_LENGTH} characters`);
+  return header;
 }
