@@ -164,7 +164,8 @@ export async function startBenchStack(
     const services = await starting;
     say(`restarting the API and the worker for workflow type ${type}`);
     await Promise.all([services.api.stop(), services.worker.stop()]);
-    await startApiAndWorker(services.apiUrl);
+    // The new processes replace the old in the services, so the CPU meter (processes()) finds them.
+    Object.assign(services, await startApiAndWorker(services.apiUrl));
   }
 
   return {
