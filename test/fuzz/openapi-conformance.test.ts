@@ -100,6 +100,11 @@ test('schemathesis finds no answer outside docs/openapi.yaml and no 5xx', async 
       'include-operation-id = "streamQueuePosition"',
       'enabled = false',
       '',
+      // Likewise a waitlist entry's stream stays open while the shopper waits (test/browser/waitlist.test.ts).
+      '[[operations]]',
+      'include-operation-id = "streamMyWaitlistEntry"',
+      'enabled = false',
+      '',
     ].join('\n'),
   );
   const seed = process.env.FUZZ_SEED ?? String(Math.floor(Math.random() * 1_000_000));
