@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { createAdmissionActivities } from './admission-activities';
 import type { CrashPointHook } from '../ops/crash-points';
+import { createCombinedSteps } from './combined-steps';
 import type { Notifier } from './notifier';
 import { createPaymentActivities } from './payment-activities';
 import type { PaymentGateways } from './payment-gateway';
@@ -15,7 +16,9 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createReservationActivities(deps), ...createPaymentActivities(deps), ...createAdmissionActivities(deps) };
+  const reservation = createReservationActivities(deps);
+  const payment = createPaymentActivities(deps);
+  return { ...reservation, ...payment, ...createCombinedSteps(payment, reservation), ...createAdmissionActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,6 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { ReleaseReason, ReservationStatus } from '../domain/reservation';
+import { extendHold } from '../db/queries/extend-hold';
 import { findReservation } from '../db/queries/find-reservation';
 import { recordPaymentFailure } from '../db/queries/record-refund';
 import { releaseReservation } from '../db/queries/release-reservation';
@@ -26,6 +27,16 @@ export interface ReleaseUnitResult {
   status: ReservationStatus;
 }
 
+export interface ExtendHoldInput {
+  reservationId: string;
+  /** The extension's number within the reservation, counted by the workflow: the retry-safe key. */
+  seq: number;
+  seconds: number;
+  by: string;
+  reason?: string;
+  expiresAtMs: number;
+}
+
 export function createReservationActivities({ pool, onCrashPoint = noCrashPoints }: ActivityDeps) {
   return {
     /** Idempotent: safe to retry after a timeout whose first attempt did commit. */
@@ -44,6 +55,13 @@ export function createReservationActivities({ pool, onCrashPoint = noCrashPoints
         status: reservation.status,
       });
       return { released: outcome.released, status: reservation.status };
+    },
+
+    /** Moves `expires_at` and records the extension; false when the reservation is no longer held. Idempotent. */
+    async extendHoldDeadline({ expiresAtMs, ...extension }: ExtendHoldInput): Promise<boolean> {
+      const applied = await extendHold(pool, { ...extension, expiresAt: new Date(expiresAtMs) });
+      log.info('hold extension', { reservationId: extension.reservationId, seq: extension.seq, applied });
+      return applied;
     },
   };
 }

@@ -28,13 +28,21 @@ import type { SoldOutRegistry } from './services/sold-out-registry';
 import type { ChangeFeed } from './services/change-feed';
 import { queueEventsRouter } from './routes/queue-events';
 import { reservationEventsRouter } from './routes/reservation-events';
+import { saleEventsRouter } from './routes/sale-events';
+import { adminSalesRouter } from './routes/admin-sales';
+import { createInvariantVerdicts } from './services/invariant-verdicts';
+import { checkSaleInvariants } from '../ops/check-invariants';
+import { createSaleFeed } from './services/sale-feed';
 import { webPagesRouter } from './web-pages';
 import type { CrashPointHook } from '../ops/crash-points';
+import type { ReservationWorkflowType } from '../domain/reservation-workflow-contract';
 
 export interface AppDeps {
   pool: Pool;
   temporal: Client;
   taskQueue: string;
+  /** The workflow type the API starts when a claim's workflow has not been started yet (default RESERVATION_WORKFLOW_TYPE). */
+  reservationWorkflowType?: ReservationWorkflowType;
   auth: AuthConfig;
   logger: Logger;
   metrics: Metrics;
@@ -61,6 +69,12 @@ export interface AppDeps {
   extraRoutes?: readonly Router[];
   /** Where the built pages are (default web/dist). */
   webDistDir?: string;
+  /** The Temporal Web UI's base address (TEMPORAL_UI_URL) for the dashboard's links; none = no links. */
+  temporalUiUrl?: string;
+  /** Namespace of the Web UI links (TEMPORAL_NAMESPACE). */
+  temporalNamespace?: string;
+  /** Least time between two invariant checks of a sale for the dashboard (DASHBOARD_CHECK_EVERY_MS). */
+  dashboardCheckEveryMs?: number;
 }
 
 const NO_RATE_LIMITS: RateLimitConfig = {
@@ -101,7 +115,15 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.post(QUEUE_LIMITED_ROUTES[1]!, auth.shopper, queueLimit);
   const waitingRoom = createWaitingRoom({ pool: deps.pool, queueSecret: deps.queueSecret });
   const sales = createSaleCache(deps.pool);
-  const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue);
+  const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue, {
+    reservationWorkflowType: deps.reservationWorkflowType,
+  });
+  const saleFeed = createSaleFeed({
+    pool: deps.pool,
+    logger: deps.logger,
+    metrics: { polls: deps.metrics.saleFeedPolls, subscribers: deps.metrics.saleFeedSubscribers },
+  });
+  deps.changeFeed.onStop(() => saleFeed.stop());
 
   // Before the JSON parser: webhook signatures are verified over the raw body.
   app.use(webhooksRouter({ pool: deps.pool, workflows, webhookSecret: deps.webhookSecret, logger: deps.logger }));
@@ -119,6 +141,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
       soldOut: deps.soldOut,
       waitingRoom,
       onCrashPoint: deps.onCrashPoint,
+      saleFeed,
     }),
   );
   app.use(waitingRoomRouter({ pool: deps.pool, sales, auth, waitingRoom }));
@@ -126,6 +149,24 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.use(waitlistRouter({ pool: deps.pool, sales, auth, feed: deps.changeFeed, logger: deps.logger }));
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
   app.use(reservationEventsRouter({ pool: deps.pool, auth, feed: deps.changeFeed, logger: deps.logger }));
+  app.use(saleEventsRouter({ sales, saleFeed, changeFeed: deps.changeFeed, logger: deps.logger }));
+  app.use(
+    adminSalesRouter({
+      pool: deps.pool,
+      sales,
+      saleFeed,
+      verdicts: createInvariantVerdicts({
+        check: (saleId) => checkSaleInvariants({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways }, saleId),
+        everyMs: deps.dashboardCheckEveryMs ?? 10_000,
+        logger: deps.logger,
+      }),
+      workflows,
+      changeFeed: deps.changeFeed,
+      auth,
+      logger: deps.logger,
+      ...(deps.temporalUiUrl && { temporalUi: { url: deps.temporalUiUrl, namespace: deps.temporalNamespace ?? 'default' } }),
+    }),
+  );
   app.use(adminRouter({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways, sales, auth }));
   for (const router of deps.extraRoutes ?? []) app.use(router);
   app.use(webPagesRouter({ logger: deps.logger, ...(deps.webDistDir && { distDir: deps.webDistDir }) }));
@@ -136,6 +177,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
     soldOut: deps.soldOut,
     knownShopper: auth.knownShopper,
     metrics: deps.metrics,
+    onClaim: (saleId, outcome) => saleFeed.countClaim(saleId, outcome),
     ...(cors && { corsHeaders: cors.responseHeaders }),
   });
   const listener: RequestListener = (req, res) => {

@@ -28,6 +28,10 @@ export const apiEnv = databaseEnv
     RATE_LIMIT_QUEUE_PER_SHOPPER_WINDOW_MS: z.coerce.number().int().min(1).default(60_000),
     /** Proxies in front of the API whose X-Forwarded-For is believed (Express `trust proxy` hop count). */
     TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+    /** The Temporal Web UI's address, for the dashboard's links to a sale's workflows; unset = no links. */
+    TEMPORAL_UI_URL: z.string().url().optional(),
+    /** The dashboard runs the invariant checker at most this often per sale (shared by every open dashboard). */
+    DASHBOARD_CHECK_EVERY_MS: z.coerce.number().int().min(1000).default(10_000),
     /** Browser origins allowed to call the API (comma list, e.g. `https://shop.example`); empty = CORS off. */
     CORS_ORIGINS: z
       .string()

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -18,6 +18,18 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const saleFeedPolls = new Counter({
+    name: 'sale_feed_polls_total',
+    help: 'Readings of a sale by the live sale feed (one poller per watched sale), by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const saleFeedSubscribers = new Gauge({
+    name: 'sale_feed_subscribers',
+    help: 'Open sale event streams (public and admin) in this process',
+    registers: [registry],
+  });
+
   const observeRequests: RequestHandler = (req, res, next) => {
     const stop = httpDuration.startTimer({ method: req.method });
     res.on('finish', () => {
@@ -28,7 +40,7 @@ export function createMetrics() {
     next();
   };
 
-  return { registry, claims, observeRequests };
+  return { registry, claims, saleFeedPolls, saleFeedSubscribers, observeRequests };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

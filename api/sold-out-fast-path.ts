@@ -25,6 +25,8 @@ export interface SoldOutFastPathDeps {
   metrics: Metrics;
   /** CORS headers for the request's origin, when CORS is on (api/cors.ts), so answers match Express's. */
   corsHeaders?: (origin: string | undefined) => Record<string, string>;
+  /** Told of every answer, for the live dashboard's claims per second (api/services/sale-feed.ts). */
+  onClaim?: (saleId: string, outcome: string) => void;
 }
 
 /*
@@ -46,6 +48,7 @@ export function soldOutFastPath(deps: SoldOutFastPathDeps): (req: IncomingMessag
     res.setHeader('X-Request-Id', requestIdFor(req.headers['x-request-id']));
     res.writeHead(409, deps.corsHeaders ? { ...HEADERS, ...deps.corsHeaders(req.headers.origin) } : HEADERS).end(BODY);
     deps.metrics.claims.inc({ outcome: 'sold-out-fast-path' });
+    deps.onClaim?.(saleId, 'sold-out');
     return true;
   };
 }

@@ -33,5 +33,10 @@ export function webPagesRouter(options: { distDir?: string; logger: Logger }): R
     requireUuid(req.params.saleId, 'sale');
     sendPage(res, 'sale.html');
   });
+  // The operators' dashboard; the page asks for the admin token, its data comes from the admin stream.
+  router.get('/admin/sales/:saleId', headers, (req, res) => {
+    requireUuid(req.params.saleId, 'sale');
+    sendPage(res, 'dashboard.html');
+  });
   return router;
 }

@@ -1,8 +1,11 @@
 /*
- * `npm run bench [-- --only claims,soldout,crowd,full,memory,cost,queue] [--connections N]`; BENCH_QUICK=1
- * for a run of seconds. Starts its own throwaway stack (bench/stack.ts), measures, prints a
- * markdown table with targets and writes bench/results/. What each figure means and what limits
- * it on a 2-core machine: docs/PERFORMANCE.md.
+ * `npm run bench [-- --only claims,soldout,crowd,full,memory,cost,queue] [--connections N]
+ * [--servers dev,cluster] [--workflow-types a,b] [--steps 8,16,32] [--step-seconds S]
+ * [--min-gain P]`; BENCH_QUICK=1 for a run of seconds. Starts its own throwaway stack per Temporal
+ * server (bench/stack.ts), measures, prints markdown tables with targets and writes
+ * bench/results/. The full and cost phases run once per server and workflow type, side by side;
+ * the others on the first server only. What each figure means and what limits it on a 2-core
+ * machine: docs/PERFORMANCE.md.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +18,8 @@ import { writeClaimsChart } from './chart';
 import { benchClaims } from './claims';
 import { benchCrowd } from './crowd';
 import { benchFullReservations } from './full';
+import { RESERVATION_WORKFLOW_TYPES, type ReservationWorkflowType } from '../domain/reservation-workflow-contract';
+import { temporalServerKind, type TemporalServerKind } from '../scripts/stack/temporal-cluster';
 import { benchWorkerMemory, waitForOutboxDrained } from './memory';
 import { markdownReport, TARGETS, verdicts, type BenchResults } from './report';
 import { benchSoldOut } from './soldout';
@@ -42,6 +47,21 @@ function settings(argv: string[]) {
     if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`not a positive integer: ${value}`);
     return parsed;
   };
+  const list = (value: string | undefined) =>
+    value
+      ?.split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
+  const servers = (list(flag('servers')) ?? [temporalServerKind()]) as TemporalServerKind[];
+  for (const server of servers)
+    if (server !== 'dev' && server !== 'cluster') throw new Error(`unknown server ${server}; use dev,cluster`);
+  const workflowTypes = (list(flag('workflow-types')) ?? [...RESERVATION_WORKFLOW_TYPES]) as ReservationWorkflowType[];
+  for (const type of workflowTypes)
+    if (!RESERVATION_WORKFLOW_TYPES.includes(type))
+      throw new Error(`unknown workflow type ${type}; use ${RESERVATION_WORKFLOW_TYPES.join(',')}`);
+  const steps = (
+    list(flag('steps') ?? process.env.BENCH_FULL_STEPS) ?? (QUICK ? ['4', '8', '16'] : ['8', '16', '32', '64', '128'])
+  ).map((v) => int(v, 0));
   return {
     quick: QUICK,
     phases,
@@ -58,10 +78,13 @@ function settings(argv: string[]) {
       shoppers: QUICK ? 4_000 : 20_000,
       connections: int(flag('connections') ?? process.env.BENCH_CROWD_CONNECTIONS, 1_000),
     },
+    servers,
+    workflowTypes,
     full: {
-      seconds: QUICK ? 5 : 60,
-      shoppers: int(process.env.BENCH_FULL_SHOPPERS, 32),
-      units: QUICK ? 10_000 : 200_000,
+      steps,
+      seconds: int(flag('step-seconds'), QUICK ? 5 : 30),
+      minGainPercent: Number(flag('min-gain') ?? 5),
+      units: QUICK ? 3_000 : 20_000,
     },
     memory: { workflows: QUICK ? 500 : 5_000 },
     cost: { perPath: QUICK ? 2 : 5 },
@@ -102,53 +125,54 @@ async function machineFacts(stack: BenchStack) {
 async function main(): Promise<void> {
   const config = settings(process.argv.slice(2));
   const say = sayer('stack');
-  say(`${config.quick ? 'QUICK mode' : 'full mode'}; phases: ${[...config.phases].join(', ')}`);
-  const stack = await startBenchStack(say, config.apiPoolMax);
+  say(
+    `${config.quick ? 'QUICK mode' : 'full mode'}; phases: ${[...config.phases].join(', ')}; servers: ${config.servers.join(', ')}; ` +
+      `workflow types: ${config.workflowTypes.join(', ')}`,
+  );
+  let stack: BenchStack | undefined;
   let stopping = false;
   const abort = (signal: string) => {
     if (stopping) return;
     stopping = true;
     say(`${signal}: stopping the stack`);
-    void stack.stop().finally(() => process.exit(130));
+    void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
   };
   process.on('SIGINT', () => abort('SIGINT'));
   process.on('SIGTERM', () => abort('SIGTERM'));
 
   const results: BenchResults = {};
   const startedAt = new Date();
+  const loadAverageAtStart = os.loadavg().map((v) => Math.round(v * 10) / 10);
+  let machine: Awaited<ReturnType<typeof machineFacts>> | undefined;
   try {
-    const machine = await machineFacts(stack);
     const run = (phase: Phase) => config.phases.has(phase);
-    // Order matters: the claim statements need the database to themselves (before the services
-    // start); the worker's memory is taken before the crowd adds its own held workflows.
-    if (run('claims'))
-      results.claims = await benchClaims({ databaseUrl: stack.databaseUrl, ...config.claims, say: sayer('claims') });
-    if (run('soldout')) results.soldout = await benchSoldOut(stack, { ...config.soldout, say: sayer('soldout') });
-    if (run('memory')) {
-      results.workerMemory = await benchWorkerMemory(stack, { ...config.memory, say: sayer('memory') });
-    }
-    if (run('crowd') || run('memory')) {
-      const crowdSay = sayer('crowd');
-      if (!run('crowd')) crowdSay('run for the API memory figure');
-      results.crowd = await benchCrowd(stack, { ...config.crowd, say: crowdSay });
-      const c = results.crowd;
-      crowdSay(`${c.winners} winners, ${c.soldOut} sold-out, ${c.other} other, ${c.errors} errors in ${c.totalMs} ms`);
-      if (!c.ok) {
-        process.stderr.write(
-          `\n!!!!!!!! FAIL: crowd winners ${c.winners} (sale shows available ${String(c.saleAfter.available)}, held ${String(c.saleAfter.held)}), expected exactly ${c.units} !!!!!!!!\n\n`,
-        );
+    for (const [index, server] of config.servers.entries()) {
+      stack = await startBenchStack(sayer(`stack ${server}`), { apiPoolMax: config.apiPoolMax, temporalServer: server });
+      machine ??= await machineFacts(stack);
+      // Order matters: the claim statements need the database to themselves (before the services
+      // start); the worker's memory is taken before the crowd adds its own held workflows. These
+      // run on the first server only; the full and cost phases on every server and workflow type.
+      if (index === 0) await singleServerPhases(stack, config, run, results);
+      for (const workflowType of config.workflowTypes) {
+        await stack.useWorkflowType(workflowType);
+        const label = `${server}, ${workflowType}`;
+        if (run('full')) {
+          const fullSay = sayer(`full ${label}`);
+          const result = await benchFullReservations(stack, { ...config.full, say: fullSay });
+          if (result.skipped) fullSay(`skipped: ${result.reason}`);
+          (results.full ??= []).push({ server, workflowType, result });
+        }
+        if (run('cost')) {
+          const paths = await benchWorkflowCost(stack, { ...config.cost, say: sayer(`cost ${label}`) });
+          (results.workflowCost ??= []).push({ server, workflowType, paths });
+        }
       }
-      crowdSay('waiting for the outbox relay to start the crowd’s workflows');
-      await waitForOutboxDrained(stack.databaseUrl, 120_000);
+      if (config.servers.length > 1) {
+        say(`stopping the ${server} stack`);
+        await stack.stop();
+        stack = undefined;
+      }
     }
-    if (run('full')) {
-      const fullSay = sayer('full');
-      results.full = await benchFullReservations(stack, { ...config.full, say: fullSay });
-      if (results.full.skipped) fullSay(`skipped: ${results.full.reason}`);
-    }
-
-    if (run('queue')) results.waitingRoom = await benchWaitingRoom(stack, { ...config.queue, say: sayer('queue') });
-    if (run('cost')) results.workflowCost = await benchWorkflowCost(stack, { ...config.cost, say: sayer('cost') });
 
     const table = markdownReport(results);
     process.stdout.write(
@@ -159,7 +183,7 @@ async function main(): Promise<void> {
     if (results.claims?.length) {
       chart = writeClaimsChart(
         results.claims,
-        `claims/s by concurrency${config.quick ? ' (quick mode)' : ''}, ${machine.cpus} cores`,
+        `claims/s by concurrency${config.quick ? ' (quick mode)' : ''}, ${os.cpus().length} cores`,
         path.join(RESULTS, 'claims.png'),
       );
     }
@@ -167,7 +191,7 @@ async function main(): Promise<void> {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       mode: config.quick ? 'quick' : 'full',
-      machine,
+      machine: { ...machine, loadAverageAtStart },
       settings: { ...config, phases: [...config.phases] },
       targets: TARGETS,
       results,
@@ -184,10 +208,10 @@ async function main(): Promise<void> {
     process.exitCode = verdicts(results).includes('FAIL') ? 1 : 0;
   } catch (error) {
     say(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    if (stack.servicesStarted()) say(`last service output:\n${stack.recentLogs().join('\n')}`);
+    if (stack?.servicesStarted()) say(`last service output:\n${stack.recentLogs().join('\n')}`);
     process.exitCode = 1;
   } finally {
-    if (!stopping) {
+    if (!stopping && stack) {
       say('stopping the stack');
       await stack.stop();
     }
@@ -202,3 +226,27 @@ main().then(
     process.exit(1);
   },
 );
+
+type Settings = ReturnType<typeof settings>;
+
+async function singleServerPhases(stack: BenchStack, config: Settings, run: (phase: Phase) => boolean, results: BenchResults) {
+  if (run('claims'))
+    results.claims = await benchClaims({ databaseUrl: stack.databaseUrl, ...config.claims, say: sayer('claims') });
+  if (run('soldout')) results.soldout = await benchSoldOut(stack, { ...config.soldout, say: sayer('soldout') });
+  if (run('memory')) results.workerMemory = await benchWorkerMemory(stack, { ...config.memory, say: sayer('memory') });
+  if (run('crowd') || run('memory')) {
+    const crowdSay = sayer('crowd');
+    if (!run('crowd')) crowdSay('run for the API memory figure');
+    results.crowd = await benchCrowd(stack, { ...config.crowd, say: crowdSay });
+    const c = results.crowd;
+    crowdSay(`${c.winners} winners, ${c.soldOut} sold-out, ${c.other} other, ${c.errors} errors in ${c.totalMs} ms`);
+    if (!c.ok) {
+      process.stderr.write(
+        `\n!!!!!!!! FAIL: crowd winners ${c.winners} (sale shows available ${String(c.saleAfter.available)}, held ${String(c.saleAfter.held)}), expected exactly ${c.units} !!!!!!!!\n\n`,
+      );
+    }
+    crowdSay('waiting for the outbox relay to start the crowd’s workflows');
+    await waitForOutboxDrained(stack.databaseUrl, 120_000);
+  }
+  if (run('queue')) results.waitingRoom = await benchWaitingRoom(stack, { ...config.queue, say: sayer('queue') });
+}

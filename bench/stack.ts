@@ -1,14 +1,17 @@
 /*
- * The bench's own throwaway stack: embedded Postgres and a Temporal dev server (or with
- * TEMPORAL_SERVER=cluster Temporal's own server on that Postgres) on free ports in a temp dir, the migrations, then (on first use) the API and the worker as real processes.
- * Services start lazily so the claim statements can be measured on a database nobody else uses.
+ * The bench's own throwaway stack: embedded Postgres and a Temporal dev server (or Temporal's own
+ * server on that Postgres: `cluster`) on free ports in a temp dir, the migrations, then (on first
+ * use) the API and the worker as real processes. Services start lazily so the claim statements
+ * can be measured on a database nobody else uses; `useWorkflowType` restarts the API and the
+ * worker with another RESERVATION_WORKFLOW_TYPE.
  */
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../scripts/stack/free-port';
 import { startDataServices } from '../scripts/stack/data-services';
-import { temporalServerKind } from '../scripts/stack/temporal-cluster';
+import type { TemporalServerKind } from '../scripts/stack/temporal-cluster';
+import { RESERVATION_WORKFLOW_TYPE, type ReservationWorkflowType } from '../domain/reservation-workflow-contract';
 import type { RunningPostgres } from '../scripts/stack/postgres';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../scripts/stack/service-process';
 import type { RunningTemporal } from '../scripts/stack/temporal-server';
@@ -36,15 +39,24 @@ export interface BenchStack {
   dir: string;
   databaseUrl: string;
   temporalAddress: string;
+  temporalServer: TemporalServerKind;
   /** Starts the API and the worker (and the PSP simulator if present) once; later calls return them. */
   services(): Promise<AppServices>;
+  /** The workflow type the API and the worker start; a change restarts both (if running). */
+  useWorkflowType(type: ReservationWorkflowType): Promise<void>;
+  /** Pids to measure (bench/cpu.ts): api, worker, temporal, postgres, psp, bench. */
+  processes(): Promise<Record<string, number | undefined>>;
   servicesStarted(): boolean;
   /** The last lines the services printed, for an error message. */
   recentLogs(): string[];
   stop(): Promise<void>;
 }
 
-export async function startBenchStack(say: (message: string) => void, apiPoolMax: number): Promise<BenchStack> {
+export async function startBenchStack(
+  say: (message: string) => void,
+  options: { apiPoolMax: number; temporalServer: TemporalServerKind },
+): Promise<BenchStack> {
+  const { apiPoolMax, temporalServer } = options;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flash-sale-bench-'));
   chmodSync(dir, 0o755); // the unprivileged postgres user must reach its data directory
   // Also on exit: a run that ends through process.exit does not wait for stop() below.
@@ -59,21 +71,25 @@ export async function startBenchStack(say: (message: string) => void, apiPoolMax
   };
   let app: AppServices | undefined;
   let starting: Promise<AppServices> | undefined;
+  let workflowType: ReservationWorkflowType = RESERVATION_WORKFLOW_TYPE;
+  let serviceEnv: NodeJS.ProcessEnv = {};
+  /** Every service process ever started (a restart adds the new ones), for stop(). */
+  const launched: ServiceProcess[] = [];
 
   // Everything at once: each stop() signals its process before its first await.
   const stop = async () => {
-    await Promise.allSettled([app?.api.stop(), app?.worker.stop(), app?.psp?.stop(), temporal?.stop(), postgres?.stop()]);
+    await Promise.allSettled([...launched.map((service) => service.stop()), temporal?.stop(), postgres?.stop()]);
     rmSync(dir, { recursive: true, force: true });
   };
 
   try {
-    say(`starting embedded Postgres (:${pgPort}) and Temporal ${temporalServerKind()} server (:${temporalPort}) in ${dir}`);
+    say(`starting embedded Postgres (:${pgPort}) and Temporal ${temporalServer} server (:${temporalPort}) in ${dir}`);
     ({ postgres, temporal } = await startDataServices({
       dir,
       pgPort,
       temporalPort,
       database: 'flash_sale_bench',
-      temporalServer: temporalServerKind(),
+      temporalServer,
       temporalLogLevel: 'error',
       onLog: (source, line) => source === 'temporal' && remember('temporal')(line),
     }));
@@ -97,6 +113,7 @@ export async function startBenchStack(say: (message: string) => void, apiPoolMax
       PG_POOL_MAX: String(apiPoolMax),
       LOG_LEVEL: 'warn',
     };
+    serviceEnv = env;
     let psp: ServiceProcess | undefined;
     // The payment route needs the simulator (docs/PERFORMANCE.md); started only where it exists.
     if (existsSync(path.join(PROJECT_ROOT, 'psp', 'server.ts'))) {
@@ -109,9 +126,17 @@ export async function startBenchStack(say: (message: string) => void, apiPoolMax
         onLine: remember('psp'),
       });
       say(`starting the payment provider simulator (:${pspPort})`);
+      launched.push(psp);
       psp.start();
       await waitForHttpPort(env.PSP_URL);
     }
+    const { api, worker } = await startApiAndWorker(apiUrl);
+    app = { apiUrl, api, worker, psp, idleRssMb: { api: rssMb(api.pid()), worker: rssMb(worker.pid()) } };
+    return app;
+  }
+
+  async function startApiAndWorker(apiUrl: string): Promise<Pick<AppServices, 'api' | 'worker'>> {
+    const env = { ...serviceEnv, RESERVATION_WORKFLOW_TYPE: workflowType };
     let workerRunning: () => void = () => undefined;
     const workerReady = new Promise<void>((resolve) => (workerRunning = resolve));
     const worker = serviceProcess({
@@ -124,20 +149,42 @@ export async function startBenchStack(say: (message: string) => void, apiPoolMax
       },
     });
     const api = serviceProcess({ name: 'api', entry: 'api/server.ts', env, onLine: remember('api') });
-    app = { apiUrl, api, worker, psp, idleRssMb: { api: null, worker: null } };
-    say(`starting the API (:${port}) and the worker (LOG_LEVEL=warn, PG_POOL_MAX=${apiPoolMax})`);
+    say(`starting the API (${apiUrl}) and the worker (LOG_LEVEL=warn, PG_POOL_MAX=${apiPoolMax}, workflow type ${workflowType})`);
+    launched.push(worker, api); // before the wait: stop() stops them even if the start fails
     worker.start();
     api.start();
     await Promise.all([waitForHttp(`${apiUrl}/readyz`, 90_000), withTimeout(workerReady, 90_000, 'the worker did not start')]);
-    app.idleRssMb = { api: rssMb(api.pid()), worker: rssMb(worker.pid()) };
-    return app;
+    return { api, worker };
+  }
+
+  async function useWorkflowType(type: ReservationWorkflowType): Promise<void> {
+    if (type === workflowType) return;
+    workflowType = type;
+    if (!starting) return;
+    const services = await starting;
+    say(`restarting the API and the worker for workflow type ${type}`);
+    await Promise.all([services.api.stop(), services.worker.stop()]);
+    await startApiAndWorker(services.apiUrl);
   }
 
   return {
     dir,
     databaseUrl,
     temporalAddress,
+    temporalServer,
     services: () => (starting ??= startServices()),
+    useWorkflowType,
+    async processes() {
+      const services = starting ? await starting : undefined;
+      return {
+        api: services?.api.pid(),
+        worker: services?.worker.pid(),
+        temporal: temporal?.pid(),
+        postgres: postgres?.pid(),
+        psp: services?.psp?.pid(),
+        bench: process.pid,
+      };
+    },
     servicesStarted: () => starting !== undefined,
     recentLogs: () => logs.slice(-30),
     stop,

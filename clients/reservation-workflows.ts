@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/common';
 import { ErrorCode } from '../domain/errors';
 import type { ReservationStatus } from '../domain/reservation';
@@ -6,14 +6,20 @@ import type { ChargeEvent } from '../domain/payment';
 import {
   cancelReservationUpdate,
   chargeEventSignal,
+  extendHoldUpdate,
   lateChargeWorkflowId,
+  RESERVATION_WORKFLOW_TYPE,
+  reservationDetails,
+  reservationSummary,
   reservationWorkflowId,
   submitPaymentUpdate,
   type LateChargeInput,
   ReservationStatusAttribute,
   SaleIdAttribute,
   ShopperIdAttribute,
+  type ExtendHoldRequest,
   type ReservationWorkflowInput,
+  type ReservationWorkflowType,
 } from '../domain/reservation-workflow-contract';
 import type { ReservationRow } from '../db/rows';
 import type { lateChargeWorkflow, reservationWorkflow } from '../workflows';
@@ -22,19 +28,28 @@ export interface ReservationWorkflows {
   /**
    * Starts `reservation-<id>`. Idempotent: a workflow that exists, running or closed, counts as
    * started (the id may never be reused, so a late retry cannot run a reservation twice).
+   * `saleName` goes into the summary support staff see in the Web UI ("XPhone 15 · alice · unit 23").
    */
-  start(input: ReservationWorkflowInput): Promise<void>;
+  start(input: ReservationWorkflowInput, saleName?: string): Promise<void>;
   /** Returns the status after cancelling, or the workflow's refusal code. */
   cancel(reservationId: string): Promise<UpdateAnswer>;
   /** Hands the payment to the workflow; answers once the reservation is payment_pending. */
   submitPayment(reservationId: string, paymentMethod: string): Promise<UpdateAnswer>;
+  /** Support extends a held reservation's hold (workflow update `extendHold`); answers the new deadline or the refusal. */
+  extendHold(reservationId: string, request: ExtendHoldRequest): Promise<ExtendHoldAnswer>;
   /** Delivers a provider webhook to a running reservation workflow; false when it has finished. */
   signalChargeEvent(reservationId: string, event: ChargeEvent): Promise<boolean>;
   /** Starts the refund check for a capture reported after the reservation's workflow finished. */
-  startLateCharge(input: LateChargeInput): Promise<void>;
+  startLateCharge(input: LateChargeInput, saleId: string): Promise<void>;
 }
 
 export type UpdateAnswer = { ok: true; status: ReservationStatus } | { ok: false; code: ErrorCode };
+export type ExtendHoldAnswer = { ok: true; expiresAtMs: number } | { ok: false; code: ErrorCode; message: string };
+
+export interface ReservationWorkflowsOptions {
+  /** The workflow type new reservations run (default RESERVATION_WORKFLOW_TYPE); every type stays registered. */
+  reservationWorkflowType?: ReservationWorkflowType;
+}
 
 export function workflowInputOf(reservation: ReservationRow): ReservationWorkflowInput {
   return {
@@ -48,13 +63,28 @@ export function workflowInputOf(reservation: ReservationRow): ReservationWorkflo
 
 /** A refusal by the workflow (its validator or handler) is an answer; anything else is an error. */
 async function refusalAware(update: () => Promise<ReservationStatus>): Promise<UpdateAnswer> {
+  const answer = await refusalOr(update);
+  return 'refusal' in answer ? { ok: false, code: answer.refusal.code } : { ok: true, status: answer.value };
+}
+
+async function refusalOr<T>(update: () => Promise<T>): Promise<{ value: T } | { refusal: { code: ErrorCode; message: string } }> {
   try {
-    return { ok: true, status: await update() };
+    return { value: await update() };
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-      return { ok: false, code: (error.cause.type as ErrorCode | undefined) ?? ErrorCode.InvalidState };
+      const code = (error.cause.type as ErrorCode | undefined) ?? ErrorCode.InvalidState;
+      return { refusal: { code, message: error.cause.message } };
     }
-    if (error instanceof WorkflowNotFoundError) return { ok: false, code: ErrorCode.InvalidState };
+    if (error instanceof WorkflowNotFoundError)
+      return { refusal: { code: ErrorCode.InvalidState, message: 'the workflow has finished' } };
+    // The server failed the workflow task that carried the update (it tried to end the workflow
+    // while a cancel arrived): the update was not applied, and the workflow is ending.
+    if (
+      error instanceof ServiceError &&
+      error.cause instanceof Error &&
+      /unexpected workflow task failure/i.test(error.cause.message)
+    )
+      return { refusal: { code: ErrorCode.InvalidState, message: 'the reservation is ending' } };
     throw error;
   }
 }
@@ -68,15 +98,22 @@ async function startOnce(start: () => Promise<unknown>): Promise<void> {
   }
 }
 
-export function createReservationWorkflows(client: Client, taskQueue: string): ReservationWorkflows {
+export function createReservationWorkflows(
+  client: Client,
+  taskQueue: string,
+  options: ReservationWorkflowsOptions = {},
+): ReservationWorkflows {
+  const workflowType = options.reservationWorkflowType ?? RESERVATION_WORKFLOW_TYPE;
   return {
-    start: (input) =>
+    start: (input, saleName) =>
       startOnce(() =>
-        client.workflow.start<typeof reservationWorkflow>('reservationWorkflow', {
+        client.workflow.start<typeof reservationWorkflow>(workflowType, {
           workflowId: reservationWorkflowId(input.reservationId),
           taskQueue,
           args: [input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          staticSummary: reservationSummary(input, saleName),
+          staticDetails: reservationDetails(input, saleName),
           typedSearchAttributes: [
             { key: SaleIdAttribute, value: input.saleId },
             { key: ShopperIdAttribute, value: input.shopperId },
@@ -95,6 +132,13 @@ export function createReservationWorkflows(client: Client, taskQueue: string): R
           .executeUpdate(submitPaymentUpdate, { args: [{ paymentMethod }] }),
       ),
 
+    async extendHold(reservationId, request) {
+      const answer = await refusalOr(() =>
+        client.workflow.getHandle(reservationWorkflowId(reservationId)).executeUpdate(extendHoldUpdate, { args: [request] }),
+      );
+      return 'refusal' in answer ? { ok: false, ...answer.refusal } : { ok: true, expiresAtMs: answer.value.expiresAtMs };
+    },
+
     async signalChargeEvent(reservationId, event) {
       try {
         await client.workflow.getHandle(reservationWorkflowId(reservationId)).signal(chargeEventSignal, event);
@@ -105,13 +149,15 @@ export function createReservationWorkflows(client: Client, taskQueue: string): R
       }
     },
 
-    startLateCharge: (input) =>
+    startLateCharge: (input, saleId) =>
       startOnce(() =>
         client.workflow.start<typeof lateChargeWorkflow>('lateChargeWorkflow', {
           workflowId: lateChargeWorkflowId(input.chargeId),
           taskQueue,
           args: [input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          typedSearchAttributes: [{ key: SaleIdAttribute, value: saleId }],
+          staticSummary: `Late capture ${input.chargeId} · reservation ${input.reservationId}`,
         }),
       ),
   };

@@ -45,11 +45,60 @@ export const cancelReservationUpdate = defineUpdate<ReservationStatus>('cancelRe
 /** Hands the shopper's payment to a held reservation; resolves once it is `payment_pending`. */
 export const submitPaymentUpdate = defineUpdate<ReservationStatus, [{ paymentMethod: string }]>('submitPayment');
 
+/** Support extends a hold: who asked, by how many seconds, and why (kept with the extension). */
+export interface ExtendHoldRequest {
+  seconds: number;
+  by: string;
+  reason?: string;
+}
+
+export interface ExtendHoldResult {
+  /** Epoch milliseconds at which the extended hold now ends. */
+  expiresAtMs: number;
+}
+
+/** Longest single extension: HOLD_EXTENSION_MAX_SECONDS; all of a reservation's extensions together: HOLD_EXTENSION_TOTAL_SECONDS. */
+export const HOLD_EXTENSION_MAX_SECONDS = 300;
+export const HOLD_EXTENSION_TOTAL_SECONDS = 600;
+
+/**
+ * Moves a held reservation's deadline later (support tools). Accepted only while the
+ * reservation is `held` and its hold has not ended, for a whole number of seconds within
+ * 1..HOLD_EXTENSION_MAX_SECONDS and HOLD_EXTENSION_TOTAL_SECONDS per reservation in all.
+ * Resolves once the new deadline is recorded in Postgres (`expires_at`, `hold_extensions`).
+ */
+export const extendHoldUpdate = defineUpdate<ExtendHoldResult, [ExtendHoldRequest]>('extendHold');
+
 /** A payment provider webhook about this reservation's charge (deduplicated by the workflow). */
 export const chargeEventSignal = defineSignal<[ChargeEvent]>('chargeEvent');
 
 /** How long a submitted payment may take, all retries included, before the reservation stops waiting for it. */
 export const PAYMENT_DEADLINE_SECONDS = 60;
+
+/**
+ * The workflow types that run a reservation. Every type stays registered so that running
+ * workflows finish and recorded histories replay; the outbox relay starts
+ * RESERVATION_WORKFLOW_TYPE unless told otherwise (`reservationWorkflowType`).
+ */
+export const RESERVATION_WORKFLOW_TYPES = ['reservationWorkflow', 'leanReservationWorkflow'] as const;
+export type ReservationWorkflowType = (typeof RESERVATION_WORKFLOW_TYPES)[number];
+export const RESERVATION_WORKFLOW_TYPE: ReservationWorkflowType = 'leanReservationWorkflow';
+
+/** The one-line summary support staff see in the Web UI's workflow list, e.g. "XPhone 15 · alice · unit 23". */
+export function reservationSummary(input: ReservationWorkflowInput, saleName?: string): string {
+  return `${saleName ?? `sale ${input.saleId}`} · ${input.shopperId} · unit ${input.unitId}`;
+}
+
+/** The workflow's static details in the Web UI (Markdown). */
+export function reservationDetails(input: ReservationWorkflowInput, saleName?: string): string {
+  return [
+    `**Reservation** ${input.reservationId}`,
+    `**Sale** ${saleName ? `${saleName} (${input.saleId})` : input.saleId}`,
+    `**Shopper** ${input.shopperId}`,
+    `**Unit** ${input.unitId}`,
+    `**Hold ends** ${new Date(input.expiresAtMs).toISOString()} (before any extension)`,
+  ].join('\n\n');
+}
 
 export function lateChargeWorkflowId(chargeId: string): string {
   return `late-charge-${chargeId}`;

@@ -16,7 +16,7 @@ const src = path.join(web, 'src');
 const dist = path.join(web, 'dist');
 const assets = path.join(dist, 'assets');
 /** One module per page; each is a bundle of its own (the shared modules are small). */
-const ENTRY_POINTS = ['checkout.ts', 'home.ts'];
+const ENTRY_POINTS = ['checkout.ts', 'home.ts', 'dashboard.ts'];
 
 function say(message) {
   process.stdout.write(`[build-web] ${message}\n`);
@@ -44,7 +44,8 @@ async function main() {
   for (const page of fs.readdirSync(path.join(web, 'pages'))) {
     fs.copyFileSync(path.join(web, 'pages', page), path.join(dist, page));
   }
-  for (const asset of ['styles.css', 'favicon.svg']) fs.copyFileSync(path.join(web, asset), path.join(assets, asset));
+  for (const asset of ['styles.css', 'dashboard.css', 'favicon.svg'])
+    fs.copyFileSync(path.join(web, asset), path.join(assets, asset));
   say(`web/dist built in ${Date.now() - started} ms`);
 }
 

@@ -2,8 +2,10 @@
  * `npm run dev`: the whole stack on one command. Embedded Postgres (unless DATABASE_URL is set),
  * the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS is set; TEMPORAL_SERVER=cluster
  * runs Temporal's own server on that Postgres instead, docs/TEMPORAL-CLUSTER.md), migrations, the
- * worker and the API. State lives in .data/ so a restart keeps sales, reservations and their
- * hold timers. Ctrl-C stops every process it started.
+ * workers and the APIs (one of each unless `--apis N` / `--workers N` or DEV_APIS / DEV_WORKERS
+ * ask for more: API i listens on PORT + i - 1, worker i serves metrics on WORKER_METRICS_PORT + i - 1).
+ * State lives in .data/ (DEV_DATA_DIR) so a restart keeps sales, reservations and their hold
+ * timers. Ctrl-C stops every process it started.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, chmodSync } from 'node:fs';
@@ -18,14 +20,29 @@ import { startTemporalCluster, temporalServerKind } from './stack/temporal-clust
 import { startTemporalDevServer, type RunningTemporal } from './stack/temporal-server';
 import { PROJECT_ROOT } from './stack/tools';
 
-const DATA = path.join(PROJECT_ROOT, '.data');
+const DATA = path.resolve(PROJECT_ROOT, process.env.DEV_DATA_DIR ?? '.data');
 const API_PORT = Number(process.env.PORT ?? 3000);
+const WORKER_METRICS_PORT = Number(process.env.WORKER_METRICS_PORT ?? 9464);
 const PG_PORT = Number(process.env.PG_PORT ?? 5433);
 const TEMPORAL_PORT = Number(process.env.TEMPORAL_PORT ?? 7233);
 const TEMPORAL_UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
 const PSP_PORT = Number(process.env.PSP_PORT ?? 4000);
 const MAIL_SMTP_PORT = Number(process.env.MAIL_SMTP_PORT ?? 1025);
 const MAIL_WEB_PORT = Number(process.env.MAIL_WEB_PORT ?? 1080);
+
+/** `--apis N` / `--workers N` (or `--apis=N`), else DEV_APIS / DEV_WORKERS, else 1. */
+function processCounts(argv: string[], env: NodeJS.ProcessEnv): { apis: number; workers: number } {
+  const count = (flag: string, variable: string) => {
+    const i = argv.indexOf(`--${flag}`);
+    const raw = i >= 0 ? argv[i + 1] : (argv.find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3) ?? env[variable]);
+    if (raw === undefined) return 1;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 16)
+      throw new Error(`--${flag} / ${variable} must be an integer from 1 to 16, not ${raw}`);
+    return n;
+  };
+  return { apis: count('apis', 'DEV_APIS'), workers: count('workers', 'DEV_WORKERS') };
+}
 
 const say = (message: string) => process.stdout.write(`[dev] ${message}\n`);
 
@@ -104,6 +121,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
+    const counts = processCounts(process.argv.slice(2), process.env);
     mkdirSync(DATA, { recursive: true });
     chmodSync(DATA, 0o755);
 
@@ -132,13 +150,17 @@ async function main(): Promise<void> {
 
     await timed('applying migrations', () => runMigrations(databaseUrl));
 
-    await requireFreePort(API_PORT, 'set PORT');
+    const apiPorts = Array.from({ length: counts.apis }, (_, i) => API_PORT + i);
+    const metricsPorts = Array.from({ length: counts.workers }, (_, i) => WORKER_METRICS_PORT + i);
+    for (const port of apiPorts) await requireFreePort(port, 'set PORT (API i listens on PORT + i - 1)');
+    for (const port of metricsPorts)
+      await requireFreePort(port, 'set WORKER_METRICS_PORT (worker i serves metrics on WORKER_METRICS_PORT + i - 1)');
     await requireFreePort(PSP_PORT, 'set PSP_PORT');
     await requireFreePort(PSP_PORT + 1, 'set PSP_PORT (the secondary gateway listens on PSP_PORT + 1)');
     await requireFreePort(MAIL_SMTP_PORT, 'set MAIL_SMTP_PORT');
     await requireFreePort(MAIL_WEB_PORT, 'set MAIL_WEB_PORT');
     const mailUrl = `http://127.0.0.1:${MAIL_WEB_PORT}`;
-    const apiUrl = `http://127.0.0.1:${API_PORT}`;
+    const apiUrls = apiPorts.map((port) => `http://127.0.0.1:${port}`);
     const pspUrls = [`http://127.0.0.1:${PSP_PORT}`, `http://127.0.0.1:${PSP_PORT + 1}`];
     // The entry points have no secrets of their own; development ones are handed over here.
     const secrets = developmentSecretsEnv(process.env);
@@ -147,19 +169,22 @@ async function main(): Promise<void> {
       ...secrets,
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
-      PORT: String(API_PORT),
       PSP_URL: process.env.PSP_URL ?? pspUrls[0],
       PSP_SECONDARY_URL: process.env.PSP_SECONDARY_URL ?? pspUrls[1],
       SMTP_URL: process.env.SMTP_URL ?? `smtp://127.0.0.1:${MAIL_SMTP_PORT}`,
+      TEMPORAL_UI_URL: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${TEMPORAL_UI_PORT}`,
     };
+    // The simulators call API 1's webhook route; any API would do (they share one database).
     const pspEnv = (name: string, port: number) => ({
       ...process.env,
       WEBHOOK_SECRET: secrets.WEBHOOK_SECRET,
       PSP_NAME: name,
       PSP_PORT: String(port),
-      PSP_WEBHOOK_URL: `${apiUrl}/v1/webhooks/payments`,
+      PSP_WEBHOOK_URL: `${apiUrls[0]}/v1/webhooks/payments`,
       PSP_DATA_FILE: path.join(DATA, `psp-${name}.jsonl`),
     });
+    // With one of a kind the log prefix stays `[api]` / `[worker]`; with several, `[api-2]`.
+    const nameOf = (kind: string, i: number, of: number) => (of === 1 ? kind : `${kind}-${i + 1}`);
     const services: ServiceProcess[] = [
       serviceProcess({
         name: 'mail-catcher',
@@ -179,18 +204,24 @@ async function main(): Promise<void> {
         env: pspEnv('secondary', PSP_PORT + 1),
         onLine: (line) => process.stdout.write(`[psp-secondary] ${line}\n`),
       }),
-      serviceProcess({
-        name: 'worker',
-        entry: 'worker/main.ts',
-        env,
-        onLine: (line) => process.stdout.write(`[worker] ${line}\n`),
+      ...metricsPorts.map((port, i) => {
+        const name = nameOf('worker', i, counts.workers);
+        return serviceProcess({
+          name,
+          entry: 'worker/main.ts',
+          env: { ...env, WORKER_METRICS_ADDRESS: `127.0.0.1:${port}` },
+          onLine: (line) => process.stdout.write(`[${name}] ${line}\n`),
+        });
       }),
-      // api/server.ts plus the development sign-in of the checkout page (POST /dev/sign-in).
-      serviceProcess({
-        name: 'api',
-        entry: 'scripts/dev-api.ts',
-        env,
-        onLine: (line) => process.stdout.write(`[api] ${line}\n`),
+      ...apiPorts.map((port, i) => {
+        const name = nameOf('api', i, counts.apis);
+        return serviceProcess({
+          name,
+          // api/server.ts plus the development sign-in of the checkout page (POST /dev/sign-in).
+          entry: 'scripts/dev-api.ts',
+          env: { ...env, PORT: String(port) },
+          onLine: (line) => process.stdout.write(`[${name}] ${line}\n`),
+        });
       }),
     ];
     for (const service of services) {
@@ -203,11 +234,22 @@ async function main(): Promise<void> {
         }
       });
     }
-    await timed('waiting for the API to be ready', () => waitForHttp(`${apiUrl}/readyz`, 90_000));
+    // A worker serves its metrics once it has connected to Temporal.
+    await timed('waiting for the APIs to be ready and the workers to connect', () =>
+      Promise.all([
+        ...apiUrls.map((url) => waitForHttp(`${url}/readyz`, 90_000)),
+        ...metricsPorts.map((port) => waitForHttp(`http://127.0.0.1:${port}/metrics`, 90_000)),
+      ]),
+    );
 
     say('');
-    say(`API            ${apiUrl}   (readiness: ${apiUrl}/readyz, metrics: ${apiUrl}/metrics)`);
-    say(`Checkout page  ${apiUrl}/sales/<saleId>   (development sign-in: any shopper name)`);
+    apiUrls.forEach((url, i) =>
+      say(`${nameOf('API', i, counts.apis).padEnd(15)}${url}   (readiness: ${url}/readyz, metrics: ${url}/metrics)`),
+    );
+    metricsPorts.forEach((port, i) =>
+      say(`${nameOf('Worker', i, counts.workers).padEnd(15)}metrics: http://127.0.0.1:${port}/metrics`),
+    );
+    say(`Checkout page  ${apiUrls[0]}/sales/<saleId>   (development sign-in: any shopper name)`);
     say(`Temporal UI    ${temporalUi ?? '(external cluster)'}`);
     say(`Temporal gRPC  ${temporalAddress}`);
     say(`Payments       ${pspUrls[0]} (primary), ${pspUrls[1]} (secondary): simulated provider, ledger at /v1/ledger`);

@@ -52,7 +52,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       while (next < batch.length && !stopped) {
         const reservation = batch[next++]!;
         try {
-          await workflows.start(workflowInputOf(reservation));
+          await workflows.start(workflowInputOf(reservation), reservation.sale_name);
           started.push(reservation.id);
           options.onStarted?.((Date.now() - reservation.created_at.getTime()) / 1_000);
           startedSales.push(reservation.sale_id);

@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { PAYMENT_DEADLINE_SECONDS } from '../domain/reservation-workflow-contract';
 
@@ -39,4 +39,17 @@ export const refunding = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   scheduleToCloseTimeout: '24 hours',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/*
+ * The short database steps (and the notice) as local activities, for leanReservationWorkflow:
+ * they run in the worker that
+ * runs the workflow task and are recorded as one marker each, instead of a scheduled, started and
+ * completed activity plus a workflow task. Same timeouts and retries as `bookkeeping` (a local activity
+ * retried past a minute waits on a timer between attempts). Every one is idempotent, which a
+ * local activity needs: it runs again if its workflow task fails before it is recorded.
+ */
+export const localBookkeeping = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });

@@ -3,7 +3,7 @@ import type { ChargeEvent, ChargeOutcome } from '../domain/payment';
 import { charging, reconciling } from './activity-stubs';
 
 /** The first webhook that settles this reservation's charge, if one has come. */
-function settledByWebhook(events: readonly ChargeEvent[]): ChargeOutcome | undefined {
+export function settledByWebhook(events: readonly ChargeEvent[]): ChargeOutcome | undefined {
   const event = events.find((e) => e.type === 'charge.succeeded' || e.type === 'charge.failed');
   if (!event) return undefined;
   return event.type === 'charge.succeeded'

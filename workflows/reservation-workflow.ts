@@ -14,6 +14,9 @@ import { isFinal, type ReleaseReason, type ReservationStatus } from '../domain/r
 import {
   cancelReservationUpdate,
   chargeEventSignal,
+  extendHoldUpdate,
+  HOLD_EXTENSION_MAX_SECONDS,
+  HOLD_EXTENSION_TOTAL_SECONDS,
   reservationStateQuery,
   ReservationStatusAttribute,
   submitPaymentUpdate,
@@ -31,6 +34,13 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
   // Handlers that survive a workflow cancellation racing them (support's cancel in the Web UI):
   // workflows started before this change keep the old handlers, so their histories replay.
   const cancelSafe = patched('cancel-safe-handlers');
+  // Support may extend the hold (extendHold); workflows started before that existed cannot be.
+  const extendable = patched('hold-extensions');
+  /** When the hold ends: input.expiresAtMs, moved later by each accepted extension. */
+  let deadlineMs = input.expiresAtMs;
+  /** Extensions accepted so far (their count numbers the next one) and their seconds in all. */
+  let extensions = 0;
+  let extendedSeconds = 0;
   let status: ReservationStatus = 'held';
   let cancelRequested = false;
   let paymentMethod: string | undefined;
@@ -49,7 +59,7 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
   };
   const holdOpen = () => status === 'held' && !cancelRequested && paymentMethod === undefined && !holdDecided;
 
-  setHandler(reservationStateQuery, () => ({ status, expiresAtMs: input.expiresAtMs }));
+  setHandler(reservationStateQuery, () => ({ status, expiresAtMs: deadlineMs }));
   setHandler(chargeEventSignal, (event) => {
     if (!chargeEvents.some((seen) => seen.eventId === event.eventId)) chargeEvents.push(event);
   });
@@ -92,16 +102,60 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     {
       validator: (_request: { paymentMethod: string }) => {
         if (!holdOpen()) throw refuse(ErrorCode.InvalidState, `reservation is ${status}`);
-        if (Date.now() >= input.expiresAtMs) throw refuse(ErrorCode.HoldExpired, 'the hold has expired');
+        if (Date.now() >= deadlineMs) throw refuse(ErrorCode.HoldExpired, 'the hold has expired');
       },
     },
   );
+  if (extendable) {
+    setHandler(
+      extendHoldUpdate,
+      async ({ seconds, by, reason }) => {
+        if (!holdOpen()) throw refuse(ErrorCode.InvalidState, `reservation is ${status}`);
+        // The deadline moves before the DB step, so the hold cannot end while the step runs; the
+        // hold loop below waits again when its timer fires before the new deadline.
+        const seq = ++extensions;
+        extendedSeconds += seconds;
+        deadlineMs += seconds * 1000;
+        const expiresAtMs = deadlineMs;
+        // Finishes even if the workflow is cancelled meanwhile. A release that wins the race
+        // (a cancel) leaves the extension unrecorded and the answer is a refusal.
+        const applied = await CancellationScope.nonCancellable(() =>
+          bookkeeping.extendHoldDeadline({ reservationId, seq, seconds, by, reason, expiresAtMs }),
+        );
+        if (!applied) throw refuse(ErrorCode.InvalidState, 'the reservation is no longer held');
+        return { expiresAtMs };
+      },
+      {
+        validator: ({ seconds, by }) => {
+          if (!holdOpen()) throw refuse(ErrorCode.InvalidState, `reservation is ${status}`);
+          if (Date.now() >= deadlineMs) throw refuse(ErrorCode.HoldExpired, 'the hold has expired');
+          if (!Number.isInteger(seconds) || seconds < 1 || seconds > HOLD_EXTENSION_MAX_SECONDS)
+            throw refuse(ErrorCode.InvalidRequest, `seconds must be a whole number from 1 to ${HOLD_EXTENSION_MAX_SECONDS}`);
+          if (extendedSeconds + seconds > HOLD_EXTENSION_TOTAL_SECONDS)
+            throw refuse(
+              ErrorCode.InvalidRequest,
+              `a hold may be extended by ${HOLD_EXTENSION_TOTAL_SECONDS} s in all; ${HOLD_EXTENSION_TOTAL_SECONDS - extendedSeconds} s are left`,
+            );
+          if (typeof by !== 'string' || by.trim() === '')
+            throw refuse(ErrorCode.InvalidRequest, 'by must name who extends the hold');
+        },
+      },
+    );
+  }
 
   let cancelled = false;
   try {
     // The durable hold timer: it lives in Temporal's history, so restarts neither shorten nor lose it.
-    const holdMs = input.expiresAtMs - Date.now();
-    if (holdMs > 0) await condition(() => cancelRequested || paymentMethod !== undefined, holdMs);
+    // An extension moves deadlineMs; the timer already running is left to fire (cancelling it
+    // would cost history events) and the loop waits again for the rest. Without an extension
+    // this is the one timer it always was, so older histories replay unchanged.
+    for (;;) {
+      const waitingFor = deadlineMs;
+      const holdMs = waitingFor - Date.now();
+      if (holdMs <= 0) break;
+      if (await condition(() => cancelRequested || paymentMethod !== undefined, holdMs)) break;
+      if (deadlineMs === waitingFor) break; // the timer ended the hold it was started for
+    }
   } catch (error) {
     // Support staff cancelling the workflow (Web UI or CLI) cancels a reservation still on hold.
     if (!isCancellation(error)) throw error;

@@ -1,3 +1,4 @@
+import type { SaleFeed } from '../services/sale-feed';
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import { findReservation } from '../../db/queries/find-reservation';
@@ -25,8 +26,11 @@ export interface ReservationRouteDeps {
   soldOut: SoldOutRegistry;
   waitingRoom: WaitingRoom;
   onCrashPoint?: CrashPointHook;
+  /** Tallies claim answers per sale for the live dashboard's claims per second. */
+  saleFeed?: Pick<SaleFeed, 'countClaim'>;
 }
 
+const QUEUE_TICKET_MAX_LENGTH = 4096;
 const SOLD_OUT_DETAIL = 'every unit is held or sold; units come back when holds expire';
 
 export function reservationsRouter(deps: ReservationRouteDeps): Router {
@@ -37,6 +41,7 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
     if (principal.kind !== 'shopper') throw new Problem(401, ErrorCode.Unauthorized, 'claims need a shopper token');
     const saleId = requireUuid(req.params.saleId, 'sale');
     const idempotencyKey = readIdempotencyKey(req.get('idempotency-key'));
+    const queueTicket = readQueueTicket(req.get('queue-ticket'));
     const sale = await deps.sales.get(saleId);
     if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
     if (Date.now() < sale.starts_at.getTime()) {
@@ -47,13 +52,14 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
 
     if (!idempotencyKey && deps.soldOut.admit(sale.id) === 'sold-out') {
       deps.metrics.claims.inc({ outcome: 'sold-out-from-memory' });
+      deps.saleFeed?.countClaim(sale.id, 'sold-out');
       throw new Problem(409, ErrorCode.SoldOut, SOLD_OUT_DETAIL);
     }
     // The gate comes after the sold-out answer from memory, as in the fast path (api/sold-out-fast-path.ts),
     // so both paths answer alike. A replay with the Idempotency-Key of a claim made while admitted passes.
     if (sale.waiting_room) {
       try {
-        await deps.waitingRoom.requireAdmission(sale.id, principal.shopperId, req.get('queue-ticket'));
+        await deps.waitingRoom.requireAdmission(sale.id, principal.shopperId, queueTicket);
       } catch (refusal) {
         const replayed =
           idempotencyKey && (await findReservationByIdempotencyKey(deps.pool, sale.id, principal.shopperId, idempotencyKey));
@@ -63,6 +69,7 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
     const ticket = deps.soldOut.ticket(sale.id);
     const outcome = await claimReservation(deps, { sale, shopperId: principal.shopperId, idempotencyKey });
     deps.metrics.claims.inc({ outcome: outcome.kind });
+    deps.saleFeed?.countClaim(sale.id, outcome.kind);
     if (outcome.kind === 'sold-out' && outcome.noUnitLeft) deps.soldOut.markSoldOut(sale.id, ticket);
     switch (outcome.kind) {
       case 'reserved':
@@ -110,4 +117,11 @@ function readIdempotencyKey(header: string | undefined): string | null {
   if (!parsed.success)
     throw new Problem(400, ErrorCode.InvalidRequest, `Idempotency-Key: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
+}
+
+/** A Queue-Ticket longer than any ticket is refused on every sale, with a waiting room or not (docs/openapi.yaml). */
+function readQueueTicket(header: string | undefined): string | undefined {
+  if (header !== undefined && header.length > QUEUE_TICKET_MAX_LENGTH)
+    throw new Problem(400, ErrorCode.InvalidRequest, `Queue-Ticket: at most ${QUEUE_TICKET_MAX_LENGTH} characters`);
+  return header;
 }

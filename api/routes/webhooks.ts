@@ -79,12 +79,19 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
         gateway: data.gateway,
         failureReason: data.failureReason,
       };
-      const delivered = await deps.workflows.signalChargeEvent(reservation.id, event);
-      const settledElsewise =
-        reservation.status !== 'payment_pending' && !(reservation.status === 'paid' && reservation.charge_id === data.chargeId);
+      // Signalled only when it can matter to the workflow (each signal costs it a history event and
+      // a workflow task): the capture that bought the unit, or a failure once the payment is no
+      // longer pending, tells it nothing.
+      const boughtWithIt = reservation.status === 'paid' && reservation.charge_id === data.chargeId;
+      const news = type === 'charge.succeeded' ? !boughtWithIt : reservation.status === 'payment_pending';
+      const delivered = news ? await deps.workflows.signalChargeEvent(reservation.id, event) : true;
+      const settledElsewise = reservation.status !== 'payment_pending' && !boughtWithIt;
       if (type === 'charge.succeeded' && (!delivered || settledElsewise)) {
         // Refunds are idempotent per charge, so the workflow and this check may both try.
-        await deps.workflows.startLateCharge({ reservationId: reservation.id, chargeId: data.chargeId, gateway: data.gateway });
+        await deps.workflows.startLateCharge(
+          { reservationId: reservation.id, chargeId: data.chargeId, gateway: data.gateway },
+          reservation.sale_id,
+        );
       }
     }
     await finishWebhookEvent(deps.pool, id);

@@ -15,6 +15,8 @@ export interface DataServicesOptions {
   /** `cluster`: Temporal's own server with its state in the same Postgres (docs/TEMPORAL-CLUSTER.md). */
   temporalServer?: TemporalServerKind;
   temporalLogLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** The dev server's Web UI port (the test run's, for the Web UI browser test); omit for none. */
+  temporalUiPort?: number;
   /** Log lines of `postgres`, `temporal` and `migrate`. */
   onLog?: (source: 'postgres' | 'temporal' | 'migrate', line: string) => void;
 }
@@ -78,6 +80,7 @@ export async function startDataServices(options: DataServicesOptions): Promise<D
         dbFile: path.join(options.dir, 'temporal.db'),
         logLevel,
         onLog: log('temporal'),
+        ...(options.temporalUiPort && { uiPort: options.temporalUiPort }),
       }),
     ]);
   }

@@ -30,3 +30,24 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
   }
   throw new Error(`nothing listened on port ${port} within ${timeoutMs} ms`);
 }
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** The first of `count` consecutive ports that are all free right now (for launchers that number ports PORT + i). */
+export async function freePortRun(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = await freePort();
+    if (first + count > 65_535) continue;
+    let free = true;
+    for (let i = 1; i < count && free; i++) free = await canListen(first + i);
+    if (free) return first;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}

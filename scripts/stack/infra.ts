@@ -27,6 +27,8 @@ async function main(): Promise<void> {
     database: 'flash_sale_test',
     temporalServer: temporalServerKind(),
     temporalLogLevel: 'error',
+    // The dev server's Web UI, for test/browser/temporal-web-ui.test.ts (the real server has none here).
+    ...(temporalServerKind() === 'dev' && { temporalUiPort: await freePort() }),
     // logfmt from the dev server, JSON from the real one, whose services log "Not enough hosts"
     // errors while they find each other at start.
     onLog: (source, line) =>
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
     `Postgres and the Temporal ${temporalServerKind()} server ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   process.stdout.write(
-    `READY ${JSON.stringify({ databaseUrl: postgres.url, temporalAddress: temporal.address, postgresPid: postgres.pid(), temporalPid: temporal.pid() })}\n`,
+    `READY ${JSON.stringify({ databaseUrl: postgres.url, temporalAddress: temporal.address, temporalUiUrl: temporal.uiUrl, postgresPid: postgres.pid(), temporalPid: temporal.pid() })}\n`,
   );
 }
 

@@ -105,6 +105,15 @@ test('schemathesis finds no answer outside docs/openapi.yaml and no 5xx', async 
       'include-operation-id = "streamMyWaitlistEntry"',
       'enabled = false',
       '',
+      // A sale's streams stay open while the sale exists; test/integration/sale-feed.test.ts and admin-support.test.ts cover them.
+      '[[operations]]',
+      'include-operation-id = "streamSaleEvents"',
+      'enabled = false',
+      '',
+      '[[operations]]',
+      'include-operation-id = "streamSaleDashboard"',
+      'enabled = false',
+      '',
     ].join('\n'),
   );
   const seed = process.env.FUZZ_SEED ?? String(Math.floor(Math.random() * 1_000_000));
@@ -126,8 +135,12 @@ test('schemathesis finds no answer outside docs/openapi.yaml and no 5xx', async 
     String(RUN_SECONDS),
     '--request-timeout',
     '30',
+    // One worker: with two, hypothesis parses lambda sources (ast.parse) in two threads at once,
+    // and CPython 3.11's AST builder keeps its recursion depth per interpreter, not per thread, so
+    // the threads corrupt each other's count and a run dies with "SystemError: AST constructor
+    // recursion depth mismatch" (seen with seeds 487951 and 879897).
     '--workers',
-    '2',
+    '1',
     '--seed',
     seed,
   ];
@@ -135,7 +148,7 @@ test('schemathesis finds no answer outside docs/openapi.yaml and no 5xx', async 
   if (code !== 0)
     throw new Error(`schemathesis exited with ${code} (seed ${seed}, FUZZ_SEED replays it):\n${output.slice(-12_000)}`);
   console.log(`schemathesis, seed ${seed}:\n${output.slice(output.lastIndexOf('API Operations:'))}`);
-  // A run that tested nothing would also exit 0.
-  expect(output).toMatch(/Tested: 17\b/);
+  // A run that tested nothing would also exit 0. 24 operations, the 4 event streams disabled above.
+  expect(output).toMatch(/Tested: 20\b/);
   expect(output).toMatch(/\d+ generated/);
 });

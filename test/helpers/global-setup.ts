@@ -51,4 +51,5 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_DATABASE_URL = String(ready.databaseUrl);
   process.env.TEST_TEMPORAL_ADDRESS = String(ready.temporalAddress);
   process.env.TEST_INFRA_DIR = dir;
+  if (ready.temporalUiUrl) process.env.TEST_TEMPORAL_UI_URL = String(ready.temporalUiUrl);
 }

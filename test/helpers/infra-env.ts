@@ -1,3 +1,8 @@
+/** The Web UI of the run's Temporal dev server (none with TEMPORAL_SERVER=cluster). */
+export function testTemporalUiUrl(): string | undefined {
+  return process.env.TEST_TEMPORAL_UI_URL;
+}
+
 /** Addresses of the services global-setup started for this run. */
 export function testInfra(): { databaseUrl: string; temporalAddress: string; dir: string } {
   const databaseUrl = process.env.TEST_DATABASE_URL;

@@ -77,7 +77,7 @@ test('50 parallel claims by one shopper hold exactly one unit', async () => {
     expect(String(answer.body.type)).toMatch(/\/already-reserved$/);
   }
   const counts = await api.get(`/v1/sales/${sale.id}`);
-  expect(counts.body).toMatchObject({ available: 99, held: 1, sold: 0 });
+  expect(counts.body).toMatchObject({ available: 99, held: 1, sold: 0, withdrawn: 0 });
 });
 
 test('a repeated Idempotency-Key returns the same reservation, never a second unit', async () => {

@@ -34,7 +34,7 @@ test('claims stay correct while another connection holds a long REPEATABLE READ 
     const answers = await crowd(sale.id, 600);
     const statuses = answers.reduce<Record<number, number>>((acc, a) => ({ ...acc, [a.status]: (acc[a.status] ?? 0) + 1 }), {});
     expect(statuses).toEqual({ 201: 200, 409: 400 });
-    expect((await api.get(`/v1/sales/${sale.id}`)).body).toMatchObject({ available: 0, held: 200, sold: 0 });
+    expect((await api.get(`/v1/sales/${sale.id}`)).body).toMatchObject({ available: 0, held: 200, sold: 0, withdrawn: 0 });
   } finally {
     await analyst.query('commit');
     await analyst.end();

@@ -18,7 +18,7 @@ beforeAll(() => {
 const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
 
 test('the recorded histories exist', () => {
-  expect(files.length).toBeGreaterThanOrEqual(17);
+  expect(files.length).toBeGreaterThanOrEqual(34);
 });
 
 test.each(files)('%s replays deterministically', async (file) => {

@@ -1,0 +1,83 @@
+import { Agent, request } from 'undici';
+
+export interface SseEvent {
+  event: string;
+  data: unknown;
+}
+
+export interface SseStream {
+  status: number;
+  contentType: string;
+  events: SseEvent[];
+  /** Resolves with the first event (already received or to come) that `accept` takes. */
+  next(accept: (event: SseEvent) => boolean, timeoutMs: number, what: string): Promise<SseEvent>;
+  close(): void;
+}
+
+/** Opens a Server-Sent Events stream and collects its events, for tests. */
+export async function openSse(url: string, options: { token?: string; dispatcher?: Agent } = {}): Promise<SseStream> {
+  const controller = new AbortController();
+  const response = await request(url, {
+    method: 'GET',
+    headers: { accept: 'text/event-stream', ...(options.token && { authorization: `Bearer ${options.token}` }) },
+    signal: controller.signal,
+    ...(options.dispatcher && { dispatcher: options.dispatcher }),
+  });
+  const events: SseEvent[] = [];
+  const waiters = new Set<() => void>();
+  let buffer = '';
+  response.body.setEncoding('utf8');
+  response.body.on('data', (chunk: string) => {
+    buffer += chunk;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) event = line.slice(7);
+        else if (line.startsWith('data: ')) data.push(line.slice(6));
+      }
+      if (data.length === 0) continue;
+      const text = data.join('\n');
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: kept as text
+      }
+      events.push({ event, data: parsed });
+      for (const wake of waiters) wake();
+    }
+  });
+  response.body.on('error', () => undefined);
+  return {
+    status: response.statusCode,
+    contentType: String(response.headers['content-type'] ?? ''),
+    events,
+    next(accept, timeoutMs, what) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = events.find(accept);
+          if (!found) return false;
+          cleanup();
+          resolve(found);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`${what}: not seen within ${timeoutMs} ms; last ${JSON.stringify(events.at(-1))}`));
+        }, timeoutMs);
+        const wake = () => void check();
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(wake);
+        };
+        waiters.add(wake);
+        check();
+      });
+    },
+    close: () => controller.abort(),
+  };
+}
