@@ -146,7 +146,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   );
   app.use(waitingRoomRouter({ pool: deps.pool, sales, auth, waitingRoom }));
   app.use(queueEventsRouter({ sales, auth, waitingRoom, feed: deps.changeFeed, logger: deps.logger }));
-  app.use(waitlistRouter({ pool: deps.pool, sales, auth }));
+  app.use(waitlistRouter({ pool: deps.pool, sales, auth, feed: deps.changeFeed, logger: deps.logger }));
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
   app.use(reservationEventsRouter({ pool: deps.pool, auth, feed: deps.changeFeed, logger: deps.logger }));
   app.use(saleEventsRouter({ sales, saleFeed, changeFeed: deps.changeFeed, logger: deps.logger }));

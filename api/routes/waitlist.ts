@@ -8,11 +8,17 @@ import { principalOf, type createAuth } from '../auth';
 import { Problem } from '../problem';
 import { requireUuid } from '../schemas';
 import type { SaleCache } from '../services/sale-cache';
+import type { Logger } from 'pino';
+import { coalesced, startEventStream } from '../event-stream';
+import { requestLogger } from '../request-log';
+import { CHANGE_CHANNELS, type ChangeFeed } from '../services/change-feed';
 
 export interface WaitlistRouteDeps {
   pool: Pool;
   sales: SaleCache;
   auth: ReturnType<typeof createAuth>;
+  feed: ChangeFeed;
+  logger: Logger;
 }
 
 /*
@@ -54,6 +60,42 @@ export function waitlistRouter(deps: WaitlistRouteDeps): Router {
     const entry = await findWaitlistEntry(deps.pool, sale.id, shopperId);
     if (!entry) throw new Problem(404, ErrorCode.NotFound, 'you are not on this sale’s waitlist');
     res.json(toWaitlistView(entry));
+  });
+
+  /*
+   * GET /v1/sales/:saleId/waitlist/me/events: the shopper's entry as Server-Sent Events (`entry`,
+   * the view of GET …/waitlist/me), instead of polling it. An entry of the sale leaving `waiting`
+   * notifies `waitlist_moved` (migrations/0011): every stream of the sale re-reads its own entry,
+   * whose position may have moved up or which may now carry the offer. The stream ends once the
+   * entry is no longer waiting; the page then follows the offered reservation's own stream.
+   */
+  router.get('/v1/sales/:saleId/waitlist/me/events', deps.auth.shopper, async (req, res) => {
+    const shopperId = shopperOf(res);
+    const sale = await waitlistSale(deps, req.params.saleId);
+    const first = await findWaitlistEntry(deps.pool, sale.id, shopperId);
+    if (!first) throw new Problem(404, ErrorCode.NotFound, 'you are not on this sale’s waitlist');
+    let unsubscribe = () => {};
+    const stream = startEventStream(req, res, deps.feed, () => unsubscribe());
+    let last = '';
+    const send = (view: WaitlistEntryView) => {
+      const text = JSON.stringify(view);
+      if (text === last) return;
+      last = text;
+      stream.send('entry', view);
+      if (view.status !== 'waiting') stream.close();
+    };
+    const reread = coalesced(
+      async () => {
+        if (stream.closed) return;
+        const entry = await findWaitlistEntry(deps.pool, sale.id, shopperId);
+        if (entry) send(toWaitlistView(entry));
+      },
+      (error) => requestLogger(deps.logger, req).warn({ err: error }, 'waitlist stream could not re-read'),
+    );
+    unsubscribe = deps.feed.subscribe(CHANGE_CHANNELS.waitlist, sale.id, reread);
+    send(toWaitlistView(first));
+    // A change that committed between the first read and the subscription is caught here.
+    reread();
   });
 
   return router;

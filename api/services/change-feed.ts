@@ -6,13 +6,15 @@ import type { Logger } from 'pino';
  * one LISTEN connection per API process, whatever the number of streams. Triggers notify
  * (migrations/0009): `reservation_changed` with a reservation id when its status, payment or hold
  * end changes; `queue_moved` with `{"saleId", "serving", "assigned"}` when a waiting room's
- * counters move. While the connection is down nothing is heard, so on every (re)connect each
+ * counters move; `waitlist_moved` (migrations/0011) with a sale id when an entry of its waitlist
+ * leaves `waiting` (an offer, or a turn passed over). While the connection is down nothing is heard, so on every (re)connect each
  * subscriber is called without a payload, meaning "re-read": a change made while the feed was
  * deaf is picked up then.
  */
 export const CHANGE_CHANNELS = {
   reservation: 'reservation_changed',
   queue: 'queue_moved',
+  waitlist: 'waitlist_moved',
 } as const;
 export type ChangeChannel = (typeof CHANGE_CHANNELS)[keyof typeof CHANGE_CHANNELS];
 
@@ -32,9 +34,9 @@ export interface ChangeFeed {
   stop(): Promise<void>;
 }
 
-/** The key a notification is about: the reservation id, or the sale id of a queue move. */
+/** The key a notification is about: the reservation id, the sale id of a waitlist or queue move. */
 function keyOf(channel: string, payload: string): string | undefined {
-  if (channel === CHANGE_CHANNELS.reservation) return payload;
+  if (channel === CHANGE_CHANNELS.reservation || channel === CHANGE_CHANNELS.waitlist) return payload;
   if (channel === CHANGE_CHANNELS.queue) {
     try {
       const saleId: unknown = (JSON.parse(payload) as Partial<QueueMoved>).saleId;

@@ -100,6 +100,11 @@ test('schemathesis finds no answer outside docs/openapi.yaml and no 5xx', async 
       'include-operation-id = "streamQueuePosition"',
       'enabled = false',
       '',
+      // Likewise a waitlist entry's stream stays open while the shopper waits (test/browser/waitlist.test.ts).
+      '[[operations]]',
+      'include-operation-id = "streamMyWaitlistEntry"',
+      'enabled = false',
+      '',
       // A sale's streams stay open while the sale exists; test/integration/sale-feed.test.ts and admin-support.test.ts cover them.
       '[[operations]]',
       'include-operation-id = "streamSaleEvents"',

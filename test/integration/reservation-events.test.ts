@@ -2,7 +2,8 @@
  * GET /v1/reservations/:id/events against the real API, worker and payment simulator: the
  * stream starts with the reservation as it is, follows it to its outcome and then ends; others
  * get a 404. GET /v1/sales/:id/queue/me/events follows a place in the waiting room until it is
- * admitted. And the development sign-in exists only where a launcher added it.
+ * admitted, and GET /v1/sales/:id/waitlist/me/events a waitlist place until its offer. And the
+ * development sign-in exists only where a launcher added it.
  */
 import { joinQueue } from '../../clients/waiting-room-client';
 import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
@@ -166,6 +167,43 @@ it('streams a waiting shopper’s place as the room admits the ones ahead, and e
 
   const outsider = await fetch(`${app.apiUrl}/v1/sales/${saleId}/queue/me/events`, {
     headers: { authorization: `Bearer ${await shopperToken('q-outsider')}` },
+  });
+  expect(outsider.status).toBe(404);
+});
+
+it('streams a waitlist place as it moves up and ends it with the offer', async () => {
+  const sale = await createTestSale(api, { units: 1, holdSeconds: 120, releasePolicy: 'waitlist' });
+  const [holder, first, second] = await Promise.all(['wl-holder', 'wl-first', 'wl-second'].map((name) => shopperToken(name)));
+  const held = await api.post(`/v1/sales/${sale.id}/reservations`, {
+    token: holder,
+    headers: { 'Idempotency-Key': crypto.randomUUID() },
+  });
+  expect(held.status).toBe(201);
+  for (const token of [first, second]) expect((await api.post(`/v1/sales/${sale.id}/waitlist`, { token })).status).toBe(201);
+
+  const response = await fetch(`${app.apiUrl}/v1/sales/${sale.id}/waitlist/me/events`, {
+    headers: { authorization: `Bearer ${second}` },
+  });
+  expect(response.status).toBe(200);
+  // Second in line: the holder lets go (the unit is offered to the first shopper, so the second
+  // moves up), then the first shopper lets their offer go (it comes to the second).
+  const events = await readStream(response, 30_000, (event) => {
+    if (event.data.status !== 'waiting') return;
+    if (event.data.position === 2) void api.post(`/v1/reservations/${String(held.body.id)}/cancel`, { token: holder });
+    if (event.data.position === 1)
+      void api
+        .get<{ reservationId: string }>(`/v1/sales/${sale.id}/waitlist/me`, first)
+        .then((entry) => api.post(`/v1/reservations/${entry.body.reservationId}/cancel`, { token: first }));
+  });
+  expect(events.every((event) => event.event === 'entry')).toBe(true);
+  expect(events.map((event) => [event.data.status, event.data.position])).toEqual([
+    ['waiting', 2],
+    ['waiting', 1],
+    ['offered', 0],
+  ]);
+
+  const outsider = await fetch(`${app.apiUrl}/v1/sales/${sale.id}/waitlist/me/events`, {
+    headers: { authorization: `Bearer ${await shopperToken('wl-outsider')}` },
   });
   expect(outsider.status).toBe(404);
 });

@@ -1,9 +1,11 @@
 /*
  * `/sales/:saleId`: the checkout. Sign in (development sign-in), wait for the start, reserve one
  * unit, pay within the hold, see the outcome. The reservation is followed over Server-Sent Events
- * (GET /v1/reservations/:id/events); nothing here polls.
+ * (GET /v1/reservations/:id/events); nothing here polls. A sold-out sale whose release policy is
+ * `waitlist` offers to join its waitlist and follows the place over GET …/waitlist/me/events until a
+ * released unit is offered: the offer is a hold like any other.
  */
-import type { ReservationView, SaleView } from '../../domain/reservation';
+import type { ReservationView, SaleView, WaitlistEntryView } from '../../domain/reservation';
 import { ApiError, callApi, serverOffsetMs } from './api';
 import { countDown, formatRemaining } from './countdown';
 import { openEventStream } from './event-stream';
@@ -84,6 +86,7 @@ async function nextStep(): Promise<void> {
   if (sale.waitingRoom) return queueUp(session);
   const startsAt = Date.parse(sale.startsAt);
   if (startsAt > Date.now() + serverOffsetMs()) return waitForStart(startsAt);
+  if (sale.releasePolicy === 'waitlist' && (await resumeWaitlist(session))) return;
   showClaim();
 }
 
@@ -155,16 +158,99 @@ async function claim(): Promise<void> {
       return waitForStart(Date.parse(error.problem.startsAt));
     }
     if (error.code === 'sold-out') {
-      // WAITLIST SEAM: a sale whose release policy is `waitlist` (issue 9 item 2, branch `release`)
-      // would offer "Join the waitlist" here (POST /v1/sales/:saleId/waitlist). The offer arrives
-      // as a new hold for this shopper; following it live needs a notification of its own (the
-      // change feed hears reservation updates, not inserts), then followReservation() shows it.
       void refreshSale();
+      if (sale?.releasePolicy === 'waitlist') return offerWaitlist();
       say('Sold out for now: every unit is held or sold. Units come back when holds expire, so try again in a moment.');
       return;
     }
     say(error.message);
   }
+}
+
+/** Sold out on a waitlist sale: offer to join the waitlist. */
+function offerWaitlist(): void {
+  showOnly('waitlist');
+  $('#waitlist-title').textContent = 'Sold out';
+  $('#waitlist-status').textContent =
+    'Every unit is held or sold. Join the waitlist and a unit that comes back is offered to you as a hold.';
+  const button = $<HTMLButtonElement>('#waitlist-join');
+  button.hidden = false;
+  button.disabled = false;
+}
+
+async function joinWaitlist(): Promise<void> {
+  const session = loadSession();
+  if (!session) return nextStep();
+  const button = $<HTMLButtonElement>('#waitlist-join');
+  button.disabled = true;
+  say(undefined);
+  try {
+    followWaitlist(
+      await callApi<WaitlistEntryView>(`/v1/sales/${encodeURIComponent(saleId)}/waitlist`, {
+        method: 'POST',
+        token: session.token,
+      }),
+    );
+  } catch (error) {
+    button.disabled = false;
+    if (handleAuthError(error)) return;
+    say(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** A shopper back on the page who is still on the waitlist (or was just offered a unit) goes on from there. */
+async function resumeWaitlist(session: Session): Promise<boolean> {
+  try {
+    const entry = await callApi<WaitlistEntryView>(`/v1/sales/${encodeURIComponent(saleId)}/waitlist/me`, {
+      token: session.token,
+    });
+    if (entry.status !== 'waiting' && entry.status !== 'offered') return false;
+    followWaitlist(entry);
+    return true;
+  } catch (error) {
+    return handleAuthError(error);
+  }
+}
+
+/** Shows the shopper's place on the waitlist live; an offer switches to the hold it carries. */
+function followWaitlist(entry: WaitlistEntryView): void {
+  stopStream();
+  if (renderWaitlist(entry) === 'done') return;
+  const session = loadSession();
+  if (!session) return;
+  stopStream = openEventStream({
+    url: `/v1/sales/${encodeURIComponent(saleId)}/waitlist/me/events`,
+    token: session.token,
+    onEvent: ({ event, data }) => {
+      if (event !== 'entry') return;
+      return renderWaitlist(JSON.parse(data) as WaitlistEntryView);
+    },
+    onError: (status) => (status === 401 || status === 404 ? 'stop' : undefined),
+  }).stop;
+}
+
+function renderWaitlist(entry: WaitlistEntryView): 'done' | void {
+  if (entry.status === 'offered' && entry.reservationId) {
+    const session = loadSession();
+    if (session) rememberReservation(saleId, session.shopperId, entry.reservationId);
+    void refreshSale();
+    // The offer is a hold like a claim's: its own stream shows the countdown and the outcome.
+    void nextStep();
+    return 'done';
+  }
+  showOnly('waitlist');
+  $('#waitlist-join').hidden = true;
+  if (entry.status === 'waiting') {
+    $('#waitlist-title').textContent = 'On the waitlist';
+    $('#waitlist-status').textContent =
+      entry.position === 1
+        ? 'You are next: the next unit that comes back is yours to buy.'
+        : `You are number ${entry.position} on the waitlist.`;
+    return;
+  }
+  $('#waitlist-title').textContent = 'Your waitlist turn has passed';
+  $('#waitlist-status').textContent = 'Your turn came and went, so nothing more will be offered to you from the waitlist.';
+  return 'done';
 }
 
 function queueTicketHeader(session: Session): Record<string, string> {
@@ -329,6 +415,7 @@ function wire(): void {
     void nextStep();
   });
   $('#claim-button').addEventListener('click', () => void claim());
+  $('#waitlist-join').addEventListener('click', () => void joinWaitlist());
   const payForm = $<HTMLFormElement>('#pay-form');
   payForm.addEventListener('submit', (event) => {
     event.preventDefault();

@@ -1,5 +1,5 @@
 /** The page's steps: one `<section>` each, one shown at a time. */
-export const STEPS = ['sign-in', 'countdown', 'waiting-room', 'claim', 'hold', 'outcome'] as const;
+export const STEPS = ['sign-in', 'countdown', 'waiting-room', 'claim', 'waitlist', 'hold', 'outcome'] as const;
 export type Step = (typeof STEPS)[number];
 
 export function $<E extends HTMLElement = HTMLElement>(selector: string): E {
