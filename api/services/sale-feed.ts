@@ -110,7 +110,11 @@ export function createSaleFeed(options: SaleFeedOptions): SaleFeed {
     for (const [outcome, count] of tally) claimsPerSecond[outcome] = rate(count);
     const point: SalePoint = {
       at,
-      status: saleStatus(poller.sale, { available: units.available!, held: units.held!, sold: units.sold!, withdrawn: units.withdrawn! }, new Date(at)),
+      status: saleStatus(
+        poller.sale,
+        { available: units.available!, held: units.held!, sold: units.sold!, withdrawn: units.withdrawn! },
+        new Date(at),
+      ),
       units,
       expiringNextMinute: row.expiring,
       payments: row.payments ?? {},
