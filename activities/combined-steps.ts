@@ -48,11 +48,24 @@ export function createCombinedSteps(
       }
     },
 
-    /** Releases the unit and tells the shopper the reservation's final status. */
-    async releaseAndNotify(input: ReleaseUnitInput): Promise<ReleaseUnitResult> {
+    /**
+     * Releases the unit and tells the shopper the reservation's final status. As with the `paid`
+     * notice, a notice that fails (an SMTP server refusing the address) does not fail the release:
+     * it is reported as not sent and the workflow sends it with its own retries, after it has
+     * settled the reservation (so a cancel waiting on the workflow is not held up by an e-mail).
+     */
+    async releaseAndNotify(input: ReleaseUnitInput): Promise<ReleaseUnitResult & { notified?: boolean }> {
       const released = await reservation.releaseUnit(input);
-      await payment.notifyOutcome({ reservationId: input.reservationId, outcome: released.status as NotificationOutcome });
-      return released;
+      try {
+        await payment.notifyOutcome({ reservationId: input.reservationId, outcome: released.status as NotificationOutcome });
+        return released;
+      } catch (error) {
+        log.warn('release notice not sent with the release; the workflow sends it', {
+          reservationId: input.reservationId,
+          error: String(error),
+        });
+        return { ...released, notified: false };
+      }
     },
   };
 }

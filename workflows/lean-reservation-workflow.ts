@@ -250,10 +250,11 @@ export async function leanReservationWorkflow(input: ReservationWorkflowInput): 
     }
   }
 
-  /** Releases the unit and notifies the shopper in one local activity. */
+  /** Releases the unit and notifies the shopper in one local activity (a notice that failed is sent again after). */
   async function release(reason: ReleaseReason, failureReason?: string): Promise<ReservationWorkflowResult> {
     const released = await localBookkeeping.releaseAndNotify({ reservationId, reason, failureReason });
-    notified = true;
+    // Histories recorded before `notified` existed have none: their notice went out with the release.
+    notified = released.notified !== false;
     setStatus(released.status);
     return released.released ? { status, releasedAs: reason } : { status };
   }
