@@ -3,9 +3,10 @@ import path from 'node:path';
 import type { Pool } from 'pg';
 import { chromium } from 'playwright-core';
 import { emailNotifier } from '../../activities/email-notifier';
+import { joinQueue, pollPosition, queueTicketHeader } from '../../clients/waiting-room-client';
 import type { CaughtMail } from '../../scripts/stack/mail-catcher';
 import { shopperToken, type ApiClient } from '../helpers/api-client';
-import { type AppUnderTest } from '../helpers/app-under-test';
+import { TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
 import { createTestSale, waitFor } from '../helpers/sales';
@@ -246,4 +247,50 @@ test('waitlist offer: the shopper a release offers a unit to is told once', asyn
   expect(mail!.subject).toBe('A unit is waiting for you: XPhone 15');
   expect(mail!.to).toBe(`${waiter}@shoppers.invalid`);
   expect(mail!.text).toContain('You were next on the waitlist');
+});
+
+test('sold out: every shopper still queued is told once; the buyer is not', async () => {
+  const sale = await api.post<{ id: string }>('/v1/sales', {
+    token: TEST_SECRETS.ADMIN_TOKEN,
+    body: {
+      sku: 'XPHONE-15',
+      name: 'XPhone 15',
+      units: 1,
+      priceCents: 12_345,
+      currency: 'EUR',
+      waitingRoom: { admitPerSecond: 1, powDifficulty: 4 },
+    },
+  });
+  expect(sale.status).toBe(201);
+  const saleId = sale.body.id;
+  const shoppers = ['buyer', 'queued-1', 'queued-2'].map((name) => `so-${name}-${saleId}`);
+  const tokens = await Promise.all(shoppers.map((shopper) => shopperToken(shopper)));
+  // One after another, so the buyer is first in line (the sale has started: FIFO).
+  const tickets = [];
+  for (const token of tokens) tickets.push(await joinQueue(app.apiUrl, saleId, token));
+  const admitted = await pollPosition(app.apiUrl, saleId, tokens[0]!, { intervalMs: 250 });
+  expect(admitted.status).toBe('admitted');
+  const claim = await api.post<ReservationAnswer>(`/v1/sales/${saleId}/reservations`, {
+    token: tokens[0],
+    headers: queueTicketHeader(tickets[0]!),
+  });
+  expect(claim.status).toBe(201);
+  expect((await pay(claim.body.id, tokens[0]!, 'tok_visa')).status).toBe(202);
+  expect((await waitUntilSettled(api, claim.body.id, tokens[0]!)).status).toBe('paid');
+
+  for (const shopper of shoppers.slice(1)) {
+    const [mail] = await waitFor(
+      () => mailsOfKind(`sale:${saleId}:shopper:${shopper}`, 'sold-out'),
+      (m) => m.length > 0,
+      20_000,
+      `sold-out e-mail to ${shopper}`,
+    );
+    expect(mail!.to).toBe(`${shopper}@shoppers.invalid`);
+    expect(mail!.subject).toContain('XPhone 15');
+  }
+  // Two workers dispatch: give a duplicate time to arrive before counting.
+  await sleep(2_500);
+  for (const shopper of shoppers.slice(1))
+    expect(await mailsOfKind(`sale:${saleId}:shopper:${shopper}`, 'sold-out')).toHaveLength(1);
+  expect(await mailsOfKind(`sale:${saleId}:shopper:${shoppers[0]}`, 'sold-out')).toEqual([]);
 });
