@@ -27,8 +27,9 @@ async function main(): Promise<void> {
     database: 'flash_sale_test',
     temporalServer: temporalServerKind(),
     temporalLogLevel: 'error',
-    // The dev server's Web UI, for test/browser/temporal-web-ui.test.ts (the real server has none here).
-    ...(temporalServerKind() === 'dev' && { temporalUiPort: await freePort() }),
+    // The Web UI for test/browser/temporal-web-ui.test.ts: the dev server's own, or the separate UI
+    // server that `npm run cluster:build` builds beside the real server.
+    temporalUiPort: await freePort(),
     // logfmt from the dev server, JSON from the real one, whose services log "Not enough hosts"
     // errors while they find each other at start.
     onLog: (source, line) =>

@@ -1,6 +1,6 @@
 /*
- * Support staff in the Temporal Web UI (the test run's dev server, started with its UI by
- * scripts/stack/infra.ts): the list filtered by `SaleId` and `ReservationStatus` shows the held
+ * Support staff in the Temporal Web UI (the dev server's own or, with TEMPORAL_SERVER=cluster, the
+ * UI server beside the real server; both started by scripts/stack/infra.ts): the list filtered by `SaleId` and `ReservationStatus` shows the held
  * reservation and not the cancelled one, and the workflow's page shows its human summary
  * ("XPhone 15 · <shopper> · unit <n>"). Screenshots: test-artifacts/temporal-web-ui-*.png.
  */
@@ -36,7 +36,7 @@ afterAll(async () => {
 
 test('the Web UI filtered by SaleId and ReservationStatus finds the held reservation with its summary', async () => {
   const ui = testTemporalUiUrl();
-  if (!ui) throw new Error('the test run has no Temporal Web UI (TEMPORAL_SERVER=cluster runs without one)');
+  if (!ui) throw new Error('the test run has no Temporal Web UI (scripts/stack/infra.ts starts one)');
   const sale = await createTestSale(api, { units: 3 });
   const shopper = `alice-${sale.id.slice(0, 8)}`;
   const [alice, bob] = await Promise.all([shopperToken(shopper), shopperToken(`bob-${sale.id.slice(0, 8)}`)]);

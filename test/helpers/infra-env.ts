@@ -1,4 +1,4 @@
-/** The Web UI of the run's Temporal dev server (none with TEMPORAL_SERVER=cluster). */
+/** The Web UI of the run's Temporal server (the dev server's own, or the UI server beside the real one). */
 export function testTemporalUiUrl(): string | undefined {
   return process.env.TEST_TEMPORAL_UI_URL;
 }
