@@ -70,6 +70,7 @@ export async function startDataServices(options: DataServicesOptions): Promise<D
                 shards: clusterShards(),
                 logLevel,
                 onLog: log('temporal'),
+                ...(options.temporalUiPort && { uiPort: options.temporalUiPort }),
               }))(),
           );
   } else {

@@ -100,7 +100,15 @@ test('the relay killed between starting a workflow and recording it: exactly one
   expect(await crashing.exited()).toBeNull();
   const before = await db.query(`select workflow_started_at from reservations where id = $1`, [claim.body.id]);
   expect(before.rows[0]).toEqual({ workflow_started_at: null });
-  expect(await workflowsOfSale(sale.id)).toHaveLength(1);
+  // Visibility follows a start a moment later (on the real server's SQL visibility store more so).
+  expect(
+    await waitFor(
+      () => workflowsOfSale(sale.id),
+      (ids) => ids.length > 0,
+      20_000,
+      'the started workflow in visibility',
+    ),
+  ).toHaveLength(1);
 
   const restarted = serviceProcess({ name: 'worker', entry: 'worker/main.ts', env: { ...app.env, OUTBOX_LEASE_SECONDS: '2' } });
   started.push(restarted);
