@@ -27,6 +27,7 @@ let pool: Pool;
 let psp: RunningPsp;
 let env: TestWorkflowEnvironment;
 const notifications: Notification[] = [];
+const refusedOnce = new Set<string>();
 const taskQueue = 'payment-workflow-tests';
 
 beforeAll(async () => {
@@ -34,7 +35,13 @@ beforeAll(async () => {
     taskQueue,
     poolMax: 4,
     pspEnv: { PSP_SLOW_MS: '7000' },
-    notifier: { send: async (notification) => void notifications.push(notification) },
+    notifier: {
+      send: async (notification) => {
+        // A mail server refusing one message, once (`refuseNoticeOnce`).
+        if (refusedOnce.delete(notification.reservationId)) throw new Error('550 mailbox unavailable');
+        notifications.push(notification);
+      },
+    },
   });
   ({ pool, psp, env } = rig);
 });
@@ -61,6 +68,18 @@ describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
     expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 1, held: 0, sold: 1, withdrawn: 0 });
     expect(notifications.filter((n) => n.reservationId === reservation.id).map((n) => n.outcome)).toEqual(['paid']);
     await recordHistory(env.address, handle, historyName(workflowType, 'paid-by-charge'));
+  });
+
+  test('a release notice the mail server refuses does not hold up the cancel; it is sent once afterwards', async () => {
+    const reservation = await claimedReservation(pool, 300);
+    refusedOnce.add(reservation.id);
+    const handle = await start(reservation);
+    expect(await handle.executeUpdate(cancelReservationUpdate)).toBe('cancelled');
+    expect(await handle.result()).toEqual({ status: 'cancelled', releasedAs: 'cancelled' });
+    expect(refusedOnce.has(reservation.id)).toBe(false);
+    expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
+    expect(notifications.filter((n) => n.reservationId === reservation.id).map((n) => n.outcome)).toEqual(['cancelled']);
+    await recordHistory(env.address, handle, historyName(workflowType, 'release-notice-refused'));
   });
 
   test('a declined card ends payment_failed and releases the unit', async () => {
