@@ -13,6 +13,8 @@ export interface KillRecord {
 export interface KillerOptions {
   stack: ChaosStack;
   kills: number;
+  /** The processes it may kill (all four by default). */
+  targets?: readonly Target[];
   random: Random;
   minGapMs: number;
   maxGapMs: number;
@@ -32,11 +34,11 @@ export interface UnexpectedDeath {
   restartMs: number;
 }
 
-/** Every target at least floor(kills / 4) times, the rest at random, in random order. */
-export function killPlan(kills: number, random: Random): Target[] {
-  const each = Math.floor(kills / TARGETS.length);
-  const plan = TARGETS.flatMap((target) => Array<Target>(each).fill(target));
-  while (plan.length < kills) plan.push(random.pick(TARGETS));
+/** Every target at least floor(kills / targets) times, the rest at random, in random order. */
+export function killPlan(kills: number, random: Random, targets: readonly Target[] = TARGETS): Target[] {
+  const each = Math.floor(kills / targets.length);
+  const plan = targets.flatMap((target) => Array<Target>(each).fill(target));
+  while (plan.length < kills) plan.push(random.pick(targets));
   return random.shuffle(plan);
 }
 
@@ -66,7 +68,7 @@ export async function runKiller(options: KillerOptions) {
     }
   };
 
-  for (const target of killPlan(options.kills, random)) {
+  for (const target of killPlan(options.kills, random, options.targets)) {
     if (Date.now() > deadline) throw new Error(`the killer ran out of time after ${records.length} kills`);
     const gapMs = random.between(options.minGapMs, options.maxGapMs);
     const gapEnd = Date.now() + gapMs;

@@ -31,6 +31,12 @@ const optionsSchema = z.object({
   /** Give the sale a waiting room (admitting `admitPerSecond`): shoppers join, wait, claim with the ticket. */
   waitingRoom: z.coerce.boolean().default(false),
   admitPerSecond: int(1, 10),
+  /** Which processes the killer may kill (comma-separated), e.g. `temporal` alone during admission. */
+  targets: z
+    .string()
+    .default(TARGETS.join(','))
+    .transform((list) => [...new Set(list.split(',').map((target) => target.trim()))])
+    .pipe(z.array(z.enum(TARGETS as [Target, ...Target[]])).min(1)),
 });
 
 export type ChaosOptions = z.infer<typeof optionsSchema>;
@@ -48,6 +54,7 @@ const FLAGS: Record<string, keyof ChaosOptions> = {
   '--max-down-ms': 'maxDownMs',
   '--settle-seconds': 'settleSeconds',
   '--admit-per-second': 'admitPerSecond',
+  '--targets': 'targets',
 };
 
 /** Flags win over environment variables (`CHAOS_KILLS`, `CHAOS_SECONDS`, `CHAOS_SEED`, …). */

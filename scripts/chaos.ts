@@ -44,7 +44,7 @@ async function main(): Promise<number> {
   }, backstopMs);
 
   say(
-    `seed ${options.seed}: ${options.kills} kills, ${options.shoppers} shoppers over ${options.seconds} s, ${options.units} units`,
+    `seed ${options.seed}: ${options.kills} kills of ${options.targets.join(', ')}, ${options.shoppers} shoppers over ${options.seconds} s, ${options.units} units`,
   );
   let stack: ChaosStack;
   try {
@@ -104,6 +104,7 @@ async function main(): Promise<number> {
     const killer = await runKiller({
       stack,
       kills: options.kills,
+      targets: options.targets,
       random,
       minGapMs: options.minGapMs,
       maxGapMs: options.maxGapMs,
