@@ -9,6 +9,10 @@ import type { SaleRow } from '../../db/rows';
 export function createSaleCache(pool: Pool, maxEntries = 10_000) {
   const sales = new Map<string, SaleRow>();
   return {
+    /** The sale if it is cached already, without reading Postgres (for the fast paths in front of Express). */
+    peek(saleId: string): SaleRow | undefined {
+      return sales.get(saleId);
+    },
     async get(saleId: string): Promise<SaleRow | undefined> {
       const cached = sales.get(saleId);
       if (cached) return cached;

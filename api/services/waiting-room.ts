@@ -210,6 +210,25 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
     return reading;
   }
 
+  /**
+   * What `position` would answer, when it can be told from this process's copies alone: the place
+   * is cached and, for a waiting ticket, the counter was read within SERVING_TTL_MS (a stale
+   * counter is read again in the background). Undefined otherwise: then ask `position`.
+   */
+  function cachedPosition(saleId: string, shopperId: string): QueuePositionView | undefined {
+    const cached = places.get(`${saleId}\u0000${shopperId}`);
+    if (cached?.position != null && !cached.admitted_at) {
+      const counter = serving.get(saleId);
+      if (!counter || now() - counter.readAt >= SERVING_TTL_MS) {
+        if (!counter?.reading) servingOf(saleId).catch(() => undefined);
+        return undefined;
+      }
+      return counter.value < cached.position ? positionView({ ...cached, serving: counter.value }) : undefined;
+    }
+    if (cached?.admitted_until) return positionView({ ...cached, admission_live: cached.admitted_until.getTime() > now() });
+    return undefined;
+  }
+
   async function position(saleId: string, shopperId: string): Promise<QueuePositionView | undefined> {
     const key = `${saleId}\u0000${shopperId}`;
     const cached = places.get(key);
@@ -263,7 +282,7 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
     if (view.status === 'expired') throw notAdmitted('the admission has run out', view);
   }
 
-  return { issueChallenge, joinQueue, position, requireAdmission, difficultyFor, recordJoin };
+  return { issueChallenge, joinQueue, position, cachedPosition, requireAdmission, difficultyFor, recordJoin };
 }
 
 export type WaitingRoom = ReturnType<typeof createWaitingRoom>;

@@ -326,3 +326,48 @@ test('kill -9 of the worker and of the API during admission loses no ticket and 
   const report = await api.get(`/v1/admin/sales/${sale.id}/invariants`, TEST_SECRETS.ADMIN_TOKEN);
   expect(report.body.violations).toEqual([]);
 }, 180_000);
+
+test('queue/me answers the same from the fast path as from Express, for a waiting and an admitted shopper', async () => {
+  // One unit: the first shopper is admitted, the second waits behind an admission that is still running.
+  const sale = await roomSale({ admitPerSecond: 1, admissionSeconds: 600, powDifficulty: 0 }, { units: 1 });
+  const [first, second] = await Promise.all([shopperToken(`fast-a-${sale.id}`), shopperToken(`fast-b-${sale.id}`)]);
+  await joinQueue(app.apiUrl, sale.id, first!);
+  await joinQueue(app.apiUrl, sale.id, second!);
+  await admitted(sale.id, first!);
+  await waitFor(
+    () => me(sale.id, second!),
+    (a) => a.body.position === 2,
+    15_000,
+    'position',
+  );
+  const fastAnswers = async () =>
+    Number(/^queue_me_fast_path_total (\d+)/m.exec(await (await fetch(`${app.apiUrl}/metrics`)).text())?.[1] ?? 0);
+  const poll = async (token: string, path: string) => {
+    const response = await fetch(`${app.apiUrl}${path}`, {
+      headers: { authorization: `Bearer ${token}`, 'x-request-id': 'same-id' },
+    });
+    const headers = Object.fromEntries(
+      [...response.headers].filter(([name]) => !['date', 'keep-alive', 'connection'].includes(name)),
+    );
+    return { status: response.status, headers, body: await response.text() };
+  };
+  for (const token of [first!, second!]) {
+    const path = `/v1/sales/${sale.id}/queue/me`;
+    let fast: Awaited<ReturnType<typeof poll>> | undefined;
+    // The fast path needs the place cached and a fresh counter: the poll right after an Express poll has both.
+    for (let attempt = 0; attempt < 20 && !fast; attempt++) {
+      await poll(token, path);
+      const before = await fastAnswers();
+      const answer = await poll(token, path);
+      if ((await fastAnswers()) === before + 1) fast = answer;
+    }
+    expect(fast).toBeDefined();
+    // A trailing slash matches the same Express route but not the fast path.
+    const viaExpress = await poll(token, `${path}/`);
+    expect(fast).toEqual(viaExpress);
+    expect(JSON.parse(fast!.body)).toMatchObject({ status: token === first ? 'admitted' : 'waiting' });
+  }
+  // A token nobody verified yet is answered by Express, with Express's refusal.
+  const stranger = await poll(await shopperToken(`fast-c-${sale.id}`), `/v1/sales/${sale.id}/queue/me`);
+  expect([stranger.status, JSON.parse(stranger.body).type]).toEqual([404, expect.stringContaining('not-found')]);
+});
