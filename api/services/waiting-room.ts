@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Pool } from 'pg';
-import { findPlaceByShopper, findPlaceByTicket, insertTicket, type QueuePlaceRow } from '../../db/queries/queue-tickets';
+import { findPlaceByShopper, findPlaceByTicket, type QueuePlaceRow } from '../../db/queries/queue-tickets';
 import type { SaleRow } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
 import {
@@ -12,6 +12,7 @@ import {
   type WaitingRoomSettings,
 } from '../../domain/waiting-room';
 import { Problem } from '../problem';
+import { createTicketInserts } from './ticket-inserts';
 
 /** How long a challenge may be solved and spent. */
 export const CHALLENGE_SECONDS = 120;
@@ -59,6 +60,7 @@ const b64 = (data: Buffer | string) => Buffer.from(data).toString('base64url');
 export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?: () => number }) {
   const { pool } = deps;
   const now = deps.now ?? Date.now;
+  const tickets = createTicketInserts(pool);
   const hmacKey = createHash('sha256').update(`challenge:${deps.queueSecret}`).digest();
   const ticketKey = new TextEncoder().encode(`ticket:${deps.queueSecret}`);
   // Joins per sale in the current and previous window, for the automatic difficulty raise (per process).
@@ -145,7 +147,7 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
 
   async function joinQueue(saleId: string, shopperId: string, challenge: string, nonce: string): Promise<JoinedQueue> {
     const claims = verifySolution(saleId, shopperId, challenge, nonce);
-    const inserted = await insertTicket(pool, { id: randomUUID(), saleId, shopperId, challengeId: claims.n });
+    const inserted = await tickets.insert({ id: randomUUID(), saleId, shopperId, challengeId: claims.n });
     const row = inserted ?? (await findPlaceByShopper(pool, saleId, shopperId));
     if (!row || (!inserted && row.challenge_id === claims.n)) refuse('this solution has been used already');
     if (inserted) recordJoin(saleId);

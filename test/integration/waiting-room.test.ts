@@ -371,3 +371,26 @@ test('queue/me answers the same from the fast path as from Express, for a waitin
   const stranger = await poll(await shopperToken(`fast-c-${sale.id}`), `/v1/sales/${sale.id}/queue/me`);
   expect([stranger.status, JSON.parse(stranger.body).type]).toEqual([404, expect.stringContaining('not-found')]);
 });
+
+test('joins arriving together share inserts: one ticket per shopper, the same ticket again, a challenge spent once', async () => {
+  const sale = await roomSale({ admitPerSecond: 1, powDifficulty: 0 }, { units: 1 });
+  const tokens = await Promise.all(Array.from({ length: 60 }, (_, i) => shopperToken(`batch-${sale.id}-${i}`)));
+  const challenges = await Promise.all(tokens.map(async (token) => (await challengeFor(sale.id, token)).body.challenge));
+  const twice = await challengeFor(sale.id, tokens[0]!);
+  // Everyone at once; the first shopper also with a second challenge, the second shopper's challenge sent twice.
+  const answers = await Promise.all([
+    ...tokens.map((token, i) => join(sale.id, token, { challenge: challenges[i], nonce: '0' })),
+    join(sale.id, tokens[0]!, { challenge: twice.body.challenge, nonce: '0' }),
+    join(sale.id, tokens[1]!, { challenge: challenges[1], nonce: '1' }),
+  ]);
+  const [own, again] = [answers[0]!, answers[60]!];
+  expect([own.status, again.status].sort()).toEqual([200, 201]);
+  expect(again.body.ticketId).toBe(own.body.ticketId);
+  const replays = [answers[1]!, answers[61]!];
+  expect(replays.map((a) => a.status).sort()).toEqual([201, 400]);
+  expect(answers.slice(2, 60).every((a) => a.status === 201)).toBe(true);
+  const ids = new Set(answers.filter((a) => a.status === 201).map((a) => a.body.ticketId));
+  expect(ids.size).toBe(60);
+  const rows = await db.query<{ n: number }>('select count(*)::int as n from queue_tickets where sale_id = $1', [sale.id]);
+  expect(rows.rows[0]!.n).toBe(60);
+});
