@@ -46,12 +46,7 @@ export function createMetrics() {
     next();
   };
 
-  /** The same observation for an answer written outside Express (api/queue-me-fast-path.ts). */
-  const observeAnswer = (method: string, route: string, status: number, seconds: number): void => {
-    httpDuration.observe({ method, route, status: String(status) }, seconds);
-  };
-
-  return { registry, claims, queueMeFastPath, saleFeedPolls, saleFeedSubscribers, observeRequests, observeAnswer };
+  return { registry, claims, queueMeFastPath, saleFeedPolls, saleFeedSubscribers, observeRequests };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -160,20 +160,38 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
     };
   }
 
-  function positionView(place: QueuePlaceRow): QueuePositionView {
-    const base = { ticketId: place.id, position: place.position };
+  // The ISO form of a cached admission's end, made once per row rather than once per poll.
+  const admittedUntilIso = new WeakMap<QueuePlaceRow, string>();
+
+  /** The shopper's view of `place`, with the counter and the admission's liveness given (the row's own by default). */
+  function positionView(
+    place: QueuePlaceRow,
+    servingNow = place.serving,
+    admissionLive = place.admission_live,
+  ): QueuePositionView {
+    const ticketId = place.id;
+    const position = place.position;
     if (place.admitted_at) {
+      let until = admittedUntilIso.get(place);
+      if (until === undefined) admittedUntilIso.set(place, (until = place.admitted_until!.toISOString()));
       return {
-        ...base,
-        status: place.admission_live ? 'admitted' : 'expired',
+        ticketId,
+        position,
+        status: admissionLive ? 'admitted' : 'expired',
         ahead: 0,
         estimatedWaitSeconds: 0,
-        admittedUntil: place.admitted_until!.toISOString(),
+        admittedUntil: until,
       };
     }
-    if (place.position === null) return { ...base, status: 'waiting', ahead: null, estimatedWaitSeconds: null };
-    const ahead = Math.max(0, place.position - place.serving - 1);
-    return { ...base, status: 'waiting', ahead, estimatedWaitSeconds: Math.ceil((ahead + 1) / place.admit_per_second) };
+    if (position === null) return { ticketId, position, status: 'waiting', ahead: null, estimatedWaitSeconds: null };
+    const ahead = Math.max(0, position - servingNow - 1);
+    return {
+      ticketId,
+      position,
+      status: 'waiting',
+      ahead,
+      estimatedWaitSeconds: Math.ceil((ahead + 1) / place.admit_per_second),
+    };
   }
 
   /*
@@ -225,9 +243,9 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
         if (!counter?.reading) servingOf(saleId).catch(() => undefined);
         return undefined;
       }
-      return counter.value < cached.position ? positionView({ ...cached, serving: counter.value }) : undefined;
+      return counter.value < cached.position ? positionView(cached, counter.value) : undefined;
     }
-    if (cached?.admitted_until) return positionView({ ...cached, admission_live: cached.admitted_until.getTime() > now() });
+    if (cached?.admitted_until) return positionView(cached, cached.serving, cached.admitted_until.getTime() > now());
     return undefined;
   }
 
@@ -236,9 +254,9 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
     const cached = places.get(key);
     if (cached?.position != null && !cached.admitted_at) {
       const counter = await servingOf(saleId);
-      if (counter < cached.position) return positionView({ ...cached, serving: counter });
+      if (counter < cached.position) return positionView(cached, counter);
     } else if (cached?.admitted_until) {
-      return positionView({ ...cached, admission_live: cached.admitted_until.getTime() > now() });
+      return positionView(cached, cached.serving, cached.admitted_until.getTime() > now());
     }
     const place = await findPlaceByShopper(pool, saleId, shopperId);
     if (place?.position != null) {
