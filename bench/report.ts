@@ -230,7 +230,7 @@ function figureRows(results: BenchResults): Row[] {
     const label = `waiting room: ${n(joins.shoppers)} join at once (${n(joins.connections)} connections)`;
     rows.push(
       {
-        figure: `${label}: tickets (failures)`,
+        figure: `${label}: tickets (failures)${joins.difficulties?.length ? `; challenges by difficulty ${joins.difficulties.map(([d, count]) => `${d}: ${n(count)}`).join(', ')}` : ''}`,
         value: `${n(joins.tickets)} (${n(joins.failures)})`,
         target: `= ${n(joins.shoppers)}`,
         verdict: joins.tickets === joins.shoppers ? 'PASS' : 'FAIL',
