@@ -23,6 +23,12 @@ const MAX_EXTRA_BITS = 8;
 const SURGE_WINDOW_MS = 10_000;
 /** How stale the "now serving" counter queue/me answers with may be. */
 const SERVING_TTL_MS = 250;
+/**
+ * The claim gate takes a cached admission as running only with more than this left by the API's
+ * clock (clocks of the API and Postgres may differ by far less; the invariant check, `queueViolations` in db/queries/queue-tickets.ts, allows 5 s
+ * more on top for the claim landing a moment after the gate).
+ */
+const GATE_CACHE_MARGIN_MS = 10_000;
 /** Places and counters kept per process (the oldest go first). */
 const CACHE_MAX = 200_000;
 
@@ -295,6 +301,13 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
       if (error instanceof Problem) throw error;
       throw await own('the queue ticket is not valid');
     }
+    // An admission, once made, never changes: when this process has read this very ticket admitted
+    // (the shopper's poll that saw it) and the admission has well over GATE_CACHE_MARGIN_MS left by
+    // this clock, the row is not read again. Nearer its end, or unknown here, the row and the
+    // database's clock decide.
+    const cached = places.get(`${saleId}\u0000${shopperId}`);
+    if (cached?.id === ticketId && cached.admitted_until && cached.admitted_until.getTime() - now() > GATE_CACHE_MARGIN_MS)
+      return;
     const place = await findPlaceByTicket(pool, ticketId);
     if (!place || place.shopper_id !== shopperId || place.sale_id !== saleId) throw await own('the queue ticket is not valid');
     const view = positionView(place);

@@ -394,3 +394,15 @@ test('joins arriving together share inserts: one ticket per shopper, the same ti
   const rows = await db.query<{ n: number }>('select count(*)::int as n from queue_tickets where sale_id = $1', [sale.id]);
   expect(rows.rows[0]!.n).toBe(60);
 });
+
+test('an admission this process has seen is still refused once it has run out', async () => {
+  const sale = await roomSale({ admitPerSecond: 5, admissionSeconds: 12, powDifficulty: 0 }, { units: 2 });
+  const token = await shopperToken(`runs-out-${sale.id}`);
+  const ticket = await joinQueue(app.apiUrl, sale.id, token);
+  const view = (await admitted(sale.id, token)).body as { admittedUntil: string };
+  // Polled admitted (so the API holds the row); claim only after the admission's end.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(view.admittedUntil) - Date.now()) + 1_000));
+  expect((await me(sale.id, token)).body).toMatchObject({ status: 'expired' });
+  const refusal = await claim(sale.id, token, ticket.ticket);
+  expect([refusal.status, refusal.body]).toEqual([403, expect.objectContaining({ queueStatus: 'expired' })]);
+});
