@@ -12,6 +12,7 @@ import { ipRateLimit, shopperRateLimit, type RateLimitConfig } from './rate-limi
 import { requestLogging } from './request-log';
 import { corsPolicy } from './cors';
 import { soldOutFastPath } from './sold-out-fast-path';
+import { queueMeFastPath } from './queue-me-fast-path';
 import { healthRouter } from './routes/health';
 import { adminRouter } from './routes/admin';
 import { paymentsRouter } from './routes/payments';
@@ -91,7 +92,7 @@ const SHOPPER_LIMITED_ROUTES = [
   '/v1/sales/:saleId/waitlist',
 ];
 
-/** The Express app, and the request listener to serve: the sold-out fast path in front of the app. */
+/** The Express app, and the request listener to serve: the sold-out and queue/me fast paths in front of the app. */
 export function createApp(deps: AppDeps): { app: Express; listener: RequestListener } {
   const app = express();
   app.disable('x-powered-by');
@@ -180,8 +181,17 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
     onClaim: (saleId, outcome) => saleFeed.countClaim(saleId, outcome),
     ...(cors && { corsHeaders: cors.responseHeaders }),
   });
+  const queueMe = queueMeFastPath({
+    sales,
+    waitingRoom,
+    knownShopper: auth.knownShopper,
+    metrics: deps.metrics,
+    ...(cors && { corsHeaders: cors.responseHeaders }),
+    // A per-IP limit counts every request in Express's limiter, and debug logs every request there.
+    enabled: () => rateLimits.perIp.limit === 0 && !deps.logger.isLevelEnabled('debug'),
+  });
   const listener: RequestListener = (req, res) => {
-    if (!fastPath(req, res)) app(req, res);
+    if (!fastPath(req, res) && !queueMe(req, res)) app(req, res);
   };
   return { app, listener };
 }

@@ -40,6 +40,11 @@ export function createAuth(config: AuthConfig) {
   const isAdminToken = (token: string): boolean => timingSafeEqual(digest(token), adminDigest);
 
   async function shopperFrom(token: string): Promise<Principal> {
+    // A token jose accepted before is accepted again until its `exp` (an HMAC over the same bytes
+    // under the same key cannot change its verdict; `nbf`, once passed, stays passed): each
+    // request of a shopper's session pays for the map lookup, not for a verification.
+    const known = verifiedTokens.get(token);
+    if (known && known.expiresAtMs > Date.now()) return { kind: 'shopper', shopperId: known.shopperId };
     try {
       const { payload } = await jwtVerify(token, jwtKey, { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] });
       // jose types `sub` as a string but does not check it: a signed `"sub": 42` or `["a"]` arrives as is.

@@ -29,8 +29,11 @@ function routeTable(stack: readonly RouterLayer[]): RouteEntry[] {
   });
 }
 
-/** The methods served on `path`, or undefined when no route matches it (or its encoding is broken). */
-function methodsFor(table: readonly RouteEntry[], path: string): Set<string> | undefined {
+/**
+ * The methods served on `path`, or undefined when no route matches it (or its encoding is broken),
+ * or when one of the matching routes serves `method` (the scan stops there: nothing to refuse).
+ */
+function methodsFor(table: readonly RouteEntry[], path: string, method: string): Set<string> | undefined {
   let methods: Set<string> | undefined;
   for (const route of table) {
     let matched: unknown;
@@ -41,8 +44,9 @@ function methodsFor(table: readonly RouteEntry[], path: string): Set<string> | u
       return undefined;
     }
     if (!matched) continue;
+    if (route.methods.includes(method)) return undefined;
     methods ??= new Set();
-    for (const method of route.methods) methods.add(method);
+    for (const served of route.methods) methods.add(served);
   }
   return methods;
 }
@@ -58,8 +62,8 @@ export function methodNotAllowed(app: Express): RequestHandler {
   let table: RouteEntry[] | undefined;
   return (req, res, next) => {
     table ??= routeTable((app.router as unknown as { stack: RouterLayer[] }).stack);
-    const methods = methodsFor(table, req.path);
-    if (!methods || methods.has(req.method)) return next();
+    const methods = methodsFor(table, req.path, req.method);
+    if (!methods) return next();
     const allow = [...methods].sort().join(', ');
     res.setHeader('Allow', allow);
     sendProblem(res, new Problem(405, ErrorCode.MethodNotAllowed, `${req.method} is not served on ${req.path}; use ${allow}`));

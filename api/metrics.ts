@@ -18,6 +18,12 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const queueMeFastPath = new Counter({
+    name: 'queue_me_fast_path_total',
+    help: 'queue/me answers written by the fast path in front of Express (api/queue-me-fast-path.ts)',
+    registers: [registry],
+  });
+
   const saleFeedPolls = new Counter({
     name: 'sale_feed_polls_total',
     help: 'Readings of a sale by the live sale feed (one poller per watched sale), by outcome',
@@ -40,7 +46,7 @@ export function createMetrics() {
     next();
   };
 
-  return { registry, claims, saleFeedPolls, saleFeedSubscribers, observeRequests };
+  return { registry, claims, queueMeFastPath, saleFeedPolls, saleFeedSubscribers, observeRequests };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

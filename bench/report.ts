@@ -230,7 +230,7 @@ function figureRows(results: BenchResults): Row[] {
     const label = `waiting room: ${n(joins.shoppers)} join at once (${n(joins.connections)} connections)`;
     rows.push(
       {
-        figure: `${label}: tickets (failures)`,
+        figure: `${label}: tickets (failures)${joins.difficulties?.length ? `; challenges by difficulty ${joins.difficulties.map(([d, count]) => `${d}: ${n(count)}`).join(', ')}` : ''}`,
         value: `${n(joins.tickets)} (${n(joins.failures)})`,
         target: `= ${n(joins.shoppers)}`,
         verdict: joins.tickets === joins.shoppers ? 'PASS' : 'FAIL',
@@ -243,7 +243,7 @@ function figureRows(results: BenchResults): Row[] {
       },
       { figure: `${label}: join latency p50/p95/p99 ms`, value: latency(joins.latencyMs), target: '—', verdict: '—' },
       {
-        figure: `waiting room: queue/me req/s ÷ bare node:http (${n(poll.apiRps)} / ${n(poll.bareRps)}, ${poll.connections} connections)`,
+        figure: `waiting room: queue/me req/s ÷ bare node:http (${n(poll.apiRps)} / ${n(poll.bareRps)}, ${poll.connections} connections${poll.fastPathShare === undefined ? '' : `, ${Math.round(poll.fastPathShare * 100)} % by the fast path`})`,
         value: n(poll.ratio, 2),
         target: `≥ ${TARGETS.queuePollRatio}`,
         verdict: poll.apiUnexpected ? 'FAIL' : atLeast(poll.ratio, TARGETS.queuePollRatio),

@@ -148,7 +148,15 @@ export async function startBenchStack(
         if (line.includes("state: 'RUNNING'") || line.includes('"state":"RUNNING"')) workerRunning();
       },
     });
-    const api = serviceProcess({ name: 'api', entry: 'api/server.ts', env, onLine: remember('api') });
+    // BENCH_API_CPU_PROF=<dir>: the API writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
+    const profileDir = process.env.BENCH_API_CPU_PROF;
+    const api = serviceProcess({
+      name: 'api',
+      entry: 'api/server.ts',
+      env,
+      onLine: remember('api'),
+      ...(profileDir && { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] }),
+    });
     say(`starting the API (${apiUrl}) and the worker (LOG_LEVEL=warn, PG_POOL_MAX=${apiPoolMax}, workflow type ${workflowType})`);
     launched.push(worker, api); // before the wait: stop() stops them even if the start fails
     worker.start();

@@ -90,9 +90,9 @@ export function httpClient(baseUrl: string, connections: number, timeoutMs = 60_
   async function call(
     method: 'GET' | 'POST',
     path: string,
-    options: { token?: string; body?: unknown; since?: number } = {},
+    options: { token?: string; body?: unknown; since?: number; headers?: Record<string, string> } = {},
   ): Promise<HttpAnswer> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const started = performance.now();
@@ -115,7 +115,8 @@ export function httpClient(baseUrl: string, connections: number, timeoutMs = 60_
   }
   return {
     get: (path: string, token?: string) => call('GET', path, { token }),
-    post: (path: string, options: { token?: string; body?: unknown; since?: number } = {}) => call('POST', path, options),
+    post: (path: string, options: { token?: string; body?: unknown; since?: number; headers?: Record<string, string> } = {}) =>
+      call('POST', path, options),
     close: () => dispatcher.close(),
   };
 }

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Pool } from 'pg';
-import { findPlaceByShopper, findPlaceByTicket, insertTicket, type QueuePlaceRow } from '../../db/queries/queue-tickets';
+import { findPlaceByShopper, findPlaceByTicket, type QueuePlaceRow } from '../../db/queries/queue-tickets';
 import type { SaleRow } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
 import {
@@ -12,6 +12,7 @@ import {
   type WaitingRoomSettings,
 } from '../../domain/waiting-room';
 import { Problem } from '../problem';
+import { createTicketInserts } from './ticket-inserts';
 
 /** How long a challenge may be solved and spent. */
 export const CHALLENGE_SECONDS = 120;
@@ -22,6 +23,12 @@ const MAX_EXTRA_BITS = 8;
 const SURGE_WINDOW_MS = 10_000;
 /** How stale the "now serving" counter queue/me answers with may be. */
 const SERVING_TTL_MS = 250;
+/**
+ * The claim gate takes a cached admission as running only with more than this left by the API's
+ * clock (clocks of the API and Postgres may differ by far less; the invariant check, `queueViolations` in db/queries/queue-tickets.ts, allows 5 s
+ * more on top for the claim landing a moment after the gate).
+ */
+const GATE_CACHE_MARGIN_MS = 10_000;
 /** Places and counters kept per process (the oldest go first). */
 const CACHE_MAX = 200_000;
 
@@ -59,6 +66,7 @@ const b64 = (data: Buffer | string) => Buffer.from(data).toString('base64url');
 export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?: () => number }) {
   const { pool } = deps;
   const now = deps.now ?? Date.now;
+  const tickets = createTicketInserts(pool);
   const hmacKey = createHash('sha256').update(`challenge:${deps.queueSecret}`).digest();
   const ticketKey = new TextEncoder().encode(`ticket:${deps.queueSecret}`);
   // Joins per sale in the current and previous window, for the automatic difficulty raise (per process).
@@ -145,7 +153,7 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
 
   async function joinQueue(saleId: string, shopperId: string, challenge: string, nonce: string): Promise<JoinedQueue> {
     const claims = verifySolution(saleId, shopperId, challenge, nonce);
-    const inserted = await insertTicket(pool, { id: randomUUID(), saleId, shopperId, challengeId: claims.n });
+    const inserted = await tickets.insert({ id: randomUUID(), saleId, shopperId, challengeId: claims.n });
     const row = inserted ?? (await findPlaceByShopper(pool, saleId, shopperId));
     if (!row || (!inserted && row.challenge_id === claims.n)) refuse('this solution has been used already');
     if (inserted) recordJoin(saleId);
@@ -158,20 +166,38 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
     };
   }
 
-  function positionView(place: QueuePlaceRow): QueuePositionView {
-    const base = { ticketId: place.id, position: place.position };
+  // The ISO form of a cached admission's end, made once per row rather than once per poll.
+  const admittedUntilIso = new WeakMap<QueuePlaceRow, string>();
+
+  /** The shopper's view of `place`, with the counter and the admission's liveness given (the row's own by default). */
+  function positionView(
+    place: QueuePlaceRow,
+    servingNow = place.serving,
+    admissionLive = place.admission_live,
+  ): QueuePositionView {
+    const ticketId = place.id;
+    const position = place.position;
     if (place.admitted_at) {
+      let until = admittedUntilIso.get(place);
+      if (until === undefined) admittedUntilIso.set(place, (until = place.admitted_until!.toISOString()));
       return {
-        ...base,
-        status: place.admission_live ? 'admitted' : 'expired',
+        ticketId,
+        position,
+        status: admissionLive ? 'admitted' : 'expired',
         ahead: 0,
         estimatedWaitSeconds: 0,
-        admittedUntil: place.admitted_until!.toISOString(),
+        admittedUntil: until,
       };
     }
-    if (place.position === null) return { ...base, status: 'waiting', ahead: null, estimatedWaitSeconds: null };
-    const ahead = Math.max(0, place.position - place.serving - 1);
-    return { ...base, status: 'waiting', ahead, estimatedWaitSeconds: Math.ceil((ahead + 1) / place.admit_per_second) };
+    if (position === null) return { ticketId, position, status: 'waiting', ahead: null, estimatedWaitSeconds: null };
+    const ahead = Math.max(0, position - servingNow - 1);
+    return {
+      ticketId,
+      position,
+      status: 'waiting',
+      ahead,
+      estimatedWaitSeconds: Math.ceil((ahead + 1) / place.admit_per_second),
+    };
   }
 
   /*
@@ -210,14 +236,33 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
     return reading;
   }
 
+  /**
+   * What `position` would answer, when it can be told from this process's copies alone: the place
+   * is cached and, for a waiting ticket, the counter was read within SERVING_TTL_MS (a stale
+   * counter is read again in the background). Undefined otherwise: then ask `position`.
+   */
+  function cachedPosition(saleId: string, shopperId: string): QueuePositionView | undefined {
+    const cached = places.get(`${saleId}\u0000${shopperId}`);
+    if (cached?.position != null && !cached.admitted_at) {
+      const counter = serving.get(saleId);
+      if (!counter || now() - counter.readAt >= SERVING_TTL_MS) {
+        if (!counter?.reading) servingOf(saleId).catch(() => undefined);
+        return undefined;
+      }
+      return counter.value < cached.position ? positionView(cached, counter.value) : undefined;
+    }
+    if (cached?.admitted_until) return positionView(cached, cached.serving, cached.admitted_until.getTime() > now());
+    return undefined;
+  }
+
   async function position(saleId: string, shopperId: string): Promise<QueuePositionView | undefined> {
     const key = `${saleId}\u0000${shopperId}`;
     const cached = places.get(key);
     if (cached?.position != null && !cached.admitted_at) {
       const counter = await servingOf(saleId);
-      if (counter < cached.position) return positionView({ ...cached, serving: counter });
+      if (counter < cached.position) return positionView(cached, counter);
     } else if (cached?.admitted_until) {
-      return positionView({ ...cached, admission_live: cached.admitted_until.getTime() > now() });
+      return positionView(cached, cached.serving, cached.admitted_until.getTime() > now());
     }
     const place = await findPlaceByShopper(pool, saleId, shopperId);
     if (place?.position != null) {
@@ -256,6 +301,13 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
       if (error instanceof Problem) throw error;
       throw await own('the queue ticket is not valid');
     }
+    // An admission, once made, never changes: when this process has read this very ticket admitted
+    // (the shopper's poll that saw it) and the admission has well over GATE_CACHE_MARGIN_MS left by
+    // this clock, the row is not read again. Nearer its end, or unknown here, the row and the
+    // database's clock decide.
+    const cached = places.get(`${saleId}\u0000${shopperId}`);
+    if (cached?.id === ticketId && cached.admitted_until && cached.admitted_until.getTime() - now() > GATE_CACHE_MARGIN_MS)
+      return;
     const place = await findPlaceByTicket(pool, ticketId);
     if (!place || place.shopper_id !== shopperId || place.sale_id !== saleId) throw await own('the queue ticket is not valid');
     const view = positionView(place);
@@ -263,7 +315,7 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
     if (view.status === 'expired') throw notAdmitted('the admission has run out', view);
   }
 
-  return { issueChallenge, joinQueue, position, requireAdmission, difficultyFor, recordJoin };
+  return { issueChallenge, joinQueue, position, cachedPosition, requireAdmission, difficultyFor, recordJoin };
 }
 
 export type WaitingRoom = ReturnType<typeof createWaitingRoom>;

@@ -44,6 +44,37 @@ export async function insertTicket(
   return rows[0] ?? null;
 }
 
+export interface NewTicket {
+  id: string;
+  saleId: string;
+  shopperId: string;
+  challengeId: string;
+}
+
+/**
+ * `insertTicket` for many tickets in one statement (arrivals numbered in the order given). Only
+ * the rows inserted come back; a ticket missing from the answer met one of the unique indexes,
+ * whether against an older row or an earlier one of the same statement.
+ */
+export async function insertTickets(db: Queryable, tickets: readonly NewTicket[]): Promise<QueueTicketRow[]> {
+  const { rows } = await db.query<QueueTicketRow>({
+    name: 'insert-queue-tickets',
+    text: `insert into queue_tickets as t (id, sale_id, shopper_id, challenge_id)
+           select n.id, n.sale_id, n.shopper_id, n.challenge_id
+           from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) with ordinality as n(id, sale_id, shopper_id, challenge_id, k)
+           order by n.k
+           on conflict do nothing
+           returning ${TICKET_COLUMNS}`,
+    values: [
+      tickets.map((t) => t.id),
+      tickets.map((t) => t.saleId),
+      tickets.map((t) => t.shopperId),
+      tickets.map((t) => t.challengeId),
+    ],
+  });
+  return rows;
+}
+
 /** The shopper's ticket for a sale and their place in its queue: one lookup by unique index. */
 export async function findPlaceByShopper(db: Queryable, saleId: string, shopperId: string): Promise<QueuePlaceRow | undefined> {
   const { rows } = await db.query<QueuePlaceRow>({

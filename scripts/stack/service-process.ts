@@ -9,6 +9,8 @@ export interface ServiceOptions {
   entry: string;
   env: NodeJS.ProcessEnv;
   onLine?: (line: string) => void;
+  /** Node options before the entry point, e.g. `--cpu-prof` (the bench's `BENCH_API_CPU_PROF`). */
+  nodeArgs?: readonly string[];
 }
 
 export interface ServiceProcess {
@@ -35,7 +37,7 @@ export function serviceProcess(options: ServiceOptions): ServiceProcess {
 
   const start = () => {
     if (isRunning()) return;
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, options.entry)], {
+    child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(PROJECT_ROOT, options.entry)], {
       cwd: PROJECT_ROOT,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -88,3 +88,44 @@ test('the sold-out answer carries the same CORS headers from the fast path as fr
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 });
+
+test('queue/me carries the same CORS headers from its fast path as from Express', async () => {
+  const created = await api.post<{ id: string }>('/v1/sales', {
+    token: TEST_SECRETS.ADMIN_TOKEN,
+    body: {
+      sku: 'CORS-Q',
+      name: 'Queue',
+      units: 1,
+      priceCents: 100,
+      currency: 'EUR',
+      waitingRoom: { admitPerSecond: 1, powDifficulty: 0 },
+    },
+  });
+  const saleId = created.body.id;
+  const token = await shopperToken(`cors-queue-${saleId}`);
+  const challenge = await api.get<{ challenge: string }>(`/v1/sales/${saleId}/challenge`, token);
+  expect(
+    (await api.post(`/v1/sales/${saleId}/queue`, { token, body: { challenge: challenge.body.challenge, nonce: '0' } })).status,
+  ).toBe(201);
+  const fastAnswers = async () =>
+    Number(/^queue_me_fast_path_total (\d+)/m.exec(await (await fetch(`${app.apiUrl}/metrics`)).text())?.[1] ?? 0);
+  const poll = (path: string, origin: string) =>
+    fetch(`${app.apiUrl}${path}`, { headers: { authorization: `Bearer ${token}`, origin } });
+  const path = `/v1/sales/${saleId}/queue/me`;
+  // Wait for a position: only a placed ticket can be answered from memory.
+  for (let i = 0; i < 100 && ((await (await poll(path, ALLOWED)).json()) as { position: number | null }).position === null; i++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  for (const origin of [ALLOWED, OTHER]) {
+    let viaFastPath: Response | undefined;
+    for (let attempt = 0; attempt < 20 && !viaFastPath; attempt++) {
+      await poll(path, origin);
+      const before = await fastAnswers();
+      const answer = await poll(path, origin);
+      if ((await fastAnswers()) === before + 1) viaFastPath = answer;
+    }
+    const viaExpress = await poll(`${path}/`, origin); // a trailing slash is the same route, never the fast path
+    expect([viaExpress.status, viaFastPath?.status]).toEqual([200, 200]);
+    expect(corsHeaders(viaFastPath!)).toEqual(corsHeaders(viaExpress));
+    expect(viaFastPath!.headers.get('access-control-allow-origin')).toBe(origin === ALLOWED ? ALLOWED : null);
+  }
+});

@@ -326,3 +326,83 @@ test('kill -9 of the worker and of the API during admission loses no ticket and 
   const report = await api.get(`/v1/admin/sales/${sale.id}/invariants`, TEST_SECRETS.ADMIN_TOKEN);
   expect(report.body.violations).toEqual([]);
 }, 180_000);
+
+test('queue/me answers the same from the fast path as from Express, for a waiting and an admitted shopper', async () => {
+  // One unit: the first shopper is admitted, the second waits behind an admission that is still running.
+  const sale = await roomSale({ admitPerSecond: 1, admissionSeconds: 600, powDifficulty: 0 }, { units: 1 });
+  const [first, second] = await Promise.all([shopperToken(`fast-a-${sale.id}`), shopperToken(`fast-b-${sale.id}`)]);
+  await joinQueue(app.apiUrl, sale.id, first!);
+  await joinQueue(app.apiUrl, sale.id, second!);
+  await admitted(sale.id, first!);
+  await waitFor(
+    () => me(sale.id, second!),
+    (a) => a.body.position === 2,
+    15_000,
+    'position',
+  );
+  const fastAnswers = async () =>
+    Number(/^queue_me_fast_path_total (\d+)/m.exec(await (await fetch(`${app.apiUrl}/metrics`)).text())?.[1] ?? 0);
+  const poll = async (token: string, path: string) => {
+    const response = await fetch(`${app.apiUrl}${path}`, {
+      headers: { authorization: `Bearer ${token}`, 'x-request-id': 'same-id' },
+    });
+    const headers = Object.fromEntries(
+      [...response.headers].filter(([name]) => !['date', 'keep-alive', 'connection'].includes(name)),
+    );
+    return { status: response.status, headers, body: await response.text() };
+  };
+  for (const token of [first!, second!]) {
+    const path = `/v1/sales/${sale.id}/queue/me`;
+    let fast: Awaited<ReturnType<typeof poll>> | undefined;
+    // The fast path needs the place cached and a fresh counter: the poll right after an Express poll has both.
+    for (let attempt = 0; attempt < 20 && !fast; attempt++) {
+      await poll(token, path);
+      const before = await fastAnswers();
+      const answer = await poll(token, path);
+      if ((await fastAnswers()) === before + 1) fast = answer;
+    }
+    expect(fast).toBeDefined();
+    // A trailing slash matches the same Express route but not the fast path.
+    const viaExpress = await poll(token, `${path}/`);
+    expect(fast).toEqual(viaExpress);
+    expect(JSON.parse(fast!.body)).toMatchObject({ status: token === first ? 'admitted' : 'waiting' });
+  }
+  // A token nobody verified yet is answered by Express, with Express's refusal.
+  const stranger = await poll(await shopperToken(`fast-c-${sale.id}`), `/v1/sales/${sale.id}/queue/me`);
+  expect([stranger.status, JSON.parse(stranger.body).type]).toEqual([404, expect.stringContaining('not-found')]);
+});
+
+test('joins arriving together share inserts: one ticket per shopper, the same ticket again, a challenge spent once', async () => {
+  const sale = await roomSale({ admitPerSecond: 1, powDifficulty: 0 }, { units: 1 });
+  const tokens = await Promise.all(Array.from({ length: 60 }, (_, i) => shopperToken(`batch-${sale.id}-${i}`)));
+  const challenges = await Promise.all(tokens.map(async (token) => (await challengeFor(sale.id, token)).body.challenge));
+  const twice = await challengeFor(sale.id, tokens[0]!);
+  // Everyone at once; the first shopper also with a second challenge, the second shopper's challenge sent twice.
+  const answers = await Promise.all([
+    ...tokens.map((token, i) => join(sale.id, token, { challenge: challenges[i], nonce: '0' })),
+    join(sale.id, tokens[0]!, { challenge: twice.body.challenge, nonce: '0' }),
+    join(sale.id, tokens[1]!, { challenge: challenges[1], nonce: '1' }),
+  ]);
+  const [own, again] = [answers[0]!, answers[60]!];
+  expect([own.status, again.status].sort()).toEqual([200, 201]);
+  expect(again.body.ticketId).toBe(own.body.ticketId);
+  const replays = [answers[1]!, answers[61]!];
+  expect(replays.map((a) => a.status).sort()).toEqual([201, 400]);
+  expect(answers.slice(2, 60).every((a) => a.status === 201)).toBe(true);
+  const ids = new Set(answers.filter((a) => a.status === 201).map((a) => a.body.ticketId));
+  expect(ids.size).toBe(60);
+  const rows = await db.query<{ n: number }>('select count(*)::int as n from queue_tickets where sale_id = $1', [sale.id]);
+  expect(rows.rows[0]!.n).toBe(60);
+});
+
+test('an admission this process has seen is still refused once it has run out', async () => {
+  const sale = await roomSale({ admitPerSecond: 5, admissionSeconds: 12, powDifficulty: 0 }, { units: 2 });
+  const token = await shopperToken(`runs-out-${sale.id}`);
+  const ticket = await joinQueue(app.apiUrl, sale.id, token);
+  const view = (await admitted(sale.id, token)).body as { admittedUntil: string };
+  // Polled admitted (so the API holds the row); claim only after the admission's end.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(view.admittedUntil) - Date.now()) + 1_000));
+  expect((await me(sale.id, token)).body).toMatchObject({ status: 'expired' });
+  const refusal = await claim(sale.id, token, ticket.ticket);
+  expect([refusal.status, refusal.body]).toEqual([403, expect.objectContaining({ queueStatus: 'expired' })]);
+});

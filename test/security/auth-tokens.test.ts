@@ -131,3 +131,12 @@ test('a valid token still works: the control case for the refusals above', async
   expect(answer.status).toBe(200);
   expect((await api.get(`/v1/reservations/${reservationId}`, TEST_SECRETS.ADMIN_TOKEN)).status).toBe(200);
 });
+
+test('a token accepted before is refused once it expires (the verified-token memory keeps its exp)', async () => {
+  const token = await shopperToken(`short-${saleId}`, TEST_SECRETS.JWT_SECRET, '2s');
+  expect((await getWith({ authorization: `Bearer ${token}` })).status).toBe(404); // accepted: not this shopper's reservation
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const refused = await getWith({ authorization: `Bearer ${token}` });
+  expectUnauthorized(refused, 'expired after use');
+  expect(refused.body.detail).toMatch(/expired/);
+});

@@ -1,0 +1,55 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Metrics } from './metrics';
+import { requestIdFor } from './request-log';
+import { SECURITY_HEADER_OBJECT } from './security-headers';
+import type { SaleCache } from './services/sale-cache';
+import type { WaitingRoom } from './services/waiting-room';
+
+const QUEUE_ME_PATH = /^\/v1\/sales\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/queue\/me$/;
+/** What the Express route adds to the app's headers (api/routes/waiting-room.ts, `res.json`). */
+const HEADERS = { ...SECURITY_HEADER_OBJECT, 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' };
+
+export interface QueueMeFastPathDeps {
+  sales: Pick<SaleCache, 'peek'>;
+  waitingRoom: Pick<WaitingRoom, 'cachedPosition'>;
+  knownShopper: (authorization: string | undefined) => string | undefined;
+  metrics: Pick<Metrics, 'queueMeFastPath'>;
+  /** CORS headers for the request's origin, when CORS is on (api/cors.ts), so answers match Express's. */
+  corsHeaders?: (origin: string | undefined) => Record<string, string>;
+  /** False while something on the Express route must see every request (debug access logs). */
+  enabled: () => boolean;
+}
+
+/*
+ * `GET /v1/sales/:saleId/queue/me` is what the whole waiting crowd polls. When everything its
+ * answer needs is in this process's memory — a token verified before and not expired, the sale
+ * cached with its waiting room, the shopper's place cached and the "now serving" counter read
+ * within its TTL (api/services/waiting-room.ts, `cachedPosition`) — it is answered here, without
+ * Express, with the body and headers the route would send. Anything else (a first poll, a stale
+ * counter, a ticket the counter has reached, a per-IP rate limit to count) returns false and
+ * takes the Express route, so answers never differ, only their cost. Its answers are counted in
+ * `queue_me_fast_path_total`, not in `http_request_duration_seconds` (a labelled histogram
+ * observation per answer is left off this path), as the sold-out fast path's are in `claims_total`.
+ */
+export function queueMeFastPath(deps: QueueMeFastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    if (req.method !== 'GET') return false;
+    const saleId = QUEUE_ME_PATH.exec(req.url ?? '')?.[1];
+    if (!saleId || !deps.enabled()) return false;
+    const shopperId = deps.knownShopper(req.headers.authorization);
+    if (shopperId === undefined || !deps.sales.peek(saleId)?.waiting_room) return false;
+    const view = deps.waitingRoom.cachedPosition(saleId, shopperId);
+    if (!view) return false;
+    const body = JSON.stringify(view);
+    req.resume();
+    // One object, no header set before: writeHead then formats them in one go.
+    const headers: Record<string, string> = {
+      'X-Request-Id': requestIdFor(req.headers['x-request-id']),
+      ...HEADERS,
+      'content-length': String(Buffer.byteLength(body)),
+    };
+    res.writeHead(200, deps.corsHeaders ? Object.assign(headers, deps.corsHeaders(req.headers.origin)) : headers).end(body);
+    deps.metrics.queueMeFastPath.inc();
+    return true;
+  };
+}
