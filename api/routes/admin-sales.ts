@@ -84,11 +84,9 @@ export function adminSalesRouter(deps: AdminSalesDeps): Router {
       invariants: deps.verdicts.latest(sale.id) ?? null,
       temporalUi: links,
     });
-    let unsubscribe = () => {};
-    const stream = startEventStream(req, res, deps.changeFeed, () => unsubscribe());
+    const stream = startEventStream(req, res, deps.changeFeed);
     stream.send('history', deps.saleFeed.history(sale.id));
-    unsubscribe = deps.saleFeed.subscribe(sale, (point) => stream.send('snapshot', snapshot(point)));
-    if (stream.closed) unsubscribe();
+    stream.onClose(deps.saleFeed.subscribe(sale, (point) => stream.send('snapshot', snapshot(point))));
   });
 
   router.get('/v1/admin/sales/:saleId/reservations', deps.auth.admin, async (req, res) => {

@@ -41,10 +41,8 @@ export function saleEventsRouter(deps: SaleEventsDeps): Router {
     const saleId = requireUuid(req.params.saleId, 'sale');
     const sale = await deps.sales.get(saleId);
     if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
-    let unsubscribe = () => {};
-    const stream = startEventStream(req, res, deps.changeFeed, () => unsubscribe());
-    unsubscribe = deps.saleFeed.subscribe(sale, (point) => stream.send('sale', publicSaleEvent(sale.id, point)));
-    if (stream.closed) unsubscribe();
+    const stream = startEventStream(req, res, deps.changeFeed);
+    stream.onClose(deps.saleFeed.subscribe(sale, (point) => stream.send('sale', publicSaleEvent(sale.id, point))));
   });
 
   return router;
