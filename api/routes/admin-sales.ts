@@ -17,7 +17,8 @@ import { cancelHeldReservation, ensureWorkflowStarted, requireHeld } from '../se
 import type { ChangeFeed } from '../services/change-feed';
 import type { InvariantVerdicts } from '../services/invariant-verdicts';
 import type { SaleCache } from '../services/sale-cache';
-import type { SaleFeed, SalePoint } from '../services/sale-feed';
+import type { AdminSaleSnapshot, SalePoint } from '../../domain/sale-feed';
+import type { SaleFeed } from '../services/sale-feed';
 
 export interface AdminSalesDeps {
   pool: Pool;
@@ -78,7 +79,7 @@ export function adminSalesRouter(deps: AdminSalesDeps): Router {
     const sale = await deps.sales.get(saleId);
     if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
     const links = deps.temporalUi ? temporalUiLinks(deps.temporalUi, sale.id) : null;
-    const snapshot = (point: SalePoint) => ({
+    const snapshot = (point: SalePoint): AdminSaleSnapshot => ({
       ...point,
       sale: { id: sale.id, name: sale.name, sku: sale.sku, units: sale.units, startsAt: sale.starts_at.toISOString() },
       invariants: deps.verdicts.latest(sale.id) ?? null,

@@ -6,7 +6,8 @@ import { Problem } from '../problem';
 import { requireUuid } from '../schemas';
 import type { ChangeFeed } from '../services/change-feed';
 import type { SaleCache } from '../services/sale-cache';
-import type { SaleFeed, SalePoint } from '../services/sale-feed';
+import type { SalePoint } from '../../domain/sale-feed';
+import type { SaleFeed } from '../services/sale-feed';
 
 export interface SaleEventsDeps {
   sales: SaleCache;
