@@ -4,15 +4,11 @@
  * paid, one whose hold expires (across a reload), one whose card is declined. Controls are found by their
  * accessible names only (getByRole), as a screen reader would. Screenshots go to test-artifacts/.
  */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { apiClient, type ApiClient } from '../helpers/api-client';
 import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
-import { launchBrowser, phoneContext, PHONE_VIEWPORT, recordPageErrors, saveScreenshot } from '../helpers/browser';
+import { buildWebPages, launchBrowser, phoneContext, PHONE_VIEWPORT, recordPageErrors, saveScreenshot } from '../helpers/browser';
 import { createTestSale } from '../helpers/sales';
-
-const ROOT = path.resolve(__dirname, '../..');
 
 let app: AppUnderTest;
 let api: ApiClient;
@@ -20,9 +16,7 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  // The pages as the sources are now (postinstall built them once; a test run must not use stale ones).
-  const build = spawnSync(process.execPath, ['scripts/build-web.js'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build:web failed:\n${build.stdout}${build.stderr}`);
+  buildWebPages();
   [app, browser] = await Promise.all([startAppUnderTest({ devSignIn: true }), launchBrowser()]);
   api = apiClient(app.apiUrl);
 });
