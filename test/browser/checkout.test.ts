@@ -156,21 +156,16 @@ it('tells a shopper whose card was declined, and the unit goes back on sale', as
 });
 
 it('queues a shopper in the waiting room (proof of work in the browser, live place) and lets them claim once admitted', async () => {
-  const created = await api.post<{ id: string }>('/v1/sales', {
-    token: TEST_SECRETS.ADMIN_TOKEN,
-    body: {
-      sku: 'XPHONE-15-PRO',
-      name: 'XPhone 15 Pro',
-      units: 2,
-      priceCents: 129_900,
-      currency: 'EUR',
-      holdSeconds: 120,
-      startsAt: new Date(Date.now() + 4_000).toISOString(),
-      waitingRoom: { admitPerSecond: 2, powDifficulty: 10 },
-    },
+  const sale = await createTestSale(api, {
+    sku: 'XPHONE-15-PRO',
+    name: 'XPhone 15 Pro',
+    units: 2,
+    priceCents: 129_900,
+    holdSeconds: 120,
+    startsAt: new Date(Date.now() + 4_000).toISOString(),
+    waitingRoom: { admitPerSecond: 2, powDifficulty: 10 },
   });
-  expect(created.status).toBe(201);
-  const shopper = await openSale(created.body.id);
+  const shopper = await openSale(sale.id);
   const { page } = shopper;
   await signIn(page, 'dave');
   await page.getByRole('heading', { name: 'Waiting room' }).waitFor();
@@ -183,7 +178,7 @@ it('queues a shopper in the waiting room (proof of work in the browser, live pla
   await claim(page);
   expect(await reservationOf(shopper)).toMatchObject({ status: 'held', userId: 'dave' });
   // The proof of work was accepted (the join) and the place came over one stream, never polled.
-  expect(shopper.requests).toContain(`POST /v1/sales/${created.body.id}/queue`);
+  expect(shopper.requests).toContain(`POST /v1/sales/${sale.id}/queue`);
   expect(shopper.requests.filter((request) => request.endsWith('/queue/me'))).toEqual([]);
   expect(shopper.requests.filter((request) => request.endsWith('/queue/me/events'))).toHaveLength(1);
   expectNoPageErrors(shopper);
