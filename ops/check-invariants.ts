@@ -4,15 +4,12 @@ import { invariantSnapshot } from '../db/queries/invariant-snapshot';
 import { findReservation } from '../db/queries/find-reservation';
 import { queueViolations } from '../db/queries/queue-tickets';
 import { reservationWorkflowId } from '../domain/reservation-workflow-contract';
+import type { InvariantViolation } from '../domain/sale-feed';
 import type { Charge, PspClient } from '../psp/client';
 
 const OPEN_STATUSES: readonly string[] = ['held', 'payment_pending'];
 
-export interface Violation {
-  /** A contract invariant by number, or `queue`: the waiting room's own rules (docs/DESIGN.md, "Waiting room"). */
-  invariant: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 'queue';
-  detail: string;
-}
+export type Violation = InvariantViolation;
 
 export interface InvariantReport {
   saleId: string;

@@ -8,15 +8,17 @@ import { toReservationView } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
 import { RESERVATION_STATUSES } from '../../domain/reservation';
 import { HOLD_EXTENSION_MAX_SECONDS } from '../../domain/reservation-workflow-contract';
-import { workflowInputOf, type ReservationWorkflows } from '../../clients/reservation-workflows';
+import type { ReservationWorkflows } from '../../clients/reservation-workflows';
 import type { createAuth } from '../auth';
 import { startEventStream } from '../event-stream';
 import { Problem } from '../problem';
 import { parseBody, requireUuid } from '../schemas';
+import { cancelHeldReservation, ensureWorkflowStarted, requireHeld } from '../services/cancel-reservation';
 import type { ChangeFeed } from '../services/change-feed';
 import type { InvariantVerdicts } from '../services/invariant-verdicts';
 import type { SaleCache } from '../services/sale-cache';
-import type { SaleFeed, SalePoint } from '../services/sale-feed';
+import type { AdminSaleSnapshot, SalePoint } from '../../domain/sale-feed';
+import type { SaleFeed } from '../services/sale-feed';
 
 export interface AdminSalesDeps {
   pool: Pool;
@@ -77,17 +79,15 @@ export function adminSalesRouter(deps: AdminSalesDeps): Router {
     const sale = await deps.sales.get(saleId);
     if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
     const links = deps.temporalUi ? temporalUiLinks(deps.temporalUi, sale.id) : null;
-    const snapshot = (point: SalePoint) => ({
+    const snapshot = (point: SalePoint): AdminSaleSnapshot => ({
       ...point,
       sale: { id: sale.id, name: sale.name, sku: sale.sku, units: sale.units, startsAt: sale.starts_at.toISOString() },
       invariants: deps.verdicts.latest(sale.id) ?? null,
       temporalUi: links,
     });
-    let unsubscribe = () => {};
-    const stream = startEventStream(req, res, deps.changeFeed, () => unsubscribe());
+    const stream = startEventStream(req, res, deps.changeFeed);
     stream.send('history', deps.saleFeed.history(sale.id));
-    unsubscribe = deps.saleFeed.subscribe(sale, (point) => stream.send('snapshot', snapshot(point)));
-    if (stream.closed) unsubscribe();
+    stream.onClose(deps.saleFeed.subscribe(sale, (point) => stream.send('snapshot', snapshot(point))));
   });
 
   router.get('/v1/admin/sales/:saleId/reservations', deps.auth.admin, async (req, res) => {
@@ -111,12 +111,8 @@ export function adminSalesRouter(deps: AdminSalesDeps): Router {
     const body = parseBody(extendBody, req.body);
     const reservation = await findReservation(deps.pool, reservationId);
     if (!reservation) throw new Problem(404, ErrorCode.NotFound, 'reservation not found');
-    if (reservation.status !== 'held') {
-      throw new Problem(409, ErrorCode.InvalidState, `a ${reservation.status} reservation cannot be extended`, {
-        reservationStatus: reservation.status,
-      });
-    }
-    if (!reservation.workflow_started_at) await deps.workflows.start(workflowInputOf(reservation));
+    requireHeld(reservation, 'extended');
+    await ensureWorkflowStarted(deps.workflows, reservation);
     const answer = await deps.workflows.extendHold(reservation.id, { seconds: body.seconds, by: 'admin', reason: body.reason });
     if (!answer.ok) throw new Problem(409, answer.code, `the hold was not extended: ${answer.message}`);
     const after = (await findReservation(deps.pool, reservation.id)) ?? reservation;
@@ -127,20 +123,7 @@ export function adminSalesRouter(deps: AdminSalesDeps): Router {
     const reservationId = requireUuid(req.params.reservationId, 'reservation');
     const reservation = await findReservation(deps.pool, reservationId);
     if (!reservation) throw new Problem(404, ErrorCode.NotFound, 'reservation not found');
-    if (reservation.status !== 'held') {
-      throw new Problem(409, ErrorCode.InvalidState, `a ${reservation.status} reservation cannot be cancelled`, {
-        reservationStatus: reservation.status,
-      });
-    }
-    if (!reservation.workflow_started_at) await deps.workflows.start(workflowInputOf(reservation));
-    const result = await deps.workflows.cancel(reservation.id);
-    const after = (await findReservation(deps.pool, reservation.id)) ?? reservation;
-    if (!result.ok || after.status !== 'cancelled') {
-      throw new Problem(409, ErrorCode.InvalidState, `a ${after.status} reservation cannot be cancelled`, {
-        reservationStatus: after.status,
-      });
-    }
-    res.json(toReservationView(after));
+    res.json(toReservationView(await cancelHeldReservation(deps, reservation)));
   });
 
   return router;

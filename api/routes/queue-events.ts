@@ -52,8 +52,7 @@ export function queueEventsRouter(deps: QueueEventsDeps): Router {
     let view = await deps.waitingRoom.position(sale.id, principal.shopperId);
     if (!view) throw new Problem(404, ErrorCode.NotFound, 'you have not joined this sale’s queue');
 
-    let unsubscribe = () => {};
-    const stream = startEventStream(req, res, deps.feed, () => unsubscribe());
+    const stream = startEventStream(req, res, deps.feed);
     const send = (next: QueuePositionView) => {
       view = next;
       stream.send('position', next);
@@ -67,13 +66,14 @@ export function queueEventsRouter(deps: QueueEventsDeps): Router {
       },
       (error) => requestLogger(deps.logger, req).warn({ err: error }, 'queue stream could not re-read'),
     );
-    unsubscribe = deps.feed.subscribe(CHANGE_CHANNELS.queue, sale.id, (payload) => {
+    const unsubscribe = deps.feed.subscribe(CHANGE_CHANNELS.queue, sale.id, (payload) => {
       if (stream.closed || !view) return;
       const moved = payload === undefined ? undefined : (JSON.parse(payload) as QueueMoved);
       const next = moved && movedView(view, moved.serving, admitPerSecond);
       if (next) send(next);
       else reread();
     });
+    stream.onClose(unsubscribe);
     send(view);
     reread();
   });

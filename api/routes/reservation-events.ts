@@ -5,7 +5,7 @@ import { findReservation } from '../../db/queries/find-reservation';
 import { toReservationView } from '../../db/rows';
 import { isFinal } from '../../domain/reservation';
 import type { createAuth } from '../auth';
-import { coalesced, startEventStream } from '../event-stream';
+import { followView } from '../event-stream';
 import { requestLogger } from '../request-log';
 import { CHANGE_CHANNELS, type ChangeFeed } from '../services/change-feed';
 import { visibleReservation } from '../services/visible-reservation';
@@ -29,24 +29,19 @@ export function reservationEventsRouter(deps: ReservationEventsDeps): Router {
 
   router.get('/v1/reservations/:reservationId/events', deps.auth.shopperOrAdmin, async (req, res) => {
     const first = await visibleReservation(deps.pool, res, req.params.reservationId);
-    let unsubscribe = () => {};
-    const stream = startEventStream(req, res, deps.feed, () => unsubscribe());
-    const send = (view: ReturnType<typeof toReservationView>) => {
-      stream.send('reservation', view);
-      if (isFinal(view.status)) stream.close();
-    };
-    const reread = coalesced(
-      async () => {
-        if (stream.closed) return;
+    followView(req, res, {
+      feed: deps.feed,
+      channel: CHANGE_CHANNELS.reservation,
+      key: first.id,
+      event: 'reservation',
+      first: toReservationView(first),
+      read: async () => {
         const row = await findReservation(deps.pool, first.id);
-        if (row) send(toReservationView(row));
+        return row && toReservationView(row);
       },
-      (error) => requestLogger(deps.logger, req).warn({ err: error }, 'reservation stream could not re-read'),
-    );
-    unsubscribe = deps.feed.subscribe(CHANGE_CHANNELS.reservation, first.id, reread);
-    send(toReservationView(first));
-    // A change that committed between the first read and the subscription is caught here.
-    reread();
+      isFinal: (view) => isFinal(view.status),
+      onReadError: (error) => requestLogger(deps.logger, req).warn({ err: error }, 'reservation stream could not re-read'),
+    });
   });
 
   return router;

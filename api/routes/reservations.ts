@@ -1,7 +1,6 @@
 import type { SaleFeed } from '../services/sale-feed';
 import { Router } from 'express';
 import type { Pool } from 'pg';
-import { findReservation } from '../../db/queries/find-reservation';
 import { toReservationView } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
 import { principalOf, type createAuth } from '../auth';
@@ -10,7 +9,8 @@ import type { Metrics } from '../metrics';
 import { Problem } from '../problem';
 import { idempotencyKeyHeader, requireUuid } from '../schemas';
 import { claimReservation } from '../services/claim-reservation';
-import { workflowInputOf, type ReservationWorkflows } from '../../clients/reservation-workflows';
+import type { ReservationWorkflows } from '../../clients/reservation-workflows';
+import { cancelHeldReservation } from '../services/cancel-reservation';
 import type { SaleCache } from '../services/sale-cache';
 import type { SoldOutRegistry } from '../services/sold-out-registry';
 import type { WaitingRoom } from '../services/waiting-room';
@@ -91,21 +91,7 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
 
   router.post('/v1/reservations/:reservationId/cancel', deps.auth.shopperOrAdmin, async (req, res) => {
     const reservation = await visibleReservation(deps.pool, res, req.params.reservationId);
-    if (reservation.status !== 'held') {
-      throw new Problem(409, ErrorCode.InvalidState, `a ${reservation.status} reservation cannot be cancelled`, {
-        reservationStatus: reservation.status,
-      });
-    }
-    // The relay may not have started the workflow yet; starting is idempotent.
-    if (!reservation.workflow_started_at) await deps.workflows.start(workflowInputOf(reservation));
-    const result = await deps.workflows.cancel(reservation.id);
-    const after = (await findReservation(deps.pool, reservation.id)) ?? reservation;
-    if (!result.ok || after.status !== 'cancelled') {
-      throw new Problem(409, ErrorCode.InvalidState, `a ${after.status} reservation cannot be cancelled`, {
-        reservationStatus: after.status,
-      });
-    }
-    res.json(toReservationView(after));
+    res.json(toReservationView(await cancelHeldReservation(deps, reservation)));
   });
 
   return router;

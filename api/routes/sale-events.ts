@@ -6,7 +6,8 @@ import { Problem } from '../problem';
 import { requireUuid } from '../schemas';
 import type { ChangeFeed } from '../services/change-feed';
 import type { SaleCache } from '../services/sale-cache';
-import type { SaleFeed, SalePoint } from '../services/sale-feed';
+import type { SalePoint } from '../../domain/sale-feed';
+import type { SaleFeed } from '../services/sale-feed';
 
 export interface SaleEventsDeps {
   sales: SaleCache;
@@ -41,10 +42,8 @@ export function saleEventsRouter(deps: SaleEventsDeps): Router {
     const saleId = requireUuid(req.params.saleId, 'sale');
     const sale = await deps.sales.get(saleId);
     if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
-    let unsubscribe = () => {};
-    const stream = startEventStream(req, res, deps.changeFeed, () => unsubscribe());
-    unsubscribe = deps.saleFeed.subscribe(sale, (point) => stream.send('sale', publicSaleEvent(sale.id, point)));
-    if (stream.closed) unsubscribe();
+    const stream = startEventStream(req, res, deps.changeFeed);
+    stream.onClose(deps.saleFeed.subscribe(sale, (point) => stream.send('sale', publicSaleEvent(sale.id, point))));
   });
 
   return router;

@@ -9,7 +9,7 @@ import { Problem } from '../problem';
 import { requireUuid } from '../schemas';
 import type { SaleCache } from '../services/sale-cache';
 import type { Logger } from 'pino';
-import { coalesced, startEventStream } from '../event-stream';
+import { followView } from '../event-stream';
 import { requestLogger } from '../request-log';
 import { CHANGE_CHANNELS, type ChangeFeed } from '../services/change-feed';
 
@@ -74,28 +74,19 @@ export function waitlistRouter(deps: WaitlistRouteDeps): Router {
     const sale = await waitlistSale(deps, req.params.saleId);
     const first = await findWaitlistEntry(deps.pool, sale.id, shopperId);
     if (!first) throw new Problem(404, ErrorCode.NotFound, 'you are not on this sale’s waitlist');
-    let unsubscribe = () => {};
-    const stream = startEventStream(req, res, deps.feed, () => unsubscribe());
-    let last = '';
-    const send = (view: WaitlistEntryView) => {
-      const text = JSON.stringify(view);
-      if (text === last) return;
-      last = text;
-      stream.send('entry', view);
-      if (view.status !== 'waiting') stream.close();
-    };
-    const reread = coalesced(
-      async () => {
-        if (stream.closed) return;
+    followView(req, res, {
+      feed: deps.feed,
+      channel: CHANGE_CHANNELS.waitlist,
+      key: sale.id,
+      event: 'entry',
+      first: toWaitlistView(first),
+      read: async () => {
         const entry = await findWaitlistEntry(deps.pool, sale.id, shopperId);
-        if (entry) send(toWaitlistView(entry));
+        return entry && toWaitlistView(entry);
       },
-      (error) => requestLogger(deps.logger, req).warn({ err: error }, 'waitlist stream could not re-read'),
-    );
-    unsubscribe = deps.feed.subscribe(CHANGE_CHANNELS.waitlist, sale.id, reread);
-    send(toWaitlistView(first));
-    // A change that committed between the first read and the subscription is caught here.
-    reread();
+      isFinal: (view) => view.status !== 'waiting',
+      onReadError: (error) => requestLogger(deps.logger, req).warn({ err: error }, 'waitlist stream could not re-read'),
+    });
   });
 
   return router;

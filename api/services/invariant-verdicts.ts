@@ -1,13 +1,6 @@
 import type { Logger } from 'pino';
+import type { InvariantVerdict } from '../../domain/sale-feed';
 import type { InvariantReport } from '../../ops/check-invariants';
-
-/** What the dashboard shows of the invariant checker (ops/check-invariants.ts). */
-export interface InvariantVerdict {
-  ok: boolean;
-  /** Epoch milliseconds of the check. */
-  checkedAt: number;
-  violations: InvariantReport['violations'];
-}
 
 /**
  * The checker's latest verdict per sale, shared by every admin stream of the sale: a check runs

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Counter, Gauge } from 'prom-client';
 import type { SaleRow } from '../../db/rows';
 import { saleStatus } from '../../db/rows';
-import type { SaleStatus } from '../../domain/reservation';
+import type { SalePoint } from '../../domain/sale-feed';
 
 /*
  * The live state of a sale for the event streams (GET /v1/sales/:saleId/events and the admin's
@@ -12,25 +12,6 @@ import type { SaleStatus } from '../../domain/reservation';
  * subscriber. A thousand open dashboards cost one query a second, not a thousand
  * (test/integration/sale-feed.test.ts counts the polls through `sale_feed_polls_total`).
  */
-
-/** One reading of a sale. */
-export interface SalePoint {
-  /** Epoch milliseconds of the reading. */
-  at: number;
-  status: SaleStatus;
-  /** Units by status: always `available`, `held`, `sold`, plus any other status that has units. */
-  units: Record<string, number>;
-  /** Held reservations whose hold ends within the next minute. */
-  expiringNextMinute: number;
-  /** The sale's reservations by payment status (`pending`, `captured`, `failed`, `refunded`). */
-  payments: Record<string, number>;
-  /** Claims per second by outcome, answered by THIS API process since the previous reading. */
-  claimsPerSecond: Record<string, number>;
-  /** Reservations created per second since the previous reading, by every API process (from Postgres). */
-  reservationsPerSecond: number;
-  /** Waiting room, when the sale has one: shoppers queued but not yet admitted, and admissions per second. */
-  queue: { length: number; admittedPerSecond: number } | null;
-}
 
 export interface SaleFeedOptions {
   pool: Pool;

@@ -4,15 +4,11 @@
  * paid, one whose hold expires (across a reload), one whose card is declined. Controls are found by their
  * accessible names only (getByRole), as a screen reader would. Screenshots go to test-artifacts/.
  */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { apiClient, type ApiClient } from '../helpers/api-client';
 import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
-import { launchBrowser, phoneContext, PHONE_VIEWPORT, recordPageErrors, saveScreenshot } from '../helpers/browser';
+import { buildWebPages, launchBrowser, phoneContext, PHONE_VIEWPORT, recordPageErrors, saveScreenshot } from '../helpers/browser';
 import { createTestSale } from '../helpers/sales';
-
-const ROOT = path.resolve(__dirname, '../..');
 
 let app: AppUnderTest;
 let api: ApiClient;
@@ -20,9 +16,7 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  // The pages as the sources are now (postinstall built them once; a test run must not use stale ones).
-  const build = spawnSync(process.execPath, ['scripts/build-web.js'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build:web failed:\n${build.stdout}${build.stderr}`);
+  buildWebPages();
   [app, browser] = await Promise.all([startAppUnderTest({ devSignIn: true }), launchBrowser()]);
   api = apiClient(app.apiUrl);
 });
@@ -162,21 +156,16 @@ it('tells a shopper whose card was declined, and the unit goes back on sale', as
 });
 
 it('queues a shopper in the waiting room (proof of work in the browser, live place) and lets them claim once admitted', async () => {
-  const created = await api.post<{ id: string }>('/v1/sales', {
-    token: TEST_SECRETS.ADMIN_TOKEN,
-    body: {
-      sku: 'XPHONE-15-PRO',
-      name: 'XPhone 15 Pro',
-      units: 2,
-      priceCents: 129_900,
-      currency: 'EUR',
-      holdSeconds: 120,
-      startsAt: new Date(Date.now() + 4_000).toISOString(),
-      waitingRoom: { admitPerSecond: 2, powDifficulty: 10 },
-    },
+  const sale = await createTestSale(api, {
+    sku: 'XPHONE-15-PRO',
+    name: 'XPhone 15 Pro',
+    units: 2,
+    priceCents: 129_900,
+    holdSeconds: 120,
+    startsAt: new Date(Date.now() + 4_000).toISOString(),
+    waitingRoom: { admitPerSecond: 2, powDifficulty: 10 },
   });
-  expect(created.status).toBe(201);
-  const shopper = await openSale(created.body.id);
+  const shopper = await openSale(sale.id);
   const { page } = shopper;
   await signIn(page, 'dave');
   await page.getByRole('heading', { name: 'Waiting room' }).waitFor();
@@ -189,7 +178,7 @@ it('queues a shopper in the waiting room (proof of work in the browser, live pla
   await claim(page);
   expect(await reservationOf(shopper)).toMatchObject({ status: 'held', userId: 'dave' });
   // The proof of work was accepted (the join) and the place came over one stream, never polled.
-  expect(shopper.requests).toContain(`POST /v1/sales/${created.body.id}/queue`);
+  expect(shopper.requests).toContain(`POST /v1/sales/${sale.id}/queue`);
   expect(shopper.requests.filter((request) => request.endsWith('/queue/me'))).toEqual([]);
   expect(shopper.requests.filter((request) => request.endsWith('/queue/me/events'))).toHaveLength(1);
   expectNoPageErrors(shopper);

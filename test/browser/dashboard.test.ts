@@ -4,15 +4,12 @@
  * of 50 shoppers claims over HTTP and some of them pay. Controls are found by accessible name.
  * Screenshot: test-artifacts/dashboard-during-sale.png.
  */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
 import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
-import { launchBrowser, recordPageErrors, saveScreenshot } from '../helpers/browser';
+import { buildWebPages, launchBrowser, recordPageErrors, saveScreenshot } from '../helpers/browser';
 import { createTestSale } from '../helpers/sales';
 
-const ROOT = path.resolve(__dirname, '../..');
 const UI = 'http://127.0.0.1:18233';
 
 let app: AppUnderTest;
@@ -20,8 +17,7 @@ let api: ApiClient;
 let browser: Browser;
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, ['scripts/build-web.js'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build:web failed:\n${build.stdout}${build.stderr}`);
+  buildWebPages();
   [app, browser] = await Promise.all([
     startAppUnderTest({ apiEnv: { TEMPORAL_UI_URL: UI, DASHBOARD_CHECK_EVERY_MS: '2000' } }),
     launchBrowser(),

@@ -5,16 +5,12 @@
  * arrives on the second shopper's page as a hold they pay for. Controls are found by their
  * accessible names only (getByRole). Screenshots go to test-artifacts/.
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
 import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
-import { launchBrowser, phoneContext, PHONE_VIEWPORT, recordPageErrors, saveScreenshot } from '../helpers/browser';
+import { buildWebPages, launchBrowser, phoneContext, PHONE_VIEWPORT, recordPageErrors, saveScreenshot } from '../helpers/browser';
 import { createTestSale } from '../helpers/sales';
-
-const ROOT = path.resolve(__dirname, '../..');
 
 let app: AppUnderTest;
 let api: ApiClient;
@@ -22,8 +18,7 @@ let browser: Browser;
 let context: BrowserContext | undefined;
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, ['scripts/build-web.js'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build:web failed:\n${build.stdout}${build.stderr}`);
+  buildWebPages();
   [app, browser] = await Promise.all([startAppUnderTest({ devSignIn: true }), launchBrowser()]);
   api = apiClient(app.apiUrl);
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -15,6 +16,18 @@ export const PHONE_VIEWPORT = { width: 390, height: 844 } as const;
 
 /** Screenshots of the browser tests: a build artifact, gitignored. */
 export const ARTIFACTS_DIR = path.resolve(__dirname, '..', '..', 'test-artifacts');
+
+/**
+ * Builds the pages as the sources are now (scripts/build-web.js, as `npm run build:web`):
+ * postinstall built them once, and a test run must not use stale ones.
+ */
+export function buildWebPages(): void {
+  const build = spawnSync(process.execPath, ['scripts/build-web.js'], {
+    cwd: path.resolve(__dirname, '..', '..'),
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) throw new Error(`npm run build:web failed:\n${build.stdout}${build.stderr}`);
+}
 
 export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.CHROMIUM_PATH || DEFAULT_CHROMIUM_PATH;

@@ -52,3 +52,19 @@ export async function startPaymentSagaRig(options: {
     },
   };
 }
+
+/**
+ * A rig for one test file: started in the file's `beforeAll`, stopped in its `afterAll`. The
+ * returned object's fields are filled in by that `beforeAll`, so read them in tests and hooks,
+ * not when the file loads.
+ */
+export function paymentSagaRigForFile(options: Parameters<typeof startPaymentSagaRig>[0]): PaymentSagaRig {
+  const rig = {} as PaymentSagaRig;
+  beforeAll(async () => {
+    Object.assign(rig, await startPaymentSagaRig(options));
+  });
+  afterAll(async () => {
+    await rig.stop?.();
+  });
+  return rig;
+}

@@ -18,11 +18,14 @@ export interface SaleAnswer {
 export async function createTestSale(
   api: ApiClient,
   overrides: Partial<{
+    sku: string;
+    name: string;
     units: number;
     holdSeconds: number;
     startsAt: string;
     priceCents: number;
     releasePolicy: 'relist' | 'waitlist' | 'undersell';
+    waitingRoom: { admitPerSecond: number; powDifficulty: number };
   }> = {},
 ): Promise<SaleAnswer> {
   const answer = await api.post<SaleAnswer>('/v1/sales', {

@@ -6,7 +6,7 @@ import { emailNotifier } from '../../activities/email-notifier';
 import { joinQueue, pollPosition, queueTicketHeader } from '../../clients/waiting-room-client';
 import type { CaughtMail } from '../../scripts/stack/mail-catcher';
 import { shopperToken, type ApiClient } from '../helpers/api-client';
-import { TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
+import type { AppUnderTest } from '../helpers/app-under-test';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
 import { createTestSale, waitFor } from '../helpers/sales';
@@ -250,19 +250,11 @@ test('waitlist offer: the shopper a release offers a unit to is told once', asyn
 });
 
 test('sold out: every shopper still queued is told once; the buyer is not', async () => {
-  const sale = await api.post<{ id: string }>('/v1/sales', {
-    token: TEST_SECRETS.ADMIN_TOKEN,
-    body: {
-      sku: 'XPHONE-15',
-      name: 'XPhone 15',
-      units: 1,
-      priceCents: 12_345,
-      currency: 'EUR',
-      waitingRoom: { admitPerSecond: 1, powDifficulty: 4 },
-    },
+  const { id: saleId } = await createTestSale(api, {
+    units: 1,
+    priceCents: 12_345,
+    waitingRoom: { admitPerSecond: 1, powDifficulty: 4 },
   });
-  expect(sale.status).toBe(201);
-  const saleId = sale.body.id;
   const shoppers = ['buyer', 'queued-1', 'queued-2'].map((name) => `so-${name}-${saleId}`);
   const tokens = await Promise.all(shoppers.map((shopper) => shopperToken(shopper)));
   // One after another, so the buyer is first in line (the sale has started: FIFO).

@@ -134,19 +134,13 @@ it('serves the pages with a same-origin CSP and keeps the API deny-all', async (
 });
 
 it('streams a waiting shopper’s place as the room admits the ones ahead, and ends at the admission', async () => {
-  const created = await api.post<{ id: string }>('/v1/sales', {
-    token: TEST_SECRETS.ADMIN_TOKEN,
-    body: {
-      sku: 'QUEUE-SSE',
-      name: 'Queue stream',
-      units: 5,
-      priceCents: 1_000,
-      currency: 'EUR',
-      waitingRoom: { admitPerSecond: 1, powDifficulty: 4 },
-    },
+  const { id: saleId } = await createTestSale(api, {
+    sku: 'QUEUE-SSE',
+    name: 'Queue stream',
+    units: 5,
+    priceCents: 1_000,
+    waitingRoom: { admitPerSecond: 1, powDifficulty: 4 },
   });
-  expect(created.status).toBe(201);
-  const saleId = created.body.id;
   const tokens = await Promise.all(['q-first', 'q-second', 'q-third'].map((name) => shopperToken(name)));
   for (const token of tokens) await joinQueue(app.apiUrl, saleId, token);
   const third = tokens[2]!;

@@ -1,7 +1,5 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Pool } from 'pg';
 import { workflowInputOf } from '../../clients/reservation-workflows';
 import { countUnits } from '../../db/queries/count-units';
 import { findReservation } from '../../db/queries/find-reservation';
@@ -15,7 +13,7 @@ import {
   type ReservationWorkflowResult,
 } from '../../domain/reservation-workflow-contract';
 import type { reservationWorkflow } from '../../workflows';
-import { startPaymentSagaRig, type PaymentSagaRig } from '../helpers/payment-saga-rig';
+import { paymentSagaRigForFile } from '../helpers/payment-saga-rig';
 import { claimedReservation, historyName, recordHistory } from '../helpers/workflow-env';
 
 /*
@@ -23,19 +21,8 @@ import { claimedReservation, historyName, recordHistory } from '../helpers/workf
  * the shopper's own cancel, on the real dev server with a real provider process: every workflow
  * must end, with its unit sold or released and the database agreeing.
  */
-let rig: PaymentSagaRig;
-let pool: Pool;
-let env: TestWorkflowEnvironment;
 const taskQueue = 'cancel-race-tests';
-
-beforeAll(async () => {
-  rig = await startPaymentSagaRig({ taskQueue, poolMax: 6, notifier: { send: async () => undefined } });
-  ({ pool, env } = rig);
-});
-
-afterAll(async () => {
-  await rig?.stop();
-});
+const rig = paymentSagaRigForFile({ taskQueue, poolMax: 6, notifier: { send: async () => undefined } });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -82,8 +69,8 @@ interface Race {
 
 describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
   async function race(i: number): Promise<Race> {
-    const reservation = await claimedReservation(pool, 300);
-    const handle = await env.client.workflow.start<typeof reservationWorkflow>(workflowType, {
+    const reservation = await claimedReservation(rig.pool, 300);
+    const handle = await rig.env.client.workflow.start<typeof reservationWorkflow>(workflowType, {
       workflowId: reservationWorkflowId(reservation.id),
       taskQueue,
       args: [workflowInputOf(reservation)],
@@ -123,13 +110,13 @@ describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
       const result = await resultWithin(handle, 30_000);
       if (!result) {
         stuck.push(
-          `${reservation.id} (${kind}, answer ${JSON.stringify(answer)}, db ${(await findReservation(pool, reservation.id))?.status})`,
+          `${reservation.id} (${kind}, answer ${JSON.stringify(answer)}, db ${(await findReservation(rig.pool, reservation.id))?.status})`,
         );
         await handle.terminate('stuck in the cancel-race test').catch(() => undefined);
         continue;
       }
-      const row = (await findReservation(pool, reservation.id))!;
-      const units = await countUnits(pool, reservation.sale_id);
+      const row = (await findReservation(rig.pool, reservation.id))!;
+      const units = await countUnits(rig.pool, reservation.sale_id);
       expect(row.status).toBe(result.status);
       if (result.status === 'paid') {
         expect(units).toEqual({ available: 1, held: 0, sold: 1, withdrawn: 0 });
@@ -150,6 +137,6 @@ describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
     expect(statuses.size).toBe(2);
 
     const raced = races.find((r) => r.kind === 'pay' && r.answer.ok);
-    if (raced) await recordHistory(env.address, raced.handle, historyName(workflowType, 'payment-raced-by-support-cancel'));
+    if (raced) await recordHistory(rig.env.address, raced.handle, historyName(workflowType, 'payment-raced-by-support-cancel'));
   }, 300_000);
 });

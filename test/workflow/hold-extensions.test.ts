@@ -1,5 +1,3 @@
-import type { Pool } from 'pg';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createReservationWorkflows, workflowInputOf, type ReservationWorkflows } from '../../clients/reservation-workflows';
 import { countUnits } from '../../db/queries/count-units';
 import { findReservation } from '../../db/queries/find-reservation';
@@ -15,7 +13,7 @@ import {
   type ReservationWorkflowResult,
 } from '../../domain/reservation-workflow-contract';
 import type { reservationWorkflow } from '../../workflows';
-import { startPaymentSagaRig, type PaymentSagaRig } from '../helpers/payment-saga-rig';
+import { paymentSagaRigForFile } from '../helpers/payment-saga-rig';
 import { claimedReservation, historyName, recordHistory } from '../helpers/workflow-env';
 
 /*
@@ -23,40 +21,29 @@ import { claimedReservation, historyName, recordHistory } from '../helpers/workf
  * and provider: accepted only while held and within its bounds, recorded in Postgres, the hold
  * really lasting longer, and safe against a cancel landing at the same moment.
  */
-let rig: PaymentSagaRig;
-let pool: Pool;
-let env: TestWorkflowEnvironment;
 const taskQueue = 'hold-extension-tests';
-
-beforeAll(async () => {
-  rig = await startPaymentSagaRig({ taskQueue, poolMax: 6, notifier: { send: async () => undefined } });
-  ({ pool, env } = rig);
-});
-
-afterAll(async () => {
-  await rig?.stop();
-});
+const rig = paymentSagaRigForFile({ taskQueue, poolMax: 6, notifier: { send: async () => undefined } });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
   let workflows: ReservationWorkflows;
   beforeAll(() => {
-    workflows = createReservationWorkflows(env.client, taskQueue, { reservationWorkflowType: workflowType });
+    workflows = createReservationWorkflows(rig.env.client, taskQueue, { reservationWorkflowType: workflowType });
   });
 
   async function started(holdSeconds: number): Promise<{ reservation: ReservationRow; handle: ReturnType<typeof handleOf> }> {
-    const reservation = await claimedReservation(pool, holdSeconds);
+    const reservation = await claimedReservation(rig.pool, holdSeconds);
     await workflows.start(workflowInputOf(reservation), 'XPhone 15');
     return { reservation, handle: handleOf(reservation) };
   }
 
   function handleOf(reservation: ReservationRow) {
-    return env.client.workflow.getHandle<typeof reservationWorkflow>(reservationWorkflowId(reservation.id));
+    return rig.env.client.workflow.getHandle<typeof reservationWorkflow>(reservationWorkflowId(reservation.id));
   }
 
   async function extensionRows(reservationId: string) {
-    const { rows } = await pool.query<{
+    const { rows } = await rig.pool.query<{
       seq: number;
       seconds: number;
       extended_by: string;
@@ -75,7 +62,7 @@ describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
     const answer = await workflows.extendHold(reservation.id, { seconds: 90, by: 'support:bob', reason: 'card reader down' });
     expect(answer).toEqual({ ok: true, expiresAtMs: before + 90_000 });
     expect(await handle.query(reservationStateQuery)).toEqual({ status: 'held', expiresAtMs: before + 90_000 });
-    expect((await findReservation(pool, reservation.id))!.expires_at.getTime()).toBe(before + 90_000);
+    expect((await findReservation(rig.pool, reservation.id))!.expires_at.getTime()).toBe(before + 90_000);
     expect(await extensionRows(reservation.id)).toEqual([
       { seq: 1, seconds: 90, extended_by: 'support:bob', reason: 'card reader down', expires_at: new Date(before + 90_000) },
     ]);
@@ -125,7 +112,7 @@ describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
       by: 'support:bob',
     });
     expect(over).toMatchObject({ ok: false, code: ErrorCode.InvalidRequest, message: expect.stringMatching(/in all/) });
-    expect((await findReservation(pool, reservation.id))!.expires_at.getTime()).toBe(before + granted * 1000);
+    expect((await findReservation(rig.pool, reservation.id))!.expires_at.getTime()).toBe(before + granted * 1000);
     expect((await extensionRows(reservation.id)).reduce((sum, row) => sum + row.seconds, 0)).toBe(granted);
 
     await handle.cancel();
@@ -145,7 +132,7 @@ describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
       code: ErrorCode.InvalidState,
     });
     expect(await extensionRows(reservation.id)).toEqual([]);
-    expect((await findReservation(pool, reservation.id))!.expires_at).toEqual(reservation.expires_at);
+    expect((await findReservation(rig.pool, reservation.id))!.expires_at).toEqual(reservation.expires_at);
   }, 60_000);
 
   test('an extension really delays the expiry, and none is accepted after the hold ended', async () => {
@@ -156,20 +143,20 @@ describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
     // Past the original deadline the unit is still held, by the workflow and in Postgres.
     await sleep(Math.max(0, reservation.expires_at.getTime() + 1_000 - Date.now()));
     expect((await handle.query(reservationStateQuery)).status).toBe('held');
-    expect((await findReservation(pool, reservation.id))!.status).toBe('held');
+    expect((await findReservation(rig.pool, reservation.id))!.status).toBe('held');
 
     expect(await handle.result()).toEqual({ status: 'expired', releasedAs: 'expired' });
-    const { rows } = await pool.query<{ released_at: Date }>('select released_at from reservations where id = $1::uuid', [
+    const { rows } = await rig.pool.query<{ released_at: Date }>('select released_at from reservations where id = $1::uuid', [
       reservation.id,
     ]);
     expect(rows[0]!.released_at.getTime()).toBeGreaterThanOrEqual(reservation.expires_at.getTime() + 3_000);
-    expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
+    expect(await countUnits(rig.pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
 
     expect(await workflows.extendHold(reservation.id, { seconds: 3, by: 'support:bob' })).toMatchObject({
       ok: false,
       code: ErrorCode.InvalidState,
     });
-    await recordHistory(env.address, handle, historyName(workflowType, 'extended-then-expired'));
+    await recordHistory(rig.env.address, handle, historyName(workflowType, 'extended-then-expired'));
   }, 30_000);
 
   test('extensions racing a cancel (support or shopper): every workflow ends cancelled, the unit released, the record true', async () => {
@@ -199,8 +186,8 @@ describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
     for (const { reservation, handle, answer } of races) {
       const result = (await handle.result()) as ReservationWorkflowResult;
       expect(result.status).toBe('cancelled');
-      expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
-      const row = (await findReservation(pool, reservation.id))!;
+      expect(await countUnits(rig.pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
+      const row = (await findReservation(rig.pool, reservation.id))!;
       expect(row.status).toBe('cancelled');
       // An accepted extension is recorded and moved expires_at; a refused one left no trace.
       const extensions = await extensionRows(reservation.id);
@@ -217,6 +204,6 @@ describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
     expect(new Set(races.map((r) => r.answer.ok)).size).toBe(2);
     const extendedThenCancelled = races.find((r) => r.answer.ok);
     if (extendedThenCancelled)
-      await recordHistory(env.address, extendedThenCancelled.handle, historyName(workflowType, 'extended-then-cancelled'));
+      await recordHistory(rig.env.address, extendedThenCancelled.handle, historyName(workflowType, 'extended-then-cancelled'));
   }, 120_000);
 });

@@ -4,24 +4,8 @@
  * the readings of the last 10 minutes and draws them as inline SVG. The admin token is asked for
  * once and kept in sessionStorage (gone when the tab closes).
  */
+import type { AdminSaleSnapshot, SalePoint } from '../../domain/sale-feed';
 import { openEventStream } from './event-stream';
-
-interface Point {
-  at: number;
-  status: string;
-  units: Record<string, number>;
-  expiringNextMinute: number;
-  payments: Record<string, number>;
-  claimsPerSecond: Record<string, number>;
-  reservationsPerSecond: number;
-  queue: { length: number; admittedPerSecond: number } | null;
-}
-
-interface Snapshot extends Point {
-  sale: { id: string; name: string; sku: string; units: number };
-  invariants: { ok: boolean; checkedAt: number; violations: Array<{ invariant: number; detail: string }> } | null;
-  temporalUi: { all: string; byStatus: Record<string, string> } | null;
-}
 
 const TOKEN_KEY = 'flash-sale.admin-token';
 const KEEP_MS = 10 * 60_000;
@@ -31,7 +15,7 @@ const SVG = 'http://www.w3.org/2000/svg';
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const saleId = decodeURIComponent(location.pathname.split('/').filter(Boolean).at(-1) ?? '');
-let points: Point[] = [];
+let points: SalePoint[] = [];
 let stream: { stop(): void } | undefined;
 
 function say(text: string | undefined): void {
@@ -83,7 +67,7 @@ function drawChart(svg: SVGSVGElement, series: Record<string, number[]>, colours
   });
 }
 
-function render(snapshot: Snapshot): void {
+function render(snapshot: AdminSaleSnapshot): void {
   byId('sale-name').textContent = `${snapshot.sale.name} (${snapshot.sale.sku})`;
   byId('sale-status').textContent =
     `${snapshot.status.replace('_', ' ')} · ${snapshot.sale.units} units · ${new Date(snapshot.at).toLocaleTimeString()}`;
@@ -144,7 +128,7 @@ function render(snapshot: Snapshot): void {
   );
 }
 
-function keep(point: Point): void {
+function keep(point: SalePoint): void {
   points.push(point);
   const oldest = point.at - KEEP_MS;
   points = points.filter((p) => p.at >= oldest);
@@ -159,9 +143,9 @@ function connect(token: string): void {
     onEvent(event) {
       if (event.event === 'history') {
         points = [];
-        for (const point of JSON.parse(event.data) as Point[]) keep(point);
+        for (const point of JSON.parse(event.data) as SalePoint[]) keep(point);
       } else if (event.event === 'snapshot') {
-        const snapshot = JSON.parse(event.data) as Snapshot;
+        const snapshot = JSON.parse(event.data) as AdminSaleSnapshot;
         if (points.at(-1)?.at !== snapshot.at) keep(snapshot);
         byId('board').hidden = false;
         say(undefined);
