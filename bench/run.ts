@@ -66,7 +66,7 @@ function settings(argv: string[]) {
     quick: QUICK,
     phases,
     claims: {
-      concurrencies: [1, 8, 64, 256],
+      concurrencies: (list(flag('claimers')) ?? ['1', '8', '64', '256']).map((v) => int(v, 0)),
       // Full mode runs long enough on enough units for a strategy that slows as it goes to show it.
       durationMs: QUICK ? 1_000 : 30_000,
       units: QUICK ? 50_000 : 2_000_000,
