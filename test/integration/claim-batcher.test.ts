@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool, type QueryConfig } from 'pg';
+import { isDependencyUnavailable } from '../../api/dependency-errors';
+import { ClaimBatcher, ClaimQueueTimeoutError } from '../../api/services/claim-batcher';
 import { claimReservation, type ClaimOutcome } from '../../api/services/claim-reservation';
 import { createSale } from '../../db/queries/create-sale';
 import { testInfra } from '../helpers/infra-env';
@@ -110,4 +112,83 @@ test('a lone claim goes straight out as the single-claim statement', async () =>
   );
   expect(outcome).toMatchObject({ kind: 'reserved', replayed: false, reservation: { user_id: 'alone', status: 'held' } });
   expect(batchSizes).toEqual([]);
+});
+
+test('a batch that meets a shopper racing through another process rolls back and is redone one by one', async () => {
+  const sale = await newSale(10);
+  const batcher = new ClaimBatcher(pool, { maxBatch: 64, maxInFlight: 1, maxWaitMs: 5_000 });
+  const claim = (userId: string) =>
+    batcher.claim({
+      reservationId: randomUUID(),
+      saleId: sale.id,
+      userId,
+      idempotencyKey: null,
+      holdSeconds: 300,
+      stripes: sale.stripes,
+    });
+  // Another process's claim for `racer`, not committed yet: the batch's insert waits on its unique entry.
+  const other = await pool.connect();
+  const racerReservation = randomUUID();
+  try {
+    await other.query('begin');
+    await other.query(
+      `update units set status = 'held', reservation_id = $2 where sale_id = $1 and id = (select min(id) from units where sale_id = $1)`,
+      [sale.id, racerReservation],
+    );
+    await other.query(
+      `insert into reservations (id, sale_id, unit_id, user_id, status, expires_at)
+       select $2, $1, min(id), 'racer', 'held', now() + interval '5 minutes' from units where sale_id = $1 and reservation_id = $2`,
+      [sale.id, racerReservation],
+    );
+    batchSizes.length = 0;
+    const first = claim('first'); // goes out alone
+    const rest = Promise.all(['racer', 'second', 'third'].map(claim)); // queued behind it: one batch
+    await first;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.query('commit');
+    const results = await rest;
+    expect(batchSizes).toEqual([3]);
+    expect(results[0]).toEqual({ kind: 'already-reserved', reservationId: racerReservation });
+    expect(results.slice(1).map((r) => r.kind)).toEqual(['claimed', 'claimed']);
+  } finally {
+    other.release();
+  }
+  const { rows } = await pool.query<{ held: number; live: number }>(
+    `select (select count(*)::int from units where sale_id = $1 and status = 'held') as held,
+            (select count(*)::int from reservations where sale_id = $1 and status = 'held') as live`,
+    [sale.id],
+  );
+  expect(rows[0]).toEqual({ held: 4, live: 4 });
+});
+
+test('claims queued longer than maxWaitMs behind a stuck statement fail as a dependency outage, not a hang', async () => {
+  const sale = await newSale(10);
+  const stuckPool = new Pool({ connectionString: testInfra().databaseUrl, max: 2, statement_timeout: 1_000 });
+  const batcher = new ClaimBatcher(stuckPool, { maxBatch: 64, maxInFlight: 1, maxWaitMs: 200 });
+  const blocker = await pool.connect();
+  try {
+    await blocker.query('begin');
+    await blocker.query('lock table units in access exclusive mode');
+    const settled = await Promise.allSettled(
+      ['a', 'b', 'c'].map((userId) =>
+        batcher.claim({
+          reservationId: randomUUID(),
+          saleId: sale.id,
+          userId,
+          idempotencyKey: null,
+          holdSeconds: 300,
+          stripes: sale.stripes,
+        }),
+      ),
+    );
+    const reasons = settled.map((s) => (s.status === 'rejected' ? (s.reason as unknown) : s.value));
+    expect(isDependencyUnavailable(reasons[0])).toBe(true); // the statement timeout
+    expect(reasons[1]).toBeInstanceOf(ClaimQueueTimeoutError);
+    expect(reasons[2]).toBeInstanceOf(ClaimQueueTimeoutError);
+    expect(isDependencyUnavailable(reasons[1])).toBe(true);
+  } finally {
+    await blocker.query('rollback');
+    blocker.release();
+    await stuckPool.end();
+  }
 });
