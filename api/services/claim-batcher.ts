@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Pool } from 'pg';
 import { claimUnit, type ClaimResult } from '../../db/queries/claim-unit';
-import { claimUnits, type BatchClaimRequest } from '../../db/queries/claim-units';
+import { claimUnits, PartlyClaimedError, type BatchClaimRequest } from '../../db/queries/claim-units';
 import { SqlState, sqlStateOf } from '../../db/sqlstate';
 
 export interface BatchedClaim extends BatchClaimRequest {
@@ -131,13 +131,21 @@ export class ClaimBatcher {
               requests: batch.map(({ claim }) => claim),
             });
       batch.forEach((waiting, index) => waiting.resolve(results[index]!));
-    } catch (error) {
+    } catch (failure) {
+      // Claims an earlier statement of the batch committed keep their answer.
+      const settled = failure instanceof PartlyClaimedError ? failure.settled : new Map<number, ClaimResult>();
+      const error = failure instanceof PartlyClaimedError ? failure.failure : failure;
+      const unsettled = batch.filter((waiting, index) => {
+        const result = settled.get(index);
+        if (result) waiting.resolve(result);
+        return !result;
+      });
       if (batch.length === 1 || sqlStateOf(error) !== SqlState.UniqueViolation) {
-        batch.forEach((waiting) => waiting.reject(error));
+        unsettled.forEach((waiting) => waiting.reject(error));
         return;
       }
       await Promise.all(
-        batch.map(({ claim, resolve, reject }) =>
+        unsettled.map(({ claim, resolve, reject }) =>
           claimUnit(this.pool, { ...claim, startStripe: randomInt(claim.stripes) }).then(resolve, reject),
         ),
       );

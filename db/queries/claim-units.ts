@@ -24,7 +24,8 @@ export interface BatchClaim {
  * reservation if there is one; otherwise the k-th shopper still wanting a unit gets the k-th unit
  * picked with SKIP LOCKED in the stripe range. One WAL flush and one round trip for them all.
  * A unique violation (a shopper racing themselves through another process) fails the statement
- * and rolls back every unit with it; the caller then claims one by one.
+ * and rolls back every unit with it; the caller then claims one by one (those the statement
+ * over the first range committed excepted: PartlyClaimedError names them).
  */
 const CLAIM_BATCH_IN_STRIPE_RANGE = `
 with req as (
@@ -71,6 +72,17 @@ join existing e on e.n = req.n
 left join inserted i on i.id = req.reservation_id
 order by req.n`;
 
+/** A later statement of a batch failed after an earlier one committed the claims in `settled`. */
+export class PartlyClaimedError extends Error {
+  constructor(
+    readonly settled: ReadonlyMap<number, ClaimResult>,
+    readonly failure: unknown,
+  ) {
+    super(`a batch's second statement failed after ${settled.size} claims committed`);
+    this.name = 'PartlyClaimedError';
+  }
+}
+
 type BatchRow = { [K in keyof ReservationRow]: ReservationRow[K] | null } & { n: string; existing_id: string | null };
 
 /**
@@ -85,7 +97,7 @@ export async function claimUnits(db: Queryable, batch: BatchClaim): Promise<Clai
   for (const [from, to] of ranges) {
     if (open.length === 0) break;
     const asked = open.map((index) => batch.requests[index]!);
-    const { rows } = await db.query<BatchRow>({
+    const query = db.query<BatchRow>({
       name: 'claim-units',
       text: CLAIM_BATCH_IN_STRIPE_RANGE,
       values: [
@@ -98,6 +110,17 @@ export async function claimUnits(db: Queryable, batch: BatchClaim): Promise<Clai
         batch.holdSeconds,
       ],
     });
+    let rows: BatchRow[];
+    try {
+      ({ rows } = await query);
+    } catch (error) {
+      if (open.length === batch.requests.length) throw error;
+      const settled = new Map<number, ClaimResult>();
+      results.forEach((result, index) => {
+        if (!open.includes(index)) settled.set(index, result);
+      });
+      throw new PartlyClaimedError(settled, error);
+    }
     const stillOpen: number[] = [];
     for (const row of rows) {
       const index = open[Number(row.n) - 1]!;

@@ -3,6 +3,7 @@ import { Pool, type QueryConfig } from 'pg';
 import { isDependencyUnavailable } from '../../api/dependency-errors';
 import { ClaimBatcher, ClaimQueueTimeoutError } from '../../api/services/claim-batcher';
 import { claimReservation, type ClaimOutcome } from '../../api/services/claim-reservation';
+import { claimUnits, PartlyClaimedError } from '../../db/queries/claim-units';
 import { createSale } from '../../db/queries/create-sale';
 import { testInfra } from '../helpers/infra-env';
 
@@ -191,4 +192,68 @@ test('claims queued longer than maxWaitMs behind a stuck statement fail as a dep
     blocker.release();
     await stuckPool.end();
   }
+});
+
+test('a racing shopper met by the second statement of a batch leaves the first statement’s claims standing', async () => {
+  const sale = await createSale(pool, {
+    id: randomUUID(),
+    sku: 'BATCH',
+    name: 'two stripes',
+    units: 4,
+    priceCents: 100,
+    currency: 'EUR',
+    startsAt: new Date(Date.now() - 1_000),
+    holdSeconds: 300,
+    stripes: 2,
+  });
+  // Units 2 and 4 are stripe 1. Another process holds unit 4 for `racer`, uncommitted.
+  const other = await pool.connect();
+  const racerReservation = randomUUID();
+  const early = randomUUID();
+  try {
+    await other.query('begin');
+    await other.query(`update units set status = 'held', reservation_id = $2 where sale_id = $1 and id = 4`, [
+      sale.id,
+      racerReservation,
+    ]);
+    await other.query(
+      `insert into reservations (id, sale_id, unit_id, user_id, status, expires_at)
+       values ($2, $1, 4, 'racer', 'held', now() + interval '5 minutes')`,
+      [sale.id, racerReservation],
+    );
+    // Stripe 1 first: `early` gets unit 2, `racer` none; then stripe 0, where racer's insert waits.
+    const batch = claimUnits(pool, {
+      saleId: sale.id,
+      holdSeconds: 300,
+      stripes: 2,
+      startStripe: 1,
+      requests: [
+        { reservationId: early, userId: 'early', idempotencyKey: null },
+        { reservationId: randomUUID(), userId: 'racer', idempotencyKey: null },
+      ],
+    });
+    const failed = batch.then(
+      () => null,
+      (error: unknown) => error,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.query('commit');
+    const error = await failed;
+    expect(error).toBeInstanceOf(PartlyClaimedError);
+    const partly = error as PartlyClaimedError;
+    expect([...partly.settled.keys()]).toEqual([0]);
+    expect(partly.settled.get(0)).toMatchObject({ kind: 'claimed', reservation: { id: early, unit_id: 2 } });
+  } finally {
+    other.release();
+  }
+  const { rows } = await pool.query<{ id: number; status: string }>(
+    'select id, status from units where sale_id = $1 order by id',
+    [sale.id],
+  );
+  expect(rows).toEqual([
+    { id: 1, status: 'available' },
+    { id: 2, status: 'held' },
+    { id: 3, status: 'available' },
+    { id: 4, status: 'held' },
+  ]);
 });
