@@ -1,5 +1,6 @@
 import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { PspUnavailableError } from '../psp/client';
+import { ClaimQueueTimeoutError } from './services/claim-batcher';
 
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300', '57014']);
 const NODE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
@@ -11,6 +12,7 @@ const NODE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EP
  */
 export function isDependencyUnavailable(error: unknown): boolean {
   if (error instanceof ServiceError || error instanceof PspUnavailableError) return true;
+  if (error instanceof ClaimQueueTimeoutError) return true;
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
   if (typeof error !== 'object' || error === null) return false;
   const code = 'code' in error && typeof error.code === 'string' ? error.code : '';

@@ -9,12 +9,13 @@
  *   one round trip per statement on one pooled client: BEGIN; SELECT … FOR UPDATE; UPDATE;
  *   INSERT INTO cart; COMMIT (the stock row, then the first available unit ORDER BY id with
  *   SKIP LOCKED).
- * - ours-striped: the application's claim (db/queries/claim-unit.ts).
+ * - ours-striped: the application's claim: api/services/claim-batcher.ts over db/queries/claim-unit.ts
+ *   (a claim alone) and db/queries/claim-units.ts (the claims that arrived while others were in flight).
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import { claimBatcherFor } from '../api/services/claim-batcher';
 import { createPool } from '../db/pool';
-import { claimUnit } from '../db/queries/claim-unit';
 import { createSale } from '../db/queries/create-sale';
 
 export const CLAIM_STRATEGIES = [
@@ -153,18 +154,19 @@ async function prepare(admin: Pool, strategy: ClaimStrategy, options: ClaimOptio
       (await pool.query({ name: 'bench-textbook', text: TEXTBOOK_CLAIM, values: [sale.id, randomUUID()] })).rowCount === 1;
   } else {
     const sale = await newSale(options.stripes);
-    claim = async (pool, worker, call) =>
-      (
-        await claimUnit(pool, {
-          reservationId: randomUUID(),
-          saleId: sale.id,
-          userId: `bench-${worker}-${call}`,
-          idempotencyKey: null,
-          holdSeconds: sale.hold_seconds,
-          stripes: sale.stripes,
-          startStripe: randomInt(sale.stripes),
-        })
-      ).kind === 'claimed';
+    // The API's claim path: one batcher per pool (api/services/claim-reservation.ts), so claims
+    // that arrive while statements are in flight go out together.
+    claim = async (pool, worker, call) => {
+      const result = await claimBatcherFor(pool).claim({
+        reservationId: randomUUID(),
+        saleId: sale.id,
+        userId: `bench-${worker}-${call}`,
+        idempotencyKey: null,
+        holdSeconds: sale.hold_seconds,
+        stripes: sale.stripes,
+      });
+      return result.kind === 'claimed';
+    };
   }
   // Fresh data for every case: statistics, a clean visibility map and no checkpoint of the load
   // landing inside the measurement.

@@ -1,7 +1,7 @@
 /*
  * `npm run bench [-- --only claims,soldout,crowd,full,memory,cost,queue] [--connections N]
  * [--servers dev,cluster] [--workflow-types a,b] [--steps 8,16,32] [--step-seconds S]
- * [--min-gain P]`; BENCH_QUICK=1 for a run of seconds. Starts its own throwaway stack per Temporal
+ * [--min-gain P] [--claimers 1,8,64,256]`; BENCH_QUICK=1 for a run of seconds. Starts its own throwaway stack per Temporal
  * server (bench/stack.ts), measures, prints markdown tables with targets and writes
  * bench/results/. The full and cost phases run once per server and workflow type, side by side;
  * the others on the first server only. What each figure means and what limits it on a 2-core
@@ -66,7 +66,7 @@ function settings(argv: string[]) {
     quick: QUICK,
     phases,
     claims: {
-      concurrencies: [1, 8, 64, 256],
+      concurrencies: (list(flag('claimers')) ?? ['1', '8', '64', '256']).map((v) => int(v, 0)),
       // Full mode runs long enough on enough units for a strategy that slows as it goes to show it.
       durationMs: QUICK ? 1_000 : 30_000,
       units: QUICK ? 50_000 : 2_000_000,

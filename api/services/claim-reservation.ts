@@ -1,8 +1,7 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { claimUnit } from '../../db/queries/claim-unit';
 import { findLiveReservation, findReservationByIdempotencyKey } from '../../db/queries/find-reservation';
-import { withClient } from '../../db/pool';
+import { claimBatcherFor } from './claim-batcher';
 import type { ReservationRow, SaleRow } from '../../db/rows';
 import type { SoldOutRegistry } from './sold-out-registry';
 import { SqlState, sqlStateOf } from '../../db/sqlstate';
@@ -28,9 +27,10 @@ export interface ClaimInput {
 }
 
 /*
- * The claim is one database statement. Its workflow is started by the outbox relay
- * (worker/outbox-relay.ts) from the committed row, so the answer does not wait for Temporal
- * and a crash right after the commit cannot orphan the unit.
+ * The claim is one database statement, shared with the claims of the same sale that arrive with
+ * it (./claim-batcher.ts). Its workflow is started by the outbox relay (worker/outbox-relay.ts)
+ * from the committed row, so the answer does not wait for Temporal and a crash right after the
+ * commit cannot orphan the unit.
  */
 export async function claimReservation(deps: ClaimDeps, input: ClaimInput): Promise<ClaimOutcome> {
   const { pool, soldOut, onCrashPoint = noCrashPoints } = deps;
@@ -42,21 +42,18 @@ export async function claimReservation(deps: ClaimDeps, input: ClaimInput): Prom
   }
 
   try {
-    // A claim that waited for a connection while the sale sold out gives it back unused: the
-    // queue of a crowd drains at memory speed once the last unit is gone.
-    const result = await withClient(pool, (client) =>
-      !idempotencyKey && soldOut.isSoldOut(sale.id)
-        ? Promise.resolve({ kind: 'no-unit' as const })
-        : claimUnit(client, {
-            reservationId: randomUUID(),
-            saleId: sale.id,
-            userId: shopperId,
-            idempotencyKey,
-            holdSeconds: sale.hold_seconds,
-            stripes: sale.stripes,
-            startStripe: randomInt(sale.stripes),
-          }),
-    );
+    // Claims arriving together go out together (./claim-batcher.ts). A claim that waited its turn
+    // while the sale sold out gives up unsent: the queue of a crowd drains at memory speed once
+    // the last unit is gone.
+    const result = await claimBatcherFor(pool).claim({
+      reservationId: randomUUID(),
+      saleId: sale.id,
+      userId: shopperId,
+      idempotencyKey,
+      holdSeconds: sale.hold_seconds,
+      stripes: sale.stripes,
+      giveUp: () => !idempotencyKey && soldOut.isSoldOut(sale.id),
+    });
     if (result.kind === 'claimed') {
       onCrashPoint('after-claim-commit', [sale.id]);
       return { kind: 'reserved', reservation: result.reservation, replayed: false };

@@ -24,12 +24,16 @@ export type ClaimResult =
  *
  * Why stripes: with `order by id limit 1 for update skip locked` every claimer starts at the
  * same head of the index and steps over the rows the others have locked and over entries left
- * dead by earlier claims; starting each claim in a random stripe keeps claimers apart. The
- * bench has not shown the gain yet: `npm run bench` (full mode, docs/PERFORMANCE.md) measured
- * 2,574 claims/s for this statement against 3,512 for the textbook one with 64 claimers, and
- * 2,696 against 2,298 with 256 (this one also inserts the reservation). A claim scans from its
- * start stripe upwards, then wraps to the stripes below it, so it finds a unit as long as any
- * is unlocked: at most two statements, the second only once stripes run dry.
+ * dead by earlier claims; starting each claim in a random stripe keeps claimers apart. A claim
+ * scans from its start stripe upwards, then wraps to the stripes below it, so it finds a unit as
+ * long as any is unlocked: at most two statements, the second only once stripes run dry.
+ *
+ * This is the statement of a claim that arrives alone; claims that arrive while others are in
+ * flight go out together in db/queries/claim-units.ts (api/services/claim-batcher.ts). Measured
+ * by `npm run bench -- --only claims --claimers 64` (full mode: 30 s per case on 2,000,000
+ * units, 2 shared cores, load average 4.4 at the start; docs/PERFORMANCE.md): the batched path
+ * made 2,996 claims/s with 64 claimers against 208 for the seed design's stock-row transaction
+ * (14.4×) and 900 for its SKIP LOCKED transaction (3.33×), its last fifth at 0.92 of its first.
  */
 const CLAIM_IN_STRIPE_RANGE = `
 with existing as (

@@ -1,0 +1,135 @@
+import type { Queryable } from '../pool';
+import { RESERVATION_COLUMNS, type ReservationRow } from '../rows';
+import type { ClaimResult } from './claim-unit';
+
+export interface BatchClaimRequest {
+  reservationId: string;
+  userId: string;
+  idempotencyKey: string | null;
+}
+
+export interface BatchClaim {
+  saleId: string;
+  holdSeconds: number;
+  stripes: number;
+  /** Where this batch starts looking; random per batch so concurrent batches spread over the stripes. */
+  startStripe: number;
+  /** Distinct shoppers: the one-live-reservation index would fail the whole statement otherwise. */
+  requests: BatchClaimRequest[];
+}
+
+/*
+ * The claim of db/queries/claim-unit.ts for several shoppers in one autocommit statement
+ * (api/services/claim-batcher.ts gathers them). Per request, in order: the shopper's live
+ * reservation if there is one; otherwise the k-th shopper still wanting a unit gets the k-th unit
+ * picked with SKIP LOCKED in the stripe range. One WAL flush and one round trip for them all.
+ * A unique violation (a shopper racing themselves through another process) fails the statement
+ * and rolls back every unit with it; the caller then claims one by one (those the statement
+ * over the first range committed excepted: PartlyClaimedError names them).
+ */
+const CLAIM_BATCH_IN_STRIPE_RANGE = `
+with req as (
+  select r.reservation_id, r.user_id, r.idempotency_key, r.n
+  from unnest($4::uuid[], $5::text[], $6::text[]) with ordinality as r(reservation_id, user_id, idempotency_key, n)
+), existing as (
+  select req.n, (
+    select l.id from reservations l
+    where l.sale_id = $1::uuid and l.user_id = req.user_id and l.status in ('held', 'payment_pending', 'paid')
+    limit 1
+  ) as id
+  from req
+), wanting as (
+  select req.*, row_number() over (order by req.n) as k
+  from req join existing e on e.n = req.n
+  where e.id is null
+), picked as (
+  select p.id, row_number() over (order by p.stripe, p.id) as k
+  from (
+    select u.id, u.stripe
+    from units u
+    where u.sale_id = $1::uuid
+      and u.status = 'available'
+      and u.stripe between $2::int and $3::int
+    order by u.stripe, u.id
+    limit (select count(*) from wanting)
+    for update skip locked
+  ) p
+), held as (
+  update units u
+  set status = 'held', reservation_id = w.reservation_id
+  from picked p join wanting w on w.k = p.k
+  where u.sale_id = $1::uuid and u.id = p.id
+  returning u.id, u.reservation_id
+), inserted as (
+  insert into reservations (id, sale_id, unit_id, user_id, status, idempotency_key, expires_at)
+  select held.reservation_id, $1::uuid, held.id, w.user_id, 'held', w.idempotency_key, now() + make_interval(secs => $7::int)
+  from held join wanting w on w.reservation_id = held.reservation_id
+  returning ${RESERVATION_COLUMNS}
+)
+select req.n, i.*, e.id as existing_id
+from req
+join existing e on e.n = req.n
+left join inserted i on i.id = req.reservation_id
+order by req.n`;
+
+/** A later statement of a batch failed after an earlier one committed the claims in `settled`. */
+export class PartlyClaimedError extends Error {
+  constructor(
+    readonly settled: ReadonlyMap<number, ClaimResult>,
+    readonly failure: unknown,
+  ) {
+    super(`a batch's second statement failed after ${settled.size} claims committed`);
+    this.name = 'PartlyClaimedError';
+  }
+}
+
+type BatchRow = { [K in keyof ReservationRow]: ReservationRow[K] | null } & { n: string; existing_id: string | null };
+
+/**
+ * One result per request, in order. A claim scans from the batch's start stripe upwards, then
+ * the requests left without a unit try the stripes below it: at most two statements.
+ */
+export async function claimUnits(db: Queryable, batch: BatchClaim): Promise<ClaimResult[]> {
+  const results: ClaimResult[] = batch.requests.map(() => ({ kind: 'no-unit' }));
+  const ranges: Array<[number, number]> = [[batch.startStripe, batch.stripes - 1]];
+  if (batch.startStripe > 0) ranges.push([0, batch.startStripe - 1]);
+  let open = batch.requests.map((_, index) => index);
+  for (const [from, to] of ranges) {
+    if (open.length === 0) break;
+    const asked = open.map((index) => batch.requests[index]!);
+    const query = db.query<BatchRow>({
+      name: 'claim-units',
+      text: CLAIM_BATCH_IN_STRIPE_RANGE,
+      values: [
+        batch.saleId,
+        from,
+        to,
+        asked.map((r) => r.reservationId),
+        asked.map((r) => r.userId),
+        asked.map((r) => r.idempotencyKey),
+        batch.holdSeconds,
+      ],
+    });
+    let rows: BatchRow[];
+    try {
+      ({ rows } = await query);
+    } catch (error) {
+      if (open.length === batch.requests.length) throw error;
+      const settled = new Map<number, ClaimResult>();
+      results.forEach((result, index) => {
+        if (!open.includes(index)) settled.set(index, result);
+      });
+      throw new PartlyClaimedError(settled, error);
+    }
+    const stillOpen: number[] = [];
+    for (const row of rows) {
+      const index = open[Number(row.n) - 1]!;
+      const { n: _n, existing_id, ...reservation } = row;
+      if (existing_id) results[index] = { kind: 'already-reserved', reservationId: existing_id };
+      else if (reservation.id) results[index] = { kind: 'claimed', reservation: reservation as ReservationRow };
+      else stillOpen.push(index);
+    }
+    open = stillOpen;
+  }
+  return results;
+}
