@@ -25,6 +25,18 @@ afterAll(async () => {
   await pool.end();
 });
 
+/** A claim of `userId` on `sale` through `batcher`, with a fresh reservation id. */
+function claimThrough(batcher: ClaimBatcher, sale: { id: string; stripes: number }, userId: string) {
+  return batcher.claim({
+    reservationId: randomUUID(),
+    saleId: sale.id,
+    userId,
+    idempotencyKey: null,
+    holdSeconds: 300,
+    stripes: sale.stripes,
+  });
+}
+
 async function newSale(units: number) {
   return createSale(pool, {
     id: randomUUID(),
@@ -118,15 +130,7 @@ test('a lone claim goes straight out as the single-claim statement', async () =>
 test('a batch that meets a shopper racing through another process rolls back and is redone one by one', async () => {
   const sale = await newSale(10);
   const batcher = new ClaimBatcher(pool, { maxBatch: 64, maxInFlight: 1, maxWaitMs: 5_000 });
-  const claim = (userId: string) =>
-    batcher.claim({
-      reservationId: randomUUID(),
-      saleId: sale.id,
-      userId,
-      idempotencyKey: null,
-      holdSeconds: 300,
-      stripes: sale.stripes,
-    });
+  const claim = (userId: string) => claimThrough(batcher, sale, userId);
   // Another process's claim for `racer`, not committed yet: the batch's insert waits on its unique entry.
   const other = await pool.connect();
   const racerReservation = randomUUID();
@@ -170,18 +174,7 @@ test('claims queued longer than maxWaitMs behind a stuck statement fail as a dep
   try {
     await blocker.query('begin');
     await blocker.query('lock table units in access exclusive mode');
-    const settled = await Promise.allSettled(
-      ['a', 'b', 'c'].map((userId) =>
-        batcher.claim({
-          reservationId: randomUUID(),
-          saleId: sale.id,
-          userId,
-          idempotencyKey: null,
-          holdSeconds: 300,
-          stripes: sale.stripes,
-        }),
-      ),
-    );
+    const settled = await Promise.allSettled(['a', 'b', 'c'].map((userId) => claimThrough(batcher, sale, userId)));
     const reasons = settled.map((s) => (s.status === 'rejected' ? (s.reason as unknown) : s.value));
     expect(isDependencyUnavailable(reasons[0])).toBe(true); // the statement timeout
     expect(reasons[1]).toBeInstanceOf(ClaimQueueTimeoutError);
