@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { salePathPattern, writeFastAnswer } from './fast-answer';
 import type { Metrics } from './metrics';
-import { requestIdFor } from './request-log';
 import { SECURITY_HEADER_OBJECT } from './security-headers';
 import type { SaleCache } from './services/sale-cache';
 import type { WaitingRoom } from './services/waiting-room';
 
-const QUEUE_ME_PATH = /^\/v1\/sales\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/queue\/me$/;
+const QUEUE_ME_PATH = salePathPattern('queue/me');
 /** What the Express route adds to the app's headers (api/routes/waiting-room.ts, `res.json`). */
 const HEADERS = { ...SECURITY_HEADER_OBJECT, 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' };
 
@@ -40,15 +40,7 @@ export function queueMeFastPath(deps: QueueMeFastPathDeps): (req: IncomingMessag
     if (shopperId === undefined || !deps.sales.peek(saleId)?.waiting_room) return false;
     const view = deps.waitingRoom.cachedPosition(saleId, shopperId);
     if (!view) return false;
-    const body = JSON.stringify(view);
-    req.resume();
-    // One object, no header set before: writeHead then formats them in one go.
-    const headers: Record<string, string> = {
-      'X-Request-Id': requestIdFor(req.headers['x-request-id']),
-      ...HEADERS,
-      'content-length': String(Buffer.byteLength(body)),
-    };
-    res.writeHead(200, deps.corsHeaders ? Object.assign(headers, deps.corsHeaders(req.headers.origin)) : headers).end(body);
+    writeFastAnswer(req, res, { status: 200, headers: HEADERS, body: JSON.stringify(view) }, deps.corsHeaders);
     deps.metrics.queueMeFastPath.inc();
     return true;
   };

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { salePathPattern, writeFastAnswer } from './fast-answer';
 import type { Metrics } from './metrics';
-import { requestIdFor } from './request-log';
 import { SECURITY_HEADER_OBJECT } from './security-headers';
 import type { SoldOutRegistry } from './services/sold-out-registry';
 
-const CLAIM_PATH = /^\/v1\/sales\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/reservations$/;
+const CLAIM_PATH = salePathPattern('reservations');
 const BODY = JSON.stringify({
   type: 'https://flash-sale.example/problems/sold-out',
   title: 'Sold out',
@@ -12,11 +12,10 @@ const BODY = JSON.stringify({
   detail: 'every unit is held or sold; units come back when holds expire',
 });
 /** What the Express app would send with this problem: its security headers, then the answer's own. */
-const HEADERS = {
-  ...SECURITY_HEADER_OBJECT,
-  'content-type': 'application/problem+json; charset=utf-8',
-  'content-length': String(Buffer.byteLength(BODY)),
-  'cache-control': 'no-store',
+const ANSWER = {
+  status: 409,
+  headers: { ...SECURITY_HEADER_OBJECT, 'content-type': 'application/problem+json; charset=utf-8', 'cache-control': 'no-store' },
+  body: BODY,
 };
 
 export interface SoldOutFastPathDeps {
@@ -44,9 +43,7 @@ export function soldOutFastPath(deps: SoldOutFastPathDeps): (req: IncomingMessag
     const saleId = CLAIM_PATH.exec(req.url ?? '')?.[1];
     if (!saleId || deps.knownShopper(req.headers.authorization) === undefined) return false;
     if (deps.soldOut.admit(saleId, false) !== 'sold-out') return false;
-    req.resume();
-    res.setHeader('X-Request-Id', requestIdFor(req.headers['x-request-id']));
-    res.writeHead(409, deps.corsHeaders ? { ...HEADERS, ...deps.corsHeaders(req.headers.origin) } : HEADERS).end(BODY);
+    writeFastAnswer(req, res, ANSWER, deps.corsHeaders);
     deps.metrics.claims.inc({ outcome: 'sold-out-fast-path' });
     deps.onClaim?.(saleId, 'sold-out');
     return true;
