@@ -11,6 +11,7 @@ import { HOLD_EXTENSION_MAX_SECONDS } from '../../domain/reservation-workflow-co
 import type { ReservationWorkflows } from '../../clients/reservation-workflows';
 import type { createAuth } from '../auth';
 import { startEventStream } from '../event-stream';
+import { requireSale } from '../require-sale';
 import { Problem } from '../problem';
 import { parseBody, requireUuid } from '../schemas';
 import { cancelHeldReservation, ensureWorkflowStarted, requireHeld } from '../services/cancel-reservation';
@@ -75,9 +76,7 @@ export function adminSalesRouter(deps: AdminSalesDeps): Router {
   const router = Router();
 
   router.get('/v1/admin/sales/:saleId/events', deps.auth.admin, async (req, res) => {
-    const saleId = requireUuid(req.params.saleId, 'sale');
-    const sale = await deps.sales.get(saleId);
-    if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
+    const sale = await requireSale(deps.sales, req.params.saleId);
     const links = deps.temporalUi ? temporalUiLinks(deps.temporalUi, sale.id) : null;
     const snapshot = (point: SalePoint): AdminSaleSnapshot => ({
       ...point,

@@ -1,12 +1,10 @@
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Pool } from 'pg';
-import { ErrorCode } from '../../domain/errors';
 import { checkSaleInvariants } from '../../ops/check-invariants';
 import type { PspClient } from '../../psp/client';
 import type { createAuth } from '../auth';
-import { Problem } from '../problem';
-import { requireUuid } from '../schemas';
+import { requireSale } from '../require-sale';
 import type { SaleCache } from '../services/sale-cache';
 
 export interface AdminRouteDeps {
@@ -22,8 +20,7 @@ export function adminRouter(deps: AdminRouteDeps): Router {
   const router = Router();
 
   router.get('/v1/admin/sales/:saleId/invariants', deps.auth.admin, async (req, res) => {
-    const saleId = requireUuid(req.params.saleId, 'sale');
-    if (!(await deps.sales.get(saleId))) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
+    const { id: saleId } = await requireSale(deps.sales, req.params.saleId);
     const report = await checkSaleInvariants({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways }, saleId);
     res.json(report);
   });

@@ -4,9 +4,9 @@ import { ErrorCode } from '../../domain/errors';
 import type { QueuePositionView } from '../../domain/waiting-room';
 import { principalOf, type createAuth } from '../auth';
 import { coalesced, startEventStream } from '../event-stream';
+import { requireRoomSale } from '../require-sale';
 import { Problem } from '../problem';
 import { requestLogger } from '../request-log';
-import { requireUuid } from '../schemas';
 import { CHANGE_CHANNELS, type ChangeFeed, type QueueMoved } from '../services/change-feed';
 import type { SaleCache } from '../services/sale-cache';
 import type { WaitingRoom } from '../services/waiting-room';
@@ -45,9 +45,7 @@ export function queueEventsRouter(deps: QueueEventsDeps): Router {
   router.get('/v1/sales/:saleId/queue/me/events', deps.auth.shopper, async (req, res) => {
     const principal = principalOf(res);
     if (principal.kind !== 'shopper') throw new Problem(401, ErrorCode.Unauthorized, 'this route needs a shopper token');
-    const sale = await deps.sales.get(requireUuid(req.params.saleId, 'sale'));
-    if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
-    if (!sale.waiting_room) throw new Problem(404, ErrorCode.NotFound, 'this sale has no waiting room');
+    const sale = await requireRoomSale(deps.sales, req.params.saleId);
     const admitPerSecond = sale.waiting_room.admitPerSecond;
     let view = await deps.waitingRoom.position(sale.id, principal.shopperId);
     if (!view) throw new Problem(404, ErrorCode.NotFound, 'you have not joined this sale’s queue');

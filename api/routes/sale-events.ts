@@ -1,9 +1,7 @@
 import { Router } from 'express';
 import type { Logger } from 'pino';
-import { ErrorCode } from '../../domain/errors';
 import { startEventStream } from '../event-stream';
-import { Problem } from '../problem';
-import { requireUuid } from '../schemas';
+import { requireSale } from '../require-sale';
 import type { ChangeFeed } from '../services/change-feed';
 import type { SaleCache } from '../services/sale-cache';
 import type { SalePoint } from '../../domain/sale-feed';
@@ -39,9 +37,7 @@ export function saleEventsRouter(deps: SaleEventsDeps): Router {
   const router = Router();
 
   router.get('/v1/sales/:saleId/events', async (req, res) => {
-    const saleId = requireUuid(req.params.saleId, 'sale');
-    const sale = await deps.sales.get(saleId);
-    if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
+    const sale = await requireSale(deps.sales, req.params.saleId);
     const stream = startEventStream(req, res, deps.changeFeed);
     stream.onClose(deps.saleFeed.subscribe(sale, (point) => stream.send('sale', publicSaleEvent(sale.id, point))));
   });

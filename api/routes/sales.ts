@@ -5,10 +5,9 @@ import { countUnits } from '../../db/queries/count-units';
 import { createSale } from '../../db/queries/create-sale';
 import { countWaiting } from '../../db/queries/waitlist';
 import { toSaleView } from '../../db/rows';
-import { ErrorCode } from '../../domain/errors';
 import type { createAuth } from '../auth';
-import { Problem } from '../problem';
-import { createSaleBody, parseBody, requireUuid } from '../schemas';
+import { requireSale } from '../require-sale';
+import { createSaleBody, parseBody } from '../schemas';
 import type { SaleCache } from '../services/sale-cache';
 
 export interface SalesRouteDeps {
@@ -44,9 +43,7 @@ export function salesRouter(deps: SalesRouteDeps): Router {
   });
 
   router.get('/v1/sales/:saleId', async (req, res) => {
-    const saleId = requireUuid(req.params.saleId, 'sale');
-    const sale = await deps.sales.get(saleId);
-    if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
+    const sale = await requireSale(deps.sales, req.params.saleId);
     const [counts, waitlisted] = await Promise.all([
       countUnits(deps.pool, sale.id),
       sale.release_policy === 'waitlist' ? countWaiting(deps.pool, sale.id) : undefined,

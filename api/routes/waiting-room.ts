@@ -1,12 +1,11 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import { queueAudit } from '../../db/queries/queue-tickets';
-import type { SaleRow } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
-import type { WaitingRoomSettings } from '../../domain/waiting-room';
 import { principalOf, type createAuth } from '../auth';
+import { requireRoomSale } from '../require-sale';
 import { Problem } from '../problem';
-import { joinQueueBody, parseBody, requireUuid } from '../schemas';
+import { joinQueueBody, parseBody } from '../schemas';
 import type { SaleCache } from '../services/sale-cache';
 import type { WaitingRoom } from '../services/waiting-room';
 
@@ -17,18 +16,9 @@ export interface WaitingRoomRouteDeps {
   waitingRoom: WaitingRoom;
 }
 
-type RoomSale = SaleRow & { waiting_room: WaitingRoomSettings };
-
 /** The shopper's routes of a sale's waiting room (docs/DESIGN.md, "Waiting room"), and the admin's audit. */
 export function waitingRoomRouter(deps: WaitingRoomRouteDeps): Router {
   const router = Router();
-
-  async function roomSale(saleIdParam: unknown): Promise<RoomSale> {
-    const sale = await deps.sales.get(requireUuid(saleIdParam, 'sale'));
-    if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
-    if (!sale.waiting_room) throw new Problem(404, ErrorCode.NotFound, 'this sale has no waiting room');
-    return sale as RoomSale;
-  }
 
   function shopperId(res: Parameters<typeof principalOf>[0]): string {
     const principal = principalOf(res);
@@ -37,12 +27,12 @@ export function waitingRoomRouter(deps: WaitingRoomRouteDeps): Router {
   }
 
   router.get('/v1/sales/:saleId/challenge', deps.auth.shopper, async (req, res) => {
-    const sale = await roomSale(req.params.saleId);
+    const sale = await requireRoomSale(deps.sales, req.params.saleId);
     res.set('cache-control', 'no-store').json(deps.waitingRoom.issueChallenge(sale, shopperId(res)));
   });
 
   router.post('/v1/sales/:saleId/queue', deps.auth.shopper, async (req, res) => {
-    const sale = await roomSale(req.params.saleId);
+    const sale = await requireRoomSale(deps.sales, req.params.saleId);
     const body = parseBody(joinQueueBody, req.body);
     const joined = await deps.waitingRoom.joinQueue(sale.id, shopperId(res), body.challenge, body.nonce);
     const { created, ...view } = joined;
@@ -53,14 +43,14 @@ export function waitingRoomRouter(deps: WaitingRoomRouteDeps): Router {
   });
 
   router.get('/v1/sales/:saleId/queue/me', deps.auth.shopper, async (req, res) => {
-    const sale = await roomSale(req.params.saleId);
+    const sale = await requireRoomSale(deps.sales, req.params.saleId);
     const view = await deps.waitingRoom.position(sale.id, shopperId(res));
     if (!view) throw new Problem(404, ErrorCode.NotFound, 'you have not joined this sale’s queue');
     res.set('cache-control', 'no-store').json(view);
   });
 
   router.get('/v1/admin/sales/:saleId/queue/audit', deps.auth.admin, async (req, res) => {
-    const sale = await roomSale(req.params.saleId);
+    const sale = await requireRoomSale(deps.sales, req.params.saleId);
     const audit = (await queueAudit(deps.pool, sale.id))!;
     res.json({
       saleId: sale.id,

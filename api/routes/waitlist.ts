@@ -5,8 +5,8 @@ import type { SaleRow } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
 import type { WaitlistEntryView, WaitlistStatus } from '../../domain/reservation';
 import { principalOf, type createAuth } from '../auth';
+import { requireSale } from '../require-sale';
 import { Problem } from '../problem';
-import { requireUuid } from '../schemas';
 import type { SaleCache } from '../services/sale-cache';
 import type { Logger } from 'pino';
 import { followView } from '../event-stream';
@@ -99,8 +99,7 @@ function shopperOf(res: Response): string {
 }
 
 async function waitlistSale(deps: WaitlistRouteDeps, rawSaleId: unknown): Promise<SaleRow> {
-  const sale = await deps.sales.get(requireUuid(rawSaleId, 'sale'));
-  if (!sale) throw new Problem(404, ErrorCode.NotFound, 'sale not found');
+  const sale = await requireSale(deps.sales, rawSaleId);
   if (sale.release_policy !== 'waitlist') {
     throw new Problem(409, ErrorCode.NoWaitlist, `this sale's releasePolicy is ${sale.release_policy}, not waitlist`, {
       releasePolicy: sale.release_policy,
