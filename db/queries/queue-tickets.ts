@@ -25,14 +25,18 @@ const PLACE_COLUMNS = `${TICKET_COLUMNS}, w.serving, w.admit_per_second, w.admis
   coalesce(t.admitted_at + make_interval(secs => w.admission_seconds) > now(), false) as admission_live,
   t.admitted_at + make_interval(secs => w.admission_seconds) as admitted_until`;
 
+export interface NewTicket {
+  id: string;
+  saleId: string;
+  shopperId: string;
+  challengeId: string;
+}
+
 /**
  * Records a ticket bought with `challengeId`. Null when the shopper already has a ticket for the
  * sale or the challenge was spent already (both unique indexes): the insert is the replay guard.
  */
-export async function insertTicket(
-  db: Queryable,
-  ticket: { id: string; saleId: string; shopperId: string; challengeId: string },
-): Promise<QueueTicketRow | null> {
+export async function insertTicket(db: Queryable, ticket: NewTicket): Promise<QueueTicketRow | null> {
   const { rows } = await db.query<QueueTicketRow>({
     name: 'insert-queue-ticket',
     text: `insert into queue_tickets as t (id, sale_id, shopper_id, challenge_id)
@@ -42,13 +46,6 @@ export async function insertTicket(
     values: [ticket.id, ticket.saleId, ticket.shopperId, ticket.challengeId],
   });
   return rows[0] ?? null;
-}
-
-export interface NewTicket {
-  id: string;
-  saleId: string;
-  shopperId: string;
-  challengeId: string;
 }
 
 /**
