@@ -14,6 +14,37 @@ export interface SseStream {
   close(): void;
 }
 
+/**
+ * The complete events at the start of `buffer` (each ends with a blank line), and the rest, which
+ * waits for more text. Blocks without data (the `retry:` line, heartbeat comments) are skipped;
+ * data that is JSON is parsed, other data kept as text.
+ */
+export function takeSseEvents(buffer: string): { events: SseEvent[]; rest: string } {
+  const events: SseEvent[] = [];
+  let rest = buffer;
+  let end: number;
+  while ((end = rest.indexOf('\n\n')) >= 0) {
+    const block = rest.slice(0, end);
+    rest = rest.slice(end + 2);
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith('event: ')) event = line.slice(7);
+      else if (line.startsWith('data: ')) data.push(line.slice(6));
+    }
+    if (data.length === 0) continue;
+    const text = data.join('\n');
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: kept as text
+    }
+    events.push({ event, data: parsed });
+  }
+  return { events, rest };
+}
+
 /** Opens a Server-Sent Events stream and collects its events, for tests. */
 export async function openSse(url: string, options: { token?: string; dispatcher?: Agent } = {}): Promise<SseStream> {
   const controller = new AbortController();
@@ -28,28 +59,10 @@ export async function openSse(url: string, options: { token?: string; dispatcher
   let buffer = '';
   response.body.setEncoding('utf8');
   response.body.on('data', (chunk: string) => {
-    buffer += chunk;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event: ')) event = line.slice(7);
-        else if (line.startsWith('data: ')) data.push(line.slice(6));
-      }
-      if (data.length === 0) continue;
-      const text = data.join('\n');
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // not JSON: kept as text
-      }
-      events.push({ event, data: parsed });
-      for (const wake of waiters) wake();
-    }
+    const taken = takeSseEvents(buffer + chunk);
+    buffer = taken.rest;
+    events.push(...taken.events);
+    if (taken.events.length > 0) for (const wake of waiters) wake();
   });
   response.body.on('error', () => undefined);
   return {

@@ -9,6 +9,7 @@ import { joinQueue } from '../../clients/waiting-room-client';
 import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
 import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { createTestSale } from '../helpers/sales';
+import { takeSseEvents } from '../helpers/sse';
 
 let app: AppUnderTest;
 let api: ApiClient;
@@ -38,18 +39,11 @@ async function readStream(response: Response, timeoutMs: number, onEvent?: (even
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      buffer += value;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data) {
-          const parsed = { event, data: JSON.parse(data) as Event['data'] };
-          events.push(parsed);
-          onEvent?.(parsed);
-        }
+      const taken = takeSseEvents(buffer + value);
+      buffer = taken.rest;
+      for (const parsed of taken.events as Event[]) {
+        events.push(parsed);
+        onEvent?.(parsed);
       }
     }
   } finally {
