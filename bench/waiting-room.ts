@@ -7,9 +7,8 @@
  * (2) GET queue/me polled by autocannon, against bare node:http sending the same body.
  * (3) Claim latency of admitted shoppers at the sale's admission rate.
  */
-import { createHash } from 'node:crypto';
 import autocannon from 'autocannon';
-import { hasLeadingZeroBits, powInput } from '../domain/waiting-room';
+import { solveChallenge } from '../clients/waiting-room-client';
 import { freePort } from '../scripts/stack/free-port';
 import { serviceProcess, waitForHttp } from '../scripts/stack/service-process';
 import { BENCH_SECRETS, type BenchStack } from './stack';
@@ -60,15 +59,6 @@ async function waitingRoomSale(client: HttpClient, units: number, admitPerSecond
 /** Above this the bench would spend its CPU on proof of work, not on asking the server. */
 const MAX_BENCH_DIFFICULTY = 10;
 
-/** A nonce solving `challenge` (any nonce at difficulty 0; the server's surge rule may raise it a few bits). */
-function solve(challenge: string, difficulty: number): string {
-  for (let i = 0; ; i++) {
-    const nonce = String(i);
-    if (difficulty === 0 || hasLeadingZeroBits(createHash('sha256').update(powInput(challenge, nonce)).digest(), difficulty))
-      return nonce;
-  }
-}
-
 /** Challenge then queue. The sale asks for difficulty 0; the surge rule may raise it while the crowd joins. */
 async function join(
   client: HttpClient,
@@ -84,7 +74,7 @@ async function join(
   const challengeText = String(challenge.body.challenge);
   const joined = await client.post(`/v1/sales/${saleId}/queue`, {
     token,
-    body: { challenge: challengeText, nonce: solve(challengeText, difficulty) },
+    body: { challenge: challengeText, nonce: await solveChallenge(challengeText, difficulty) },
   });
   return joined.status === 201
     ? { ok: true, ticket: String(joined.body.ticket) }
