@@ -6,6 +6,7 @@
  */
 import type { AdminSaleSnapshot, SalePoint } from '../../domain/sale-feed';
 import { openEventStream } from './event-stream';
+import { $ } from './view';
 
 const TOKEN_KEY = 'flash-sale.admin-token';
 const KEEP_MS = 10 * 60_000;
@@ -13,13 +14,12 @@ const SERIES_COLOURS: Record<string, string> = { available: '#0b5cad', held: '#c
 const OUTCOME_COLOURS = ['#0b5cad', '#b3261e', '#c77700', '#1e7a3c', '#6c3483', '#5d6d7e'];
 const SVG = 'http://www.w3.org/2000/svg';
 
-const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const saleId = decodeURIComponent(location.pathname.split('/').filter(Boolean).at(-1) ?? '');
 let points: SalePoint[] = [];
 let stream: { stop(): void } | undefined;
 
 function say(text: string | undefined): void {
-  const message = byId('message');
+  const message = $('#message');
   message.hidden = !text;
   message.textContent = text ?? '';
 }
@@ -68,26 +68,26 @@ function drawChart(svg: SVGSVGElement, series: Record<string, number[]>, colours
 }
 
 function render(snapshot: AdminSaleSnapshot): void {
-  byId('sale-name').textContent = `${snapshot.sale.name} (${snapshot.sale.sku})`;
-  byId('sale-status').textContent =
+  $('#sale-name').textContent = `${snapshot.sale.name} (${snapshot.sale.sku})`;
+  $('#sale-status').textContent =
     `${snapshot.status.replace('_', ' ')} · ${snapshot.sale.units} units · ${new Date(snapshot.at).toLocaleTimeString()}`;
-  for (const name of ['available', 'held', 'sold']) byId(`units-${name}`).textContent = String(snapshot.units[name] ?? 0);
+  for (const name of ['available', 'held', 'sold']) $(`#units-${name}`).textContent = String(snapshot.units[name] ?? 0);
   const others = Object.entries(snapshot.units).filter(([name]) => !(name in SERIES_COLOURS));
-  byId('units-other').textContent = others.map(([name, n]) => `${name}: ${n}`).join(' · ');
-  byId('expiring').textContent = String(snapshot.expiringNextMinute);
-  byId('reservations-rate').textContent = String(snapshot.reservationsPerSecond);
-  fillTiles(byId('claims'), snapshot.claimsPerSecond, 'no claims');
-  fillTiles(byId('payments'), snapshot.payments, 'no payments');
+  $('#units-other').textContent = others.map(([name, n]) => `${name}: ${n}`).join(' · ');
+  $('#expiring').textContent = String(snapshot.expiringNextMinute);
+  $('#reservations-rate').textContent = String(snapshot.reservationsPerSecond);
+  fillTiles($('#claims'), snapshot.claimsPerSecond, 'no claims');
+  fillTiles($('#payments'), snapshot.payments, 'no payments');
 
-  byId('queue-none').hidden = snapshot.queue !== null;
-  byId('queue').hidden = snapshot.queue === null;
+  $('#queue-none').hidden = snapshot.queue !== null;
+  $('#queue').hidden = snapshot.queue === null;
   if (snapshot.queue) {
-    byId('queue-length').textContent = String(snapshot.queue.length);
-    byId('queue-rate').textContent = String(snapshot.queue.admittedPerSecond);
+    $('#queue-length').textContent = String(snapshot.queue.length);
+    $('#queue-rate').textContent = String(snapshot.queue.admittedPerSecond);
   }
 
-  const verdict = byId('invariants');
-  const violations = byId('violations');
+  const verdict = $('#invariants');
+  const violations = $('#violations');
   violations.replaceChildren();
   if (!snapshot.invariants) {
     verdict.textContent = 'Not checked yet.';
@@ -102,8 +102,8 @@ function render(snapshot: AdminSaleSnapshot): void {
       violations.append(Object.assign(document.createElement('li'), { textContent: `Invariant ${v.invariant}: ${v.detail}` }));
   }
 
-  const links = byId('temporal-links');
-  byId('temporal-none').hidden = snapshot.temporalUi !== null;
+  const links = $('#temporal-links');
+  $('#temporal-none').hidden = snapshot.temporalUi !== null;
   if (snapshot.temporalUi && links.childElementCount === 0) {
     const add = (text: string, href: string) => {
       const a = Object.assign(document.createElement('a'), { href, textContent: text, target: '_blank', rel: 'noopener' });
@@ -118,11 +118,11 @@ function render(snapshot: AdminSaleSnapshot): void {
 
   const units: Record<string, number[]> = { available: [], held: [], sold: [] };
   for (const p of points) for (const name of Object.keys(units)) units[name]!.push(p.units[name] ?? 0);
-  drawChart(byId<HTMLElement>('units-chart') as unknown as SVGSVGElement, units, (name) => SERIES_COLOURS[name]!);
+  drawChart($<HTMLElement>('#units-chart') as unknown as SVGSVGElement, units, (name) => SERIES_COLOURS[name]!);
   const outcomes = [...new Set(points.flatMap((p) => Object.keys(p.claimsPerSecond)))].sort();
   const claims = Object.fromEntries(outcomes.map((o) => [o, points.map((p) => p.claimsPerSecond[o] ?? 0)]));
   drawChart(
-    byId<HTMLElement>('claims-chart') as unknown as SVGSVGElement,
+    $<HTMLElement>('#claims-chart') as unknown as SVGSVGElement,
     claims,
     (_n, i) => OUTCOME_COLOURS[i % OUTCOME_COLOURS.length]!,
   );
@@ -136,7 +136,7 @@ function keep(point: SalePoint): void {
 
 function connect(token: string): void {
   stream?.stop();
-  byId('token-card').hidden = true;
+  $('#token-card').hidden = true;
   stream = openEventStream({
     url: `/v1/admin/sales/${encodeURIComponent(saleId)}/events`,
     token,
@@ -147,7 +147,7 @@ function connect(token: string): void {
       } else if (event.event === 'snapshot') {
         const snapshot = JSON.parse(event.data) as AdminSaleSnapshot;
         if (points.at(-1)?.at !== snapshot.at) keep(snapshot);
-        byId('board').hidden = false;
+        $('#board').hidden = false;
         say(undefined);
         render(snapshot);
       }
@@ -156,7 +156,7 @@ function connect(token: string): void {
       if (status === 401 || status === 403) {
         sessionStorage.removeItem(TOKEN_KEY);
         say('The admin token was refused.');
-        byId('token-card').hidden = false;
+        $('#token-card').hidden = false;
         return 'stop';
       }
       if (status === 404) {
@@ -169,22 +169,22 @@ function connect(token: string): void {
 }
 
 function start(): void {
-  byId<HTMLFormElement>('token-form').addEventListener('submit', (event) => {
+  $<HTMLFormElement>('#token-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    const token = byId<HTMLInputElement>('admin-token').value.trim();
+    const token = $<HTMLInputElement>('#admin-token').value.trim();
     if (!token) return;
     sessionStorage.setItem(TOKEN_KEY, token);
     connect(token);
   });
-  byId('forget-token').addEventListener('click', () => {
+  $('#forget-token').addEventListener('click', () => {
     sessionStorage.removeItem(TOKEN_KEY);
     stream?.stop();
-    byId('board').hidden = true;
-    byId('token-card').hidden = false;
+    $('#board').hidden = true;
+    $('#token-card').hidden = false;
   });
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) connect(token);
-  else byId('token-card').hidden = false;
+  else $('#token-card').hidden = false;
 }
 
 start();
