@@ -130,7 +130,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.use(webhooksRouter({ pool: deps.pool, workflows, webhookSecret: deps.webhookSecret, logger: deps.logger }));
   app.use(express.json({ limit: '16kb', strict: true }));
 
-  app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, metrics: deps.metrics }));
+  app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, metrics: deps.metrics, taskQueue: deps.taskQueue }));
   app.use(salesRouter({ pool: deps.pool, sales, auth, maxStripes: deps.maxStripes }));
   app.use(
     reservationsRouter({

@@ -17,7 +17,11 @@ const ADMIN = 'rate-limit-admin-token';
 
 async function startApp(rateLimits: RateLimitConfig, trustProxy = 0): Promise<{ url: string; server: Server }> {
   const pool = { query: async () => ({ rows: [], rowCount: 0 }) };
-  const temporal = { workflowService: { getSystemInfo: async () => ({}) } };
+  const polling = { pollers: [{ lastAccessTime: { seconds: Math.floor(Date.now() / 1000) } }] };
+  const temporal = {
+    options: { namespace: 'default' },
+    workflowService: { getSystemInfo: async () => ({}), describeTaskQueue: async () => polling },
+  };
   const { app } = createApp({
     // No sale is ever sold out here and no ledger is read: the limiter is all these tests reach.
     soldOut: {
