@@ -12,36 +12,36 @@ import { mkdirSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { developmentSecretsEnv } from '../config/development-secrets';
-import { clusterPostgresFromUrl, clusterShards, devClusterPorts } from './temporal-cluster/config';
+import { clusterPostgresFromUrl, devClusterPorts } from './temporal-cluster/config';
 import { runMigrations } from './stack/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from './stack/postgres';
 import { serviceProcess, waitForHttp, type ServiceProcess } from './stack/service-process';
-import { startTemporalCluster, temporalServerKind } from './stack/temporal-cluster';
+import { startTemporalCluster } from './stack/temporal-cluster';
 import { startTemporalDevServer, type RunningTemporal } from './stack/temporal-server';
 import { PROJECT_ROOT } from './stack/tools';
+import { loadLauncherConfig } from './stack/launcher-env';
+import { apiEnv } from '../api/config';
+import { pspEnv } from '../psp/config';
 
-const DATA = path.resolve(PROJECT_ROOT, process.env.DEV_DATA_DIR ?? '.data');
-const API_PORT = Number(process.env.PORT ?? 3000);
-const WORKER_METRICS_PORT = Number(process.env.WORKER_METRICS_PORT ?? 9464);
-const PG_PORT = Number(process.env.PG_PORT ?? 5433);
-const TEMPORAL_PORT = Number(process.env.TEMPORAL_PORT ?? 7233);
-const TEMPORAL_UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
-const PSP_PORT = Number(process.env.PSP_PORT ?? 4000);
-const MAIL_SMTP_PORT = Number(process.env.MAIL_SMTP_PORT ?? 1025);
-const MAIL_WEB_PORT = Number(process.env.MAIL_WEB_PORT ?? 1080);
+// The flags win over DEV_APIS / DEV_WORKERS; the schema checks both.
+const launcher = loadLauncherConfig({ ...process.env, ...processCountFlags(process.argv.slice(2)) });
+const DATA = path.resolve(PROJECT_ROOT, launcher.DEV_DATA_DIR);
+const API_PORT = Number(process.env.PORT ?? apiEnv.shape.PORT.parse(undefined));
+const PSP_PORT = Number(process.env.PSP_PORT ?? pspEnv.shape.PSP_PORT.parse(undefined));
+const { WORKER_METRICS_PORT, PG_PORT, TEMPORAL_PORT, TEMPORAL_UI_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT } = launcher;
 
-/** `--apis N` / `--workers N` (or `--apis=N`), else DEV_APIS / DEV_WORKERS, else 1. */
-function processCounts(argv: string[], env: NodeJS.ProcessEnv): { apis: number; workers: number } {
-  const count = (flag: string, variable: string) => {
+/** `--apis N` / `--workers N` (or `--apis=N`) as the variables they override. */
+function processCountFlags(argv: string[]): NodeJS.ProcessEnv {
+  const flags: NodeJS.ProcessEnv = {};
+  for (const [flag, variable] of [
+    ['apis', 'DEV_APIS'],
+    ['workers', 'DEV_WORKERS'],
+  ] as const) {
     const i = argv.indexOf(`--${flag}`);
-    const raw = i >= 0 ? argv[i + 1] : (argv.find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3) ?? env[variable]);
-    if (raw === undefined) return 1;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > 16)
-      throw new Error(`--${flag} / ${variable} must be an integer from 1 to 16, not ${raw}`);
-    return n;
-  };
-  return { apis: count('apis', 'DEV_APIS'), workers: count('workers', 'DEV_WORKERS') };
+    const raw = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3);
+    if (raw !== undefined) flags[variable] = raw;
+  }
+  return flags;
 }
 
 const say = (message: string) => process.stdout.write(`[dev] ${message}\n`);
@@ -92,7 +92,7 @@ async function startCluster(databaseUrl: string): Promise<RunningTemporal> {
   runNodeScript(['scripts/temporal-cluster/build.ts'], 'the Temporal server could not be built (see above)');
   for (const port of Object.values(devClusterPorts(TEMPORAL_PORT))) await requireFreePort(port, otherTemporal);
   await requireFreePort(TEMPORAL_UI_PORT, 'set TEMPORAL_UI_PORT');
-  const shards = clusterShards();
+  const shards = launcher.TEMPORAL_CLUSTER_SHARDS;
   return timed(`starting the Temporal server on 127.0.0.1:${TEMPORAL_PORT} (${shards} history shards, state in Postgres)`, () =>
     startTemporalCluster({
       dir: path.join(DATA, 'temporal-cluster'),
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    const counts = processCounts(process.argv.slice(2), process.env);
+    const counts = { apis: launcher.DEV_APIS, workers: launcher.DEV_WORKERS };
     mkdirSync(DATA, { recursive: true });
     chmodSync(DATA, 0o755);
 
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     let temporalUi = process.env.TEMPORAL_UI_URL;
     if (!temporalAddress) {
       runNodeScript(['scripts/install-temporal.js'], 'the Temporal CLI could not be installed (see above)');
-      const temporal = temporalServerKind() === 'cluster' ? await startCluster(databaseUrl) : await startDevServer();
+      const temporal = launcher.TEMPORAL_SERVER === 'cluster' ? await startCluster(databaseUrl) : await startDevServer();
       stoppers.push(() => temporal.stop());
       temporalAddress = temporal.address;
       temporalUi = temporal.uiUrl;

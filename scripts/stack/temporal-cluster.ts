@@ -7,6 +7,7 @@ import { requireClusterBinaries, serverBinary, uiServerBinary } from '../tempora
 import { writeClusterConfig, writeUiConfig, type ClusterPorts, type ClusterPostgres } from '../temporal-cluster/config';
 import { setUpClusterSchemas } from '../temporal-cluster/schema';
 import { waitForHttp } from './service-process';
+import { launcherEnv } from './launcher-env';
 import type { RunningTemporal } from './temporal-server';
 import { temporalCliPath } from './tools';
 
@@ -15,9 +16,9 @@ export type TemporalServerKind = 'dev' | 'cluster';
 
 /** `TEMPORAL_SERVER=cluster` selects the real server in `npm run dev`, the tests, the bench and chaos. */
 export function temporalServerKind(env: NodeJS.ProcessEnv = process.env): TemporalServerKind {
-  const value = env.TEMPORAL_SERVER ?? 'dev';
-  if (value !== 'dev' && value !== 'cluster') throw new Error(`TEMPORAL_SERVER must be "dev" or "cluster", not "${value}"`);
-  return value;
+  const value = launcherEnv.shape.TEMPORAL_SERVER.safeParse(env.TEMPORAL_SERVER);
+  if (!value.success) throw new Error(`TEMPORAL_SERVER must be "dev" or "cluster", not "${env.TEMPORAL_SERVER}"`);
+  return value.data;
 }
 
 export interface TemporalClusterOptions {
