@@ -98,7 +98,7 @@ it('takes a shopper from the countdown to the start, the claim, the hold and a p
   await saveScreenshot(page, 'checkout-1-countdown');
 
   // The claim button appears when the countdown ends, without a reload.
-  await page.getByRole('button', { name: 'Reserve one' }).waitFor({ timeout: 10_000 });
+  await page.getByRole('button', { name: 'Reserve one' }).waitFor({ timeout: 30_000 });
   await claim(page);
   const holdLeft = page.getByRole('timer', { name: 'Reserved for you' });
   expect(await holdLeft.textContent()).toMatch(/^(2:00|1:[0-5]\d)$/);
@@ -127,7 +127,7 @@ it('tells a shopper whose hold ran out that it expired', async () => {
     .getByRole('heading', { name: 'Reserved for you' })
     .or(page.getByRole('heading', { name: 'Your hold expired' }))
     .waitFor();
-  await page.getByRole('heading', { name: 'Your hold expired' }).waitFor({ timeout: 20_000 });
+  await page.getByRole('heading', { name: 'Your hold expired' }).waitFor({ timeout: 30_000 });
   await expectFitsThePhone(page);
   await saveScreenshot(page, 'checkout-hold-expired');
 
@@ -170,11 +170,11 @@ it('queues a shopper in the waiting room (proof of work in the browser, live pla
   await signIn(page, 'dave');
   await page.getByRole('heading', { name: 'Waiting room' }).waitFor();
   // Joined before the start: in the pre-queue, whose order is drawn at the start.
-  await page.getByRole('status').filter({ hasText: 'You are in the queue' }).waitFor({ timeout: 10_000 });
+  await page.getByRole('status').filter({ hasText: 'You are in the queue' }).waitFor({ timeout: 30_000 });
   await expectFitsThePhone(page);
   await saveScreenshot(page, 'checkout-waiting-room');
 
-  await page.getByRole('button', { name: 'Reserve one' }).waitFor({ timeout: 20_000 });
+  await page.getByRole('button', { name: 'Reserve one' }).waitFor({ timeout: 30_000 });
   await claim(page);
   expect(await reservationOf(shopper)).toMatchObject({ status: 'held', userId: 'dave' });
   // The proof of work was accepted (the join) and the place came over one stream, never polled.

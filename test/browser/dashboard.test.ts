@@ -37,7 +37,7 @@ async function waitForCount(page: Page, id: string, expected: number): Promise<v
   await page
     .locator(`#${id}`)
     .filter({ hasText: new RegExp(`^${expected}$`) })
-    .waitFor({ timeout: 15_000 });
+    .waitFor({ timeout: 30_000 });
 }
 
 test('the dashboard’s counts move as a crowd buys', async () => {
@@ -62,7 +62,7 @@ test('the dashboard’s counts move as a crowd buys', async () => {
   await waitForCount(page, 'units-held', 50);
   expect(await count(page, 'units-available')).toBe(30);
   // Claims answered by this API appear per outcome.
-  await page.getByText('reserved', { exact: true }).waitFor({ timeout: 10_000 });
+  await page.getByText('reserved', { exact: true }).waitFor({ timeout: 30_000 });
 
   const payers = claims.slice(0, 20);
   const paid = await Promise.all(
@@ -78,8 +78,8 @@ test('the dashboard’s counts move as a crowd buys', async () => {
     .filter({ hasText: 'captured' })
     .locator('dd')
     .filter({ hasText: /^20$/ })
-    .waitFor({ timeout: 15_000 });
-  await page.getByText(/All invariants hold/).waitFor({ timeout: 20_000 });
+    .waitFor({ timeout: 30_000 });
+  await page.getByText(/All invariants hold/).waitFor({ timeout: 30_000 });
   // The chart has a line per series, drawn over more than one reading.
   const points = await page.locator('#units-chart polyline[data-series="sold"]').getAttribute('points');
   expect(points!.split(' ').length).toBeGreaterThan(1);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CONDITION_DEADLINE_FLOOR_MS } from './sales';
 
 /*
  * Browser tests drive Debian's chromium through playwright-core: Playwright's own browser
@@ -43,14 +44,17 @@ export interface PhoneContextOptions {
 }
 
 /** A fresh browser context (own cookies and storage) with a phone-sized, touch-enabled viewport. */
-export function phoneContext(browser: Browser, options: PhoneContextOptions = {}): Promise<BrowserContext> {
-  return browser.newContext({
+export async function phoneContext(browser: Browser, options: PhoneContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({
     viewport: { ...PHONE_VIEWPORT },
     deviceScaleFactor: 1,
     isMobile: true,
     hasTouch: true,
     ...(options.baseURL && { baseURL: options.baseURL }),
   });
+  // As CONDITION_DEADLINE_FLOOR_MS (test/helpers/sales.ts): waiting for an element bounds a hang.
+  context.setDefaultTimeout(CONDITION_DEADLINE_FLOOR_MS);
+  return context;
 }
 
 /**

@@ -36,12 +36,27 @@ export async function createTestSale(
   return answer.body;
 }
 
+/*
+ * A deadline for a condition bounds a hang; it is not a performance assertion. However short a
+ * test asks for, it waits at least this long, so a machine busy with other work makes a test
+ * slower, never red (timing goals live in `npm run bench`). A test that must see something NOT
+ * happen watches for it over a stated time instead of using waitFor.
+ */
+export const CONDITION_DEADLINE_FLOOR_MS = 30_000;
+
+/** The deadline a condition gets: what the test asks for, at least CONDITION_DEADLINE_FLOOR_MS. */
+export function conditionDeadlineMs(timeoutMs: number): number {
+  return Math.max(timeoutMs, CONDITION_DEADLINE_FLOOR_MS);
+}
+
+/** Probes until `accept` holds; fails after conditionDeadlineMs(timeoutMs). */
 export async function waitFor<T>(
   probe: () => Promise<T>,
   accept: (value: T) => boolean,
   timeoutMs: number,
   what: string,
 ): Promise<T> {
+  timeoutMs = conditionDeadlineMs(timeoutMs);
   const deadline = Date.now() + timeoutMs;
   let last: T = await probe();
   while (!accept(last)) {

@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { conditionDeadlineMs } from './sales';
 
 export interface SseEvent {
   event: string;
@@ -69,7 +70,8 @@ export async function openSse(url: string, options: { token?: string; dispatcher
     status: response.statusCode,
     contentType: String(response.headers['content-type'] ?? ''),
     events,
-    next(accept, timeoutMs, what) {
+    next(accept, requestedMs, what) {
+      const timeoutMs = conditionDeadlineMs(requestedMs);
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = events.find(accept);

@@ -164,7 +164,13 @@ test('sold-out is answered from memory, and a released unit can be claimed at on
   expect(await fromMemory()).toEqual({ memory: before.memory + 1, fastPath: before.fastPath + 1 });
 
   expect((await api.post(`/v1/reservations/${held.body.id}/cancel`, { token: holder })).status).toBe(200);
-  // The release notified every API process: the very next claim reaches the database and wins.
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  expect((await claim(sale.id, waiter)).status).toBe(201);
+  // The release notifies every API process (LISTEN); once it has arrived, a claim reaches the
+  // database and wins. Until then the memory answers 409, which changes nothing.
+  const won = await waitFor(
+    () => claim(sale.id, waiter),
+    (answer) => answer.status !== 409,
+    10_000,
+    'the release notified',
+  );
+  expect(won.status).toBe(201);
 });

@@ -251,7 +251,7 @@ test('the pre-queue is shuffled by a recorded seed anyone can re-derive; later a
 });
 
 test('admission pauses while nothing can be claimed and resumes when a unit comes back', async () => {
-  const sale = await roomSale({ admitPerSecond: 10, admissionSeconds: 60, powDifficulty: 4 }, { units: 2, holdSeconds: 4 });
+  const sale = await roomSale({ admitPerSecond: 10, admissionSeconds: 60, powDifficulty: 4 }, { units: 2, holdSeconds: 10 });
   const tokens = await Promise.all(Array.from({ length: 4 }, (_, i) => shopperToken(`pause-${sale.id}-${i}`)));
   const tickets: QueueTicket[] = [];
   for (const token of tokens) tickets.push(await joinQueue(app.apiUrl, sale.id, token));
@@ -264,11 +264,11 @@ test('admission pauses while nothing can be claimed and resumes when a unit come
   const order = await byPosition();
   const [first, second, third, fourth] = order.map((v) => v.i);
   for (const i of [first!, second!]) expect((await claim(sale.id, tokens[i]!, tickets[i]!.ticket)).status).toBe(201);
-  // Sold out (both held): the third stays waiting.
+  // Sold out (both held): the third stays waiting (2 s here, well inside the 10 s holds).
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   expect((await queuePosition(app.apiUrl, sale.id, tokens[third!]!)).status).toBe('waiting');
   expect((await audit(sale.id)).body.serving).toBe(2);
-  // The holds expire after 4 s: two units come back, the next two are admitted and claim.
+  // The holds expire after 10 s: two units come back, the next two are admitted and claim.
   await admitted(sale.id, tokens[third!]!, 30_000);
   await admitted(sale.id, tokens[fourth!]!, 30_000);
   // The claim may meet the expiry's release a moment before the unit is back: retry briefly.

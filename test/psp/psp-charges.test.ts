@@ -1,3 +1,4 @@
+import { waitFor } from '../helpers/sales';
 import { randomUUID } from 'node:crypto';
 import { createPspClient, type PspClient } from '../../psp/client';
 import { startPsp, type RunningPsp } from './psp-process';
@@ -92,8 +93,12 @@ test('tok_slow: processing while it runs, and concurrent requests with one key c
   const params = { idempotencyKey: key(), amountCents: 700, currency: 'EUR', paymentMethod: 'tok_slow', reference: reference() };
   const started = Date.now();
   const pending = [client.charge(params), client.charge(params), client.charge(params)];
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const [processing] = await client.chargesByReference(params.reference);
+  const [processing] = await waitFor(
+    () => client.chargesByReference(params.reference),
+    (charges) => charges.length > 0,
+    10_000,
+    'the slow charge recorded',
+  );
   expect(processing?.status).toBe('processing');
 
   const outcomes = await Promise.all(pending);

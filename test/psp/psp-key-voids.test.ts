@@ -1,3 +1,4 @@
+import { waitFor } from '../helpers/sales';
 import { randomUUID } from 'node:crypto';
 import { createPspClient, type PspClient } from '../../psp/client';
 import { startPsp, type RunningPsp } from './psp-process';
@@ -50,7 +51,12 @@ test('a key that already charged cannot be voided: the answer is its charge', as
 test('a charge still processing (tok_slow) is reported as processing and then completes', async () => {
   const slow = charge(`key-${randomUUID()}`, 'tok_slow');
   const pending = client.charge(slow);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await waitFor(
+    () => client.chargesByReference(slow.reference),
+    (charges) => charges.length > 0,
+    10_000,
+    'the slow charge recorded',
+  );
   expect(await client.voidChargeKey(slow.idempotencyKey)).toMatchObject({ kind: 'charged', charge: { status: 'processing' } });
   expect(await pending).toMatchObject({ kind: 'succeeded' });
   expect(await client.voidChargeKey(slow.idempotencyKey)).toMatchObject({ kind: 'charged', charge: { status: 'succeeded' } });
