@@ -163,13 +163,13 @@ test('schemathesis reaches every operation, finds no answer outside docs/openapi
   writeFileSync(
     config,
     [
+      // An event stream is read up to its first event, then closed.
+      'max-stream-events = 1',
       // One bearer per security scheme of the document; schemathesis puts each where an operation asks for it.
       '[auth.openapi.shopperJwt]',
       `bearer = "${token}"`,
       '[auth.openapi.adminToken]',
       `bearer = "${TEST_SECRETS.ADMIN_TOKEN}"`,
-      // An event stream is read up to its first event, then closed.
-      'max-stream-events = 1',
       '',
     ].join('\n'),
   );
