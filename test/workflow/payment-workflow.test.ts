@@ -64,6 +64,10 @@ test('a card payment is charged once, the unit sold and the shopper notified onc
   expect(result).toEqual({ status: 'paid', chargeId: expect.stringMatching(/^ch_/) });
   expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 1, held: 0, sold: 1, withdrawn: 0 });
   expect(notifications.filter((n) => n.reservationId === reservation.id).map((n) => n.outcome)).toEqual(['paid']);
+  // What a paid reservation costs Temporal (the bench's cost phase targets, bench/report.ts).
+  const described = await handle.describe();
+  expect(described.historyLength).toBeLessThanOrEqual(20);
+  expect(Number(described.raw.workflowExecutionInfo?.stateTransitionCount)).toBeLessThanOrEqual(8);
   await recordHistory(env.address, handle, 'paid-by-charge');
 });
 
