@@ -18,6 +18,12 @@ import {
   type PaymentGateways,
 } from './payment-gateway';
 
+/** A reservation's payment as the shopper submitted it. */
+export interface PaymentRequest {
+  reservationId: string;
+  paymentMethod: string;
+}
+
 /** Requests that reached a gateway without an answer before the charge is moved even with its breaker closed. */
 export const UNANSWERED_ATTEMPTS_BEFORE_MOVING = 2;
 
@@ -104,13 +110,7 @@ export function createCharge({ pool, gateways }: { pool: Pool; gateways: Payment
     return { kind: 'charge-at', gateway };
   }
 
-  return async function charge({
-    reservationId,
-    paymentMethod,
-  }: {
-    reservationId: string;
-    paymentMethod: string;
-  }): Promise<ChargeOutcome> {
+  return async function charge({ reservationId, paymentMethod }: PaymentRequest): Promise<ChargeOutcome> {
     const secondary = gateways.secondary?.name;
     let gateway = await bindGateway(pool, reservationId, gateways.primary.name);
     if (secondary && gateway !== secondary) {

@@ -4,7 +4,7 @@ import { boundGateway } from '../db/queries/payment-attempts';
 import { reservationPrice } from '../db/queries/sale-price';
 import type { ChargeOutcome } from '../domain/payment';
 import type { ActivityDeps } from './deps';
-import { createCharge } from './charge';
+import { createCharge, type PaymentRequest } from './charge';
 import { createOutcomeNotice } from './outcome-notice';
 import { gatewayByName } from './payment-gateway';
 
@@ -44,7 +44,7 @@ export function createPaymentPhaseActivities({ pool, gateways, notifier }: Activ
      * are bounded by the payment deadline): it is reported as not sent and the workflow sends it
      * with the usual unbounded retries.
      */
-    async chargeAndSell(input: { reservationId: string; paymentMethod: string }): Promise<ChargeAndSellResult> {
+    async chargeAndSell(input: PaymentRequest): Promise<ChargeAndSellResult> {
       const outcome = await charge(input);
       if (outcome.kind !== 'succeeded') return { outcome };
       const sold = await sell({ reservationId: input.reservationId, chargeId: outcome.chargeId, gateway: outcome.gateway });

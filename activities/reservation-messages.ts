@@ -1,6 +1,7 @@
 import { log } from '@temporalio/activity';
 import { extendHold } from '../db/queries/extend-hold';
 import { markPaymentPending } from '../db/queries/mark-payment-pending';
+import type { PaymentRequest } from './charge';
 import type { ActivityDeps } from './deps';
 
 export interface ExtendHoldInput {
@@ -17,13 +18,7 @@ export interface ExtendHoldInput {
 export function createMessageActivities({ pool }: Pick<ActivityDeps, 'pool'>) {
   return {
     /** submitPayment: held → payment_pending; false when the reservation is no longer held. */
-    async markPaymentPending({
-      reservationId,
-      paymentMethod,
-    }: {
-      reservationId: string;
-      paymentMethod: string;
-    }): Promise<boolean> {
+    async markPaymentPending({ reservationId, paymentMethod }: PaymentRequest): Promise<boolean> {
       return markPaymentPending(pool, reservationId, paymentMethod);
     },
 

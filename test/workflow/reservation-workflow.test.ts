@@ -64,7 +64,7 @@ function startOn(env: TestWorkflowEnvironment, taskQueue: string, reservation: R
 describe('on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   let worker: { stop: () => Promise<void> };
-  const taskQueue = `workflow-tests-time-skipping`;
+  const taskQueue = 'workflow-tests-time-skipping';
   const start = (reservation: ReservationRow) => startOn(env, taskQueue, reservation);
 
   beforeAll(async () => {
@@ -114,7 +114,7 @@ describe('on the time-skipping server', () => {
 describe('on the dev server', () => {
   let env: TestWorkflowEnvironment;
   let worker: { stop: () => Promise<void> };
-  const taskQueue = `workflow-tests-dev-server`;
+  const taskQueue = 'workflow-tests-dev-server';
   const start = (reservation: ReservationRow) => startOn(env, taskQueue, reservation);
 
   beforeAll(async () => {
