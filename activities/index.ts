@@ -1,24 +1,22 @@
-import type { Pool } from 'pg';
 import { createAdmissionActivities } from './admission-activities';
-import type { CrashPointHook } from '../ops/crash-points';
-import { createCombinedSteps } from './combined-steps';
-import type { Notifier } from './notifier';
-import { createPaymentActivities } from './payment-activities';
-import type { PaymentGateways } from './payment-gateway';
-import { createReservationActivities } from './reservation-activities';
+import { createCompensationActivities } from './compensation';
+import type { ActivityDeps } from './deps';
+import { createPaymentPhaseActivities } from './payment-phase';
+import { createMessageActivities } from './reservation-messages';
 
-export interface ActivityDeps {
-  pool: Pool;
-  gateways: PaymentGateways;
-  notifier: Notifier;
-  /** Test harness only (test/helpers/entries/). */
-  onCrashPoint?: CrashPointHook;
-}
+export type { ActivityDeps } from './deps';
 
+/*
+ * Every activity the worker registers, one module per workflow role that calls them:
+ * reservation-messages (the update handlers), payment-phase, compensation, admission.
+ */
 export function createActivities(deps: ActivityDeps) {
-  const reservation = createReservationActivities(deps);
-  const payment = createPaymentActivities(deps);
-  return { ...reservation, ...payment, ...createCombinedSteps(payment, reservation), ...createAdmissionActivities(deps) };
+  return {
+    ...createMessageActivities(deps),
+    ...createPaymentPhaseActivities(deps),
+    ...createCompensationActivities(deps),
+    ...createAdmissionActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -36,14 +36,11 @@ import { checkSaleInvariants } from '../ops/check-invariants';
 import { createSaleFeed } from './services/sale-feed';
 import { webPagesRouter } from './web-pages';
 import type { CrashPointHook } from '../ops/crash-points';
-import type { ReservationWorkflowType } from '../domain/reservation-workflow-contract';
 
 export interface AppDeps {
   pool: Pool;
   temporal: Client;
   taskQueue: string;
-  /** The workflow type the API starts when a claim's workflow has not been started yet (default RESERVATION_WORKFLOW_TYPE). */
-  reservationWorkflowType?: ReservationWorkflowType;
   auth: AuthConfig;
   logger: Logger;
   metrics: Metrics;
@@ -116,9 +113,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.post(QUEUE_LIMITED_ROUTES[1]!, auth.shopper, queueLimit);
   const waitingRoom = createWaitingRoom({ pool: deps.pool, queueSecret: deps.queueSecret });
   const sales = createSaleCache(deps.pool);
-  const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue, {
-    reservationWorkflowType: deps.reservationWorkflowType,
-  });
+  const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue);
   const saleFeed = createSaleFeed({
     pool: deps.pool,
     logger: deps.logger,

@@ -46,7 +46,6 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
     pool,
     temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    reservationWorkflowType: config.RESERVATION_WORKFLOW_TYPE,
     auth: { jwtSecret: config.JWT_SECRET, adminToken: config.ADMIN_TOKEN },
     logger,
     metrics: createMetrics(),

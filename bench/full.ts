@@ -38,10 +38,9 @@ export type FullResult =
       minGainPercent: number;
     };
 
-/** One full phase: which server and workflow type it ran on, and what it found. */
+/** One full phase: which server it ran on, and what it found. */
 export interface FullRun {
   server: string;
-  workflowType: string;
   result: FullResult;
 }
 

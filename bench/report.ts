@@ -12,10 +12,10 @@ export interface BenchResults {
   claims?: ClaimCase[];
   soldout?: SoldOutResult;
   crowd?: CrowdResult;
-  /** One per Temporal server and workflow type. */
+  /** One per Temporal server. */
   full?: FullRun[];
   workerMemory?: WorkerMemoryResult;
-  /** One per Temporal server and workflow type. */
+  /** One per Temporal server. */
   workflowCost?: CostRun[];
   waitingRoom?: WaitingRoomResult;
 }
@@ -189,7 +189,7 @@ function figureRows(results: BenchResults): Row[] {
       verdict: '—',
     });
   }
-  const runLabel = (run: { server: string; workflowType: string }) => `${run.server} server, ${run.workflowType}`;
+  const runLabel = (run: { server: string }) => `${run.server} server`;
   for (const run of full ?? []) {
     const label = runLabel(run);
     if (run.result.skipped) {
@@ -271,7 +271,7 @@ function figureRows(results: BenchResults): Row[] {
 
 const failedFlows = (step: FullStep) => Object.values(step.failures).reduce((a, b) => a + b, 0);
 
-/** Ratios of the saturation rates: each workflow type against the first on the same server, each server against the first for the same type. */
+/** Ratios of the saturation rates: each server against the first. */
 function sideBySide(runs: FullRun[]): Row[] {
   const rate = (run: FullRun) => (run.result.skipped ? null : run.result.best.reservationsPerSecond);
   const rows: Row[] = [];
@@ -279,14 +279,8 @@ function sideBySide(runs: FullRun[]): Row[] {
     const [x, y] = [rate(a), rate(b)];
     if (x !== null && y !== null && y > 0) rows.push({ figure, value: `${n(x / y, 2)}×`, target: '—', verdict: '—' });
   };
-  for (const run of runs) {
-    const firstType = runs.find((r) => r.server === run.server);
-    if (firstType && firstType !== run)
-      ratio(run, firstType, `full at saturation: ${run.workflowType} ÷ ${firstType.workflowType} (${run.server} server)`);
-    const firstServer = runs.find((r) => r.workflowType === run.workflowType);
-    if (firstServer && firstServer !== run)
-      ratio(run, firstServer, `full at saturation: ${run.server} ÷ ${firstServer.server} server (${run.workflowType})`);
-  }
+  const [first, ...others] = runs;
+  for (const run of others) ratio(run, first!, `full at saturation: ${run.server} ÷ ${first!.server} server`);
   return rows;
 }
 
@@ -297,15 +291,15 @@ function fullStepsTable(runs: FullRun[]): string {
       runs.flatMap((run) => (run.result.skipped ? [] : run.result.steps.flatMap((s) => s.cpu.processes.map((p) => p.name)))),
     ),
   ];
-  const head = `| server | workflow type | shoppers | reservations/s | gain over best before | p50 / p99 ms | failed | ${names.map((name) => `CPU ${name}`).join(' | ')} | CPU others | machine busy |`;
-  const rule = `|---|---|---:|---:|---:|---:|---:|${names.map(() => '---:').join('|')}|---:|---:|`;
+  const head = `| server | shoppers | reservations/s | gain over best before | p50 / p99 ms | failed | ${names.map((name) => `CPU ${name}`).join(' | ')} | CPU others | machine busy |`;
+  const rule = `|---|---:|---:|---:|---:|---:|${names.map(() => '---:').join('|')}|---:|---:|`;
   const lines = runs.flatMap((run) =>
     run.result.skipped
       ? []
       : run.result.steps.map((step) => {
           const isBest = !run.result.skipped && step === run.result.best;
           const cpu = names.map((name) => n(step.cpu.processes.find((p) => p.name === name)?.cores, 2));
-          return `| ${run.server} | ${run.workflowType} | ${step.shoppers} | ${isBest ? '**' : ''}${n(step.reservationsPerSecond, 1)}${isBest ? '**' : ''} | ${step.gainPercent === null ? '—' : `${n(step.gainPercent, 1)} %`} | ${n(step.latencyMs.p50)} / ${n(step.latencyMs.p99)} | ${n(failedFlows(step))} | ${cpu.join(' | ')} | ${n(step.cpu.otherCores, 2)} | ${n(step.cpu.machineBusyCores, 2)} of ${step.cpu.cpus} |`;
+          return `| ${run.server} | ${step.shoppers} | ${isBest ? '**' : ''}${n(step.reservationsPerSecond, 1)}${isBest ? '**' : ''} | ${step.gainPercent === null ? '—' : `${n(step.gainPercent, 1)} %`} | ${n(step.latencyMs.p50)} / ${n(step.latencyMs.p99)} | ${n(failedFlows(step))} | ${cpu.join(' | ')} | ${n(step.cpu.otherCores, 2)} | ${n(step.cpu.machineBusyCores, 2)} of ${step.cpu.cpus} |`;
         }),
   );
   return [head, rule, ...lines].join('\n');

@@ -1,9 +1,9 @@
 /*
  * `npm run bench [-- --only claims,soldout,crowd,full,memory,cost,queue] [--connections N]
- * [--servers dev,cluster] [--workflow-types a,b] [--steps 8,16,32] [--step-seconds S]
+ * [--servers dev,cluster] [--steps 8,16,32] [--step-seconds S]
  * [--min-gain P] [--claimers 1,8,64,256]`; BENCH_QUICK=1 for a run of seconds. Starts its own throwaway stack per Temporal
  * server (bench/stack.ts), measures, prints markdown tables with targets and writes
- * bench/results/. The full and cost phases run once per server and workflow type, side by side;
+ * bench/results/. The full and cost phases run once per server, side by side;
  * the others on the first server only. What each figure means and what limits it on a 2-core
  * machine: docs/PERFORMANCE.md.
  */
@@ -18,7 +18,6 @@ import { writeClaimsChart } from './chart';
 import { benchClaims } from './claims';
 import { benchCrowd } from './crowd';
 import { benchFullReservations } from './full';
-import { RESERVATION_WORKFLOW_TYPES, type ReservationWorkflowType } from '../domain/reservation-workflow-contract';
 import { temporalServerKind, type TemporalServerKind } from '../scripts/stack/temporal-cluster';
 import { benchWorkerMemory, waitForOutboxDrained } from './memory';
 import { markdownReport, TARGETS, verdicts, type BenchResults } from './report';
@@ -55,10 +54,6 @@ function settings(argv: string[]) {
   const servers = (list(flag('servers')) ?? [temporalServerKind()]) as TemporalServerKind[];
   for (const server of servers)
     if (server !== 'dev' && server !== 'cluster') throw new Error(`unknown server ${server}; use dev,cluster`);
-  const workflowTypes = (list(flag('workflow-types')) ?? [...RESERVATION_WORKFLOW_TYPES]) as ReservationWorkflowType[];
-  for (const type of workflowTypes)
-    if (!RESERVATION_WORKFLOW_TYPES.includes(type))
-      throw new Error(`unknown workflow type ${type}; use ${RESERVATION_WORKFLOW_TYPES.join(',')}`);
   const steps = (
     list(flag('steps') ?? process.env.BENCH_FULL_STEPS) ?? (QUICK ? ['4', '8', '16'] : ['8', '16', '32', '64', '128'])
   ).map((v) => int(v, 0));
@@ -79,7 +74,6 @@ function settings(argv: string[]) {
       connections: int(flag('connections') ?? process.env.BENCH_CROWD_CONNECTIONS, 1_000),
     },
     servers,
-    workflowTypes,
     full: {
       steps,
       seconds: int(flag('step-seconds'), QUICK ? 5 : 30),
@@ -126,8 +120,7 @@ async function main(): Promise<void> {
   const config = settings(process.argv.slice(2));
   const say = sayer('stack');
   say(
-    `${config.quick ? 'QUICK mode' : 'full mode'}; phases: ${[...config.phases].join(', ')}; servers: ${config.servers.join(', ')}; ` +
-      `workflow types: ${config.workflowTypes.join(', ')}`,
+    `${config.quick ? 'QUICK mode' : 'full mode'}; phases: ${[...config.phases].join(', ')}; servers: ${config.servers.join(', ')}`,
   );
   let stack: BenchStack | undefined;
   let stopping = false;
@@ -151,21 +144,17 @@ async function main(): Promise<void> {
       machine ??= await machineFacts(stack);
       // Order matters: the claim statements need the database to themselves (before the services
       // start); the worker's memory is taken before the crowd adds its own held workflows. These
-      // run on the first server only; the full and cost phases on every server and workflow type.
+      // run on the first server only; the full and cost phases on every server.
       if (index === 0) await singleServerPhases(stack, config, run, results);
-      for (const workflowType of config.workflowTypes) {
-        await stack.useWorkflowType(workflowType);
-        const label = `${server}, ${workflowType}`;
-        if (run('full')) {
-          const fullSay = sayer(`full ${label}`);
-          const result = await benchFullReservations(stack, { ...config.full, say: fullSay });
-          if (result.skipped) fullSay(`skipped: ${result.reason}`);
-          (results.full ??= []).push({ server, workflowType, result });
-        }
-        if (run('cost')) {
-          const paths = await benchWorkflowCost(stack, { ...config.cost, say: sayer(`cost ${label}`) });
-          (results.workflowCost ??= []).push({ server, workflowType, paths });
-        }
+      if (run('full')) {
+        const fullSay = sayer(`full ${server}`);
+        const result = await benchFullReservations(stack, { ...config.full, say: fullSay });
+        if (result.skipped) fullSay(`skipped: ${result.reason}`);
+        (results.full ??= []).push({ server, result });
+      }
+      if (run('cost')) {
+        const paths = await benchWorkflowCost(stack, { ...config.cost, say: sayer(`cost ${server}`) });
+        (results.workflowCost ??= []).push({ server, paths });
       }
       if (config.servers.length > 1) {
         say(`stopping the ${server} stack`);

@@ -2,8 +2,7 @@
  * The bench's own throwaway stack: embedded Postgres and a Temporal dev server (or Temporal's own
  * server on that Postgres: `cluster`) on free ports in a temp dir, the migrations, then (on first
  * use) the API and the worker as real processes. Services start lazily so the claim statements
- * can be measured on a database nobody else uses; `useWorkflowType` restarts the API and the
- * worker with another RESERVATION_WORKFLOW_TYPE.
+ * can be measured on a database nobody else uses.
  */
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,7 +10,6 @@ import path from 'node:path';
 import { freePort } from '../scripts/stack/free-port';
 import { startDataServices } from '../scripts/stack/data-services';
 import type { TemporalServerKind } from '../scripts/stack/temporal-cluster';
-import { RESERVATION_WORKFLOW_TYPE, type ReservationWorkflowType } from '../domain/reservation-workflow-contract';
 import type { RunningPostgres } from '../scripts/stack/postgres';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../scripts/stack/service-process';
 import type { RunningTemporal } from '../scripts/stack/temporal-server';
@@ -42,8 +40,6 @@ export interface BenchStack {
   temporalServer: TemporalServerKind;
   /** Starts the API and the worker (and the PSP simulator if present) once; later calls return them. */
   services(): Promise<AppServices>;
-  /** The workflow type the API and the worker start; a change restarts both (if running). */
-  useWorkflowType(type: ReservationWorkflowType): Promise<void>;
   /** Pids to measure (bench/cpu.ts): api, worker, temporal, postgres, psp, bench. */
   processes(): Promise<Record<string, number | undefined>>;
   servicesStarted(): boolean;
@@ -71,8 +67,6 @@ export async function startBenchStack(
   };
   let app: AppServices | undefined;
   let starting: Promise<AppServices> | undefined;
-  let workflowType: ReservationWorkflowType = RESERVATION_WORKFLOW_TYPE;
-  let serviceEnv: NodeJS.ProcessEnv = {};
   /** Every service process ever started (a restart adds the new ones), for stop(). */
   const launched: ServiceProcess[] = [];
 
@@ -113,7 +107,6 @@ export async function startBenchStack(
       PG_POOL_MAX: String(apiPoolMax),
       LOG_LEVEL: 'warn',
     };
-    serviceEnv = env;
     let psp: ServiceProcess | undefined;
     // The payment route needs the simulator (docs/PERFORMANCE.md); started only where it exists.
     if (existsSync(path.join(PROJECT_ROOT, 'psp', 'server.ts'))) {
@@ -130,13 +123,12 @@ export async function startBenchStack(
       psp.start();
       await waitForHttpPort(env.PSP_URL);
     }
-    const { api, worker } = await startApiAndWorker(apiUrl);
+    const { api, worker } = await startApiAndWorker(apiUrl, env);
     app = { apiUrl, api, worker, psp, idleRssMb: { api: rssMb(api.pid()), worker: rssMb(worker.pid()) } };
     return app;
   }
 
-  async function startApiAndWorker(apiUrl: string): Promise<Pick<AppServices, 'api' | 'worker'>> {
-    const env = { ...serviceEnv, RESERVATION_WORKFLOW_TYPE: workflowType };
+  async function startApiAndWorker(apiUrl: string, env: NodeJS.ProcessEnv): Promise<Pick<AppServices, 'api' | 'worker'>> {
     let workerRunning: () => void = () => undefined;
     const workerReady = new Promise<void>((resolve) => (workerRunning = resolve));
     const worker = serviceProcess({
@@ -157,23 +149,12 @@ export async function startBenchStack(
       onLine: remember('api'),
       ...(profileDir && { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] }),
     });
-    say(`starting the API (${apiUrl}) and the worker (LOG_LEVEL=warn, PG_POOL_MAX=${apiPoolMax}, workflow type ${workflowType})`);
+    say(`starting the API (${apiUrl}) and the worker (LOG_LEVEL=warn, PG_POOL_MAX=${apiPoolMax})`);
     launched.push(worker, api); // before the wait: stop() stops them even if the start fails
     worker.start();
     api.start();
     await Promise.all([waitForHttp(`${apiUrl}/readyz`, 90_000), withTimeout(workerReady, 90_000, 'the worker did not start')]);
     return { api, worker };
-  }
-
-  async function useWorkflowType(type: ReservationWorkflowType): Promise<void> {
-    if (type === workflowType) return;
-    workflowType = type;
-    if (!starting) return;
-    const services = await starting;
-    say(`restarting the API and the worker for workflow type ${type}`);
-    await Promise.all([services.api.stop(), services.worker.stop()]);
-    // The new processes replace the old in the services, so the CPU meter (processes()) finds them.
-    Object.assign(services, await startApiAndWorker(services.apiUrl));
   }
 
   return {
@@ -182,7 +163,6 @@ export async function startBenchStack(
     temporalAddress,
     temporalServer,
     services: () => (starting ??= startServices()),
-    useWorkflowType,
     async processes() {
       const services = starting ? await starting : undefined;
       return {

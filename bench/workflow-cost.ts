@@ -22,10 +22,9 @@ export interface PathCost {
 
 export type WorkflowCostResult = PathCost[];
 
-/** One cost phase: which server and workflow type it ran on, and the cost per path. */
+/** One cost phase: which server it ran on, and the cost per path. */
 export interface CostRun {
   server: string;
-  workflowType: string;
   paths: WorkflowCostResult;
 }
 

@@ -8,7 +8,6 @@ import {
   chargeEventSignal,
   extendHoldUpdate,
   lateChargeWorkflowId,
-  RESERVATION_WORKFLOW_TYPE,
   reservationDetails,
   reservationSummary,
   reservationWorkflowId,
@@ -19,7 +18,6 @@ import {
   ShopperIdAttribute,
   type ExtendHoldRequest,
   type ReservationWorkflowInput,
-  type ReservationWorkflowType,
 } from '../domain/reservation-workflow-contract';
 import type { ReservationRow } from '../db/rows';
 import type { lateChargeWorkflow, reservationWorkflow } from '../workflows';
@@ -45,11 +43,6 @@ export interface ReservationWorkflows {
 
 export type UpdateAnswer = { ok: true; status: ReservationStatus } | { ok: false; code: ErrorCode };
 export type ExtendHoldAnswer = { ok: true; expiresAtMs: number } | { ok: false; code: ErrorCode; message: string };
-
-export interface ReservationWorkflowsOptions {
-  /** The workflow type new reservations run (default RESERVATION_WORKFLOW_TYPE); every type stays registered. */
-  reservationWorkflowType?: ReservationWorkflowType;
-}
 
 export function workflowInputOf(reservation: ReservationRow): ReservationWorkflowInput {
   return {
@@ -98,16 +91,11 @@ async function startOnce(start: () => Promise<unknown>): Promise<void> {
   }
 }
 
-export function createReservationWorkflows(
-  client: Client,
-  taskQueue: string,
-  options: ReservationWorkflowsOptions = {},
-): ReservationWorkflows {
-  const workflowType = options.reservationWorkflowType ?? RESERVATION_WORKFLOW_TYPE;
+export function createReservationWorkflows(client: Client, taskQueue: string): ReservationWorkflows {
   return {
     start: (input, saleName) =>
       startOnce(() =>
-        client.workflow.start<typeof reservationWorkflow>(workflowType, {
+        client.workflow.start<typeof reservationWorkflow>('reservationWorkflow', {
           workflowId: reservationWorkflowId(input.reservationId),
           taskQueue,
           args: [input],

@@ -1,9 +1,5 @@
 import { z } from 'zod';
-import {
-  DEFAULT_TASK_QUEUE,
-  RESERVATION_WORKFLOW_TYPE,
-  RESERVATION_WORKFLOW_TYPES,
-} from '../domain/reservation-workflow-contract';
+import { DEFAULT_TASK_QUEUE } from '../domain/reservation-workflow-contract';
 
 /**
  * Development addresses; `npm run dev` starts services at exactly these. Secrets have no default
@@ -26,12 +22,6 @@ export const temporalEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default(DEV_DEFAULTS.temporalAddress),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
-  /**
-   * The workflow type started for new reservations, by the outbox relay and the API's fallback
-   * start (every type stays registered, so running ones finish): `reservationWorkflow` to compare
-   * the older type (`npm run bench -- --only cost`).
-   */
-  RESERVATION_WORKFLOW_TYPE: z.enum(RESERVATION_WORKFLOW_TYPES).default(RESERVATION_WORKFLOW_TYPE),
 });
 
 /**

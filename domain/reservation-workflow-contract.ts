@@ -75,15 +75,6 @@ export const chargeEventSignal = defineSignal<[ChargeEvent]>('chargeEvent');
 /** How long a submitted payment may take, all retries included, before the reservation stops waiting for it. */
 export const PAYMENT_DEADLINE_SECONDS = 60;
 
-/**
- * The workflow types that run a reservation. Every type stays registered so that running
- * workflows finish and recorded histories replay; the outbox relay starts
- * RESERVATION_WORKFLOW_TYPE unless told otherwise (`reservationWorkflowType`).
- */
-export const RESERVATION_WORKFLOW_TYPES = ['reservationWorkflow', 'leanReservationWorkflow'] as const;
-export type ReservationWorkflowType = (typeof RESERVATION_WORKFLOW_TYPES)[number];
-export const RESERVATION_WORKFLOW_TYPE: ReservationWorkflowType = 'leanReservationWorkflow';
-
 /** The one-line summary support staff see in the Web UI's workflow list, e.g. "XPhone 15 · alice · unit 23". */
 export function reservationSummary(input: ReservationWorkflowInput, saleName?: string): string {
   return `${saleName ?? `sale ${input.saleId}`} · ${input.shopperId} · unit ${input.unitId}`;

@@ -7,7 +7,7 @@ export const workerEnv = databaseEnv
   .extend({
     /** The primary payment gateway (the simulator in development). */
     PSP_URL: z.string().url().default('http://127.0.0.1:4000'),
-    /** Optional secondary gateway: charges move there when the primary fails (activities/payment-activities.ts). */
+    /** Optional secondary gateway: charges move there when the primary fails (activities/charge.ts). */
     PSP_SECONDARY_URL: z.string().url().optional(),
     /** One HTTP call to a gateway; below the charge activity's 5 s attempt timeout. */
     PSP_TIMEOUT_MS: z.coerce.number().int().positive().default(4_000),

@@ -51,9 +51,7 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
 
   const relay = startOutboxRelay({
     pool,
-    workflows: createReservationWorkflows(client, config.TEMPORAL_TASK_QUEUE, {
-      reservationWorkflowType: config.RESERVATION_WORKFLOW_TYPE,
-    }),
+    workflows: createReservationWorkflows(client, config.TEMPORAL_TASK_QUEUE),
     logger: logger.child({ component: 'outbox-relay' }),
     leaseSeconds: config.OUTBOX_LEASE_SECONDS,
     onCrashPoint: hooks.onCrashPoint,

@@ -3,16 +3,6 @@ import type { Activities } from '../activities';
 import { PAYMENT_DEADLINE_SECONDS } from '../domain/reservation-workflow-contract';
 
 /*
- * Bookkeeping the reservation's correctness rests on (release, complete the sale, refund,
- * notify): it must finish, so no attempt cap; it backs off to one attempt a minute while
- * Postgres or the provider is down. Every one of these activities is idempotent.
- */
-export const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-/*
  * The charge: one attempt waits 5 s for the provider (`tok_slow` answers later, so its charge
  * completes on a retry that replays the idempotency key); retries stop at the payment deadline,
  * after which the workflow asks the provider what happened instead of charging blind.
@@ -33,7 +23,7 @@ export const reconciling = proxyActivities<Activities>({
 /*
  * Refunds: a refusal for good is not retried (REFUND_REFUSED); anything else is retried, backing
  * off to once a minute, for at most a day. Either way a refund that cannot be made ends, and is
- * recorded for support (workflows/refund-capture.ts).
+ * recorded for support (workflows/compensation.ts).
  */
 export const refunding = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
@@ -42,14 +32,15 @@ export const refunding = proxyActivities<Activities>({
 });
 
 /*
- * The short database steps (and the notice) as local activities, for leanReservationWorkflow:
- * they run in the worker that
- * runs the workflow task and are recorded as one marker each, instead of a scheduled, started and
- * completed activity plus a workflow task. Same timeouts and retries as `bookkeeping` (a local activity
+ * The short database steps the reservation's correctness rests on (mark pending, extend, release,
+ * complete the sale, record a failed refund, notify), as local activities: they run in the worker
+ * that runs the workflow task and are recorded as one marker each, instead of a scheduled,
+ * started and completed activity plus a workflow task. They must finish, so no attempt cap; they
+ * back off to one attempt a minute while Postgres or the mail server is down (a local activity
  * retried past a minute waits on a timer between attempts). Every one is idempotent, which a
  * local activity needs: it runs again if its workflow task fails before it is recorded.
  */
-export const localBookkeeping = proxyLocalActivities<Activities>({
+export const bookkeeping = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });

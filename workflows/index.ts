@@ -1,4 +1,3 @@
-export { lateChargeWorkflow } from './late-charge-workflow';
 export { reservationWorkflow } from './reservation-workflow';
+export { lateChargeWorkflow } from './late-charge-workflow';
 export { admissionWorkflow } from './admission-workflow';
-export { leanReservationWorkflow } from './lean-reservation-workflow';

@@ -2,7 +2,7 @@ import type { Queryable } from '../pool';
 
 /**
  * Records that a reservation's outcome notification was handed to the sink. The caller
- * (`notifyOutcome` in activities/payment-activities.ts) sends first and records afterwards, on
+ * (`notifyOutcome` in activities/outcome-notice.ts) sends first and records afterwards, on
  * every attempt, whatever this returns: keeping a notification to once per key
  * (`<reservationId>:<outcome>`) is the sink's job (`Notifier`), so a retry after a crash between
  * the two does not lose it. The e-mail sink (activities/email-notifier.ts) claims the row before

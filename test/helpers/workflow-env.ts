@@ -8,7 +8,6 @@ import type { Pool } from 'pg';
 import { claimUnit } from '../../db/queries/claim-unit';
 import { createSale } from '../../db/queries/create-sale';
 import type { ReservationRow } from '../../db/rows';
-import type { ReservationWorkflowType } from '../../domain/reservation-workflow-contract';
 import { temporalCliPath } from '../../scripts/stack/tools';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -70,9 +69,4 @@ export async function recordHistory(address: string, handle: WorkflowHandle, nam
   let file = path.join(dir, `${name}.json`);
   for (let version = 2; existsSync(file); version++) file = path.join(dir, `${name}-v${version}.json`);
   writeFileSync(file, shown.stdout);
-}
-
-/** A replay fixture's name: the old type's cases keep their names, the lean type's get a `lean-` prefix. */
-export function historyName(workflowType: ReservationWorkflowType, name: string): string {
-  return workflowType === 'reservationWorkflow' ? name : `lean-${name}`;
 }

@@ -1,4 +1,3 @@
-import { RESERVATION_WORKFLOW_TYPE } from '../../domain/reservation-workflow-contract';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from '../../scripts/stack/free-port';
@@ -127,10 +126,9 @@ test(
   2 * REMINDER_DEADLINE_MS,
 );
 
-// The activity that releases the unit in the workflow type new reservations run: the lean type
-// releases and notifies in one local activity, and sends a notice that failed there again with
-// notifyOutcome, which is what fails below (a refused notice never fails the release).
-const RELEASE_ACTIVITY = RESERVATION_WORKFLOW_TYPE === 'leanReservationWorkflow' ? 'releaseAndNotify' : 'releaseUnit';
+// The workflow releases and notifies in one local activity, and sends a notice that failed there
+// again with notifyOutcome, which is what fails below (a refused notice never fails the release).
+const RELEASE_ACTIVITY = 'releaseAndNotify';
 const NOTICE_ACTIVITY = 'notifyOutcome';
 
 test(

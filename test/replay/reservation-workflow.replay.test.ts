@@ -17,8 +17,24 @@ beforeAll(() => {
 });
 const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
 
-test('the recorded histories exist', () => {
-  expect(files.length).toBeGreaterThanOrEqual(34);
+/* Every path of the reservation workflow, recorded by test/workflow (`npm run record:histories`). */
+const RESERVATION_PATHS = [
+  'paid-by-charge',
+  'paid-by-webhook',
+  'payment-declined',
+  'expired-after-default-hold',
+  'cancelled-by-shopper',
+  'cancelled-by-support',
+  'extended-then-expired',
+  'extended-then-cancelled',
+  'refund-refused',
+  'payment-raced-by-support-cancel',
+  'release-notice-refused',
+];
+
+test('a recorded history exists for every path, and for the admission workflow', () => {
+  for (const name of [...RESERVATION_PATHS, 'admission-first-run', 'admission-after-continue-as-new'])
+    expect(files).toContain(`${name}.json`);
 });
 
 test.each(files)('%s replays deterministically', async (file) => {

@@ -6,15 +6,14 @@ import { findReservation } from '../../db/queries/find-reservation';
 import type { ReservationRow } from '../../db/rows';
 import {
   cancelReservationUpdate,
-  RESERVATION_WORKFLOW_TYPES,
   reservationStateQuery,
   reservationWorkflowId,
   submitPaymentUpdate,
   type ReservationWorkflowResult,
 } from '../../domain/reservation-workflow-contract';
-import type { reservationWorkflow } from '../../workflows';
+import { reservationWorkflow } from '../../workflows';
 import { paymentSagaRigForFile } from '../helpers/payment-saga-rig';
-import { claimedReservation, historyName, recordHistory } from '../helpers/workflow-env';
+import { claimedReservation, recordHistory } from '../helpers/workflow-env';
 
 /*
  * Support's cancel (a workflow cancellation, as from the Web UI) racing the shopper's payment or
@@ -67,76 +66,74 @@ interface Race {
   answer: Answer;
 }
 
-describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
-  async function race(i: number): Promise<Race> {
-    const reservation = await claimedReservation(rig.pool, 300);
-    const handle = await rig.env.client.workflow.start<typeof reservationWorkflow>(workflowType, {
-      workflowId: reservationWorkflowId(reservation.id),
-      taskQueue,
-      args: [workflowInputOf(reservation)],
-    });
-    // Half the workflows have run their first task before the race, half are raced at their start.
-    if (i % 4 < 2) await handle.query(reservationStateQuery);
-    // Vary which is sent first and by how much: 0-30 ms apart, both orders, and the shopper's own cancel.
-    const delay = (i * 7) % 31;
-    const kind = i % 5 === 4 ? 'shopper-cancel' : 'pay';
-    const update = () =>
-      kind === 'pay'
-        ? handle.executeUpdate(submitPaymentUpdate, { args: [{ paymentMethod: 'tok_visa' }] })
-        : handle.executeUpdate(cancelReservationUpdate);
-    let answer: Answer;
-    if (i % 2 === 0) {
-      const pending = answerOf(update());
-      await sleep(delay);
-      await cancelWorkflow(handle);
-      answer = await pending;
-    } else {
-      const cancelling = cancelWorkflow(handle);
-      await sleep(delay);
-      answer = await answerOf(update());
-      await cancelling;
-    }
-    return { reservation, handle, kind, answer };
+async function race(i: number): Promise<Race> {
+  const reservation = await claimedReservation(rig.pool, 300);
+  const handle = await rig.env.client.workflow.start(reservationWorkflow, {
+    workflowId: reservationWorkflowId(reservation.id),
+    taskQueue,
+    args: [workflowInputOf(reservation)],
+  });
+  // Half the workflows have run their first task before the race, half are raced at their start.
+  if (i % 4 < 2) await handle.query(reservationStateQuery);
+  // Vary which is sent first and by how much: 0-30 ms apart, both orders, and the shopper's own cancel.
+  const delay = (i * 7) % 31;
+  const kind = i % 5 === 4 ? 'shopper-cancel' : 'pay';
+  const update = () =>
+    kind === 'pay'
+      ? handle.executeUpdate(submitPaymentUpdate, { args: [{ paymentMethod: 'tok_visa' }] })
+      : handle.executeUpdate(cancelReservationUpdate);
+  let answer: Answer;
+  if (i % 2 === 0) {
+    const pending = answerOf(update());
+    await sleep(delay);
+    await cancelWorkflow(handle);
+    answer = await pending;
+  } else {
+    const cancelling = cancelWorkflow(handle);
+    await sleep(delay);
+    answer = await answerOf(update());
+    await cancelling;
+  }
+  return { reservation, handle, kind, answer };
+}
+
+test('support cancelling while the shopper pays or cancels: every workflow ends, the unit sold or released', async () => {
+  const races: Race[] = [];
+  for (let batch = 0; batch < 5; batch++) {
+    races.push(...(await Promise.all(Array.from({ length: 8 }, (_, j) => race(batch * 8 + j)))));
   }
 
-  test('support cancelling while the shopper pays or cancels: every workflow ends, the unit sold or released', async () => {
-    const races: Race[] = [];
-    for (let batch = 0; batch < 5; batch++) {
-      races.push(...(await Promise.all(Array.from({ length: 8 }, (_, j) => race(batch * 8 + j)))));
+  const stuck: string[] = [];
+  for (const { reservation, handle, kind, answer } of races) {
+    const result = await resultWithin(handle, 30_000);
+    if (!result) {
+      stuck.push(
+        `${reservation.id} (${kind}, answer ${JSON.stringify(answer)}, db ${(await findReservation(rig.pool, reservation.id))?.status})`,
+      );
+      await handle.terminate('stuck in the cancel-race test').catch(() => undefined);
+      continue;
     }
-
-    const stuck: string[] = [];
-    for (const { reservation, handle, kind, answer } of races) {
-      const result = await resultWithin(handle, 30_000);
-      if (!result) {
-        stuck.push(
-          `${reservation.id} (${kind}, answer ${JSON.stringify(answer)}, db ${(await findReservation(rig.pool, reservation.id))?.status})`,
-        );
-        await handle.terminate('stuck in the cancel-race test').catch(() => undefined);
-        continue;
-      }
-      const row = (await findReservation(rig.pool, reservation.id))!;
-      const units = await countUnits(rig.pool, reservation.sale_id);
-      expect(row.status).toBe(result.status);
-      if (result.status === 'paid') {
-        expect(units).toEqual({ available: 1, held: 0, sold: 1, withdrawn: 0 });
-        expect(row.charge_id).toBe(result.chargeId);
-      } else {
-        expect(result.status).toBe('cancelled');
-        expect(units).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
-      }
-      // An accepted payment is honoured; a payment the workflow refused never sells the unit.
-      if (kind === 'pay') expect(result.status === 'paid').toBe(answer.ok);
-      else if (answer.ok) expect(answer.status).toBe('cancelled');
-      // Nothing stays running.
-      expect((await handle.describe()).status.name).toBe('COMPLETED');
+    const row = (await findReservation(rig.pool, reservation.id))!;
+    const units = await countUnits(rig.pool, reservation.sale_id);
+    expect(row.status).toBe(result.status);
+    if (result.status === 'paid') {
+      expect(units).toEqual({ available: 1, held: 0, sold: 1, withdrawn: 0 });
+      expect(row.charge_id).toBe(result.chargeId);
+    } else {
+      expect(result.status).toBe('cancelled');
+      expect(units).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
     }
-    expect(stuck).toEqual([]);
-    // Both outcomes occurred, so the race was really run both ways.
-    const statuses = new Set(races.map((r) => r.answer.ok));
-    expect(statuses.size).toBe(2);
+    // An accepted payment is honoured; a payment the workflow refused never sells the unit.
+    if (kind === 'pay') expect(result.status === 'paid').toBe(answer.ok);
+    else if (answer.ok) expect(answer.status).toBe('cancelled');
+    // Nothing stays running.
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+  }
+  expect(stuck).toEqual([]);
+  // Both outcomes occurred, so the race was really run both ways.
+  const statuses = new Set(races.map((r) => r.answer.ok));
+  expect(statuses.size).toBe(2);
 
-    const raced = races.find((r) => r.kind === 'pay' && r.answer.ok);
-    if (raced) await recordHistory(rig.env.address, raced.handle, historyName(workflowType, 'payment-raced-by-support-cancel'));
-  }, 300_000);
-});
+  const raced = races.find((r) => r.kind === 'pay' && r.answer.ok);
+  if (raced) await recordHistory(rig.env.address, raced.handle, 'payment-raced-by-support-cancel');
+}, 300_000);

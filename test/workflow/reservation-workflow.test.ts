@@ -9,17 +9,15 @@ import { findReservation } from '../../db/queries/find-reservation';
 import type { ReservationRow } from '../../db/rows';
 import {
   cancelReservationUpdate,
-  RESERVATION_WORKFLOW_TYPES,
   reservationStateQuery,
-  type ReservationWorkflowType,
   reservationWorkflowId,
   SEARCH_ATTRIBUTE_REGISTRATIONS,
 } from '../../domain/reservation-workflow-contract';
 import { temporalTestServerPath } from '../../scripts/stack/tools';
-import type { reservationWorkflow } from '../../workflows';
+import { reservationWorkflow } from '../../workflows';
 import { paymentGateways } from '../../worker/create-worker';
 import { testInfra } from '../helpers/infra-env';
-import { claimedReservation, historyName, recordHistory, workflowBundle } from '../helpers/workflow-env';
+import { claimedReservation, recordHistory, workflowBundle } from '../helpers/workflow-env';
 
 /*
  * The workflow with its real activities against the run's Postgres. Timer behaviour runs on
@@ -55,113 +53,106 @@ async function workerFor(env: TestWorkflowEnvironment, taskQueue: string): Promi
   };
 }
 
-function startOn(
-  env: TestWorkflowEnvironment,
-  taskQueue: string,
-  reservation: ReservationRow,
-  workflowType: ReservationWorkflowType,
-) {
-  return env.client.workflow.start<typeof reservationWorkflow>(workflowType, {
+function startOn(env: TestWorkflowEnvironment, taskQueue: string, reservation: ReservationRow) {
+  return env.client.workflow.start(reservationWorkflow, {
     workflowId: reservationWorkflowId(reservation.id),
     taskQueue,
     args: [workflowInputOf(reservation)],
   });
 }
 
-describe.each(RESERVATION_WORKFLOW_TYPES)('%s', (workflowType) => {
-  describe('on the time-skipping server', () => {
-    let env: TestWorkflowEnvironment;
-    let worker: { stop: () => Promise<void> };
-    const taskQueue = `workflow-tests-time-skipping-${workflowType}`;
-    const start = (reservation: ReservationRow) => startOn(env, taskQueue, reservation, workflowType);
+describe('on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  let worker: { stop: () => Promise<void> };
+  const taskQueue = 'workflow-tests-time-skipping';
+  const start = (reservation: ReservationRow) => startOn(env, taskQueue, reservation);
 
-    beforeAll(async () => {
-      env = await TestWorkflowEnvironment.createTimeSkipping({
-        server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
-      });
-      // The test server knows no custom search attributes until told.
-      await env.connection.operatorService.addSearchAttributes({
-        namespace: 'default',
-        searchAttributes: Object.fromEntries(
-          SEARCH_ATTRIBUTE_REGISTRATIONS.map((registration) => [
-            registration.split('=')[0]!,
-            temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-          ]),
-        ),
-      });
-      worker = await workerFor(env, taskQueue);
+  beforeAll(async () => {
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
     });
-
-    afterAll(async () => {
-      await worker?.stop();
-      await env?.teardown();
+    // The test server knows no custom search attributes until told.
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: 'default',
+      searchAttributes: Object.fromEntries(
+        SEARCH_ATTRIBUTE_REGISTRATIONS.map((registration) => [
+          registration.split('=')[0]!,
+          temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        ]),
+      ),
     });
-
-    test('the default 5-minute hold lasts 5 minutes of workflow time, then releases the unit', async () => {
-      const reservation = await claimedReservation(pool, 300);
-      const handle = await start(reservation);
-
-      await env.sleep('299 seconds');
-      expect((await handle.query(reservationStateQuery)).status).toBe('held');
-      expect((await findReservation(pool, reservation.id))!.status).toBe('held');
-
-      expect(await handle.result()).toEqual({ status: 'expired', releasedAs: 'expired' });
-      expect((await findReservation(pool, reservation.id))!.status).toBe('expired');
-      expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
-      await recordHistory(env.address, handle, historyName(workflowType, 'expired-after-default-hold'));
-    });
-
-    test('a workflow started after its hold already ended releases right away', async () => {
-      const reservation = await claimedReservation(pool, 300);
-      const handle = await start({ ...reservation, expires_at: new Date(Date.now() - 1_000) });
-      expect(await handle.result()).toEqual({ status: 'expired', releasedAs: 'expired' });
-      expect((await findReservation(pool, reservation.id))!.status).toBe('expired');
-    });
+    worker = await workerFor(env, taskQueue);
   });
 
-  describe('on the dev server', () => {
-    let env: TestWorkflowEnvironment;
-    let worker: { stop: () => Promise<void> };
-    const taskQueue = `workflow-tests-dev-server-${workflowType}`;
-    const start = (reservation: ReservationRow) => startOn(env, taskQueue, reservation, workflowType);
+  afterAll(async () => {
+    await worker?.stop();
+    await env?.teardown();
+  });
 
-    beforeAll(async () => {
-      env = await TestWorkflowEnvironment.createFromExistingServer({ address: testInfra().temporalAddress });
-      worker = await workerFor(env, taskQueue);
-    });
+  test('the default 5-minute hold lasts 5 minutes of workflow time, then releases the unit', async () => {
+    const reservation = await claimedReservation(pool, 300);
+    const handle = await start(reservation);
 
-    afterAll(async () => {
-      await worker?.stop();
-      await env?.teardown();
-    });
+    await env.sleep('299 seconds');
+    expect((await handle.query(reservationStateQuery)).status).toBe('held');
+    expect((await findReservation(pool, reservation.id))!.status).toBe('held');
 
-    test('a cancel update releases at once and answers with the final status', async () => {
-      const reservation = await claimedReservation(pool, 300);
-      const handle = await start(reservation);
+    expect(await handle.result()).toEqual({ status: 'expired', releasedAs: 'expired' });
+    expect((await findReservation(pool, reservation.id))!.status).toBe('expired');
+    expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
+    await recordHistory(env.address, handle, 'expired-after-default-hold');
+  });
 
-      expect(await handle.executeUpdate(cancelReservationUpdate)).toBe('cancelled');
-      expect(await handle.result()).toEqual({ status: 'cancelled', releasedAs: 'cancelled' });
-      expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
-      await expect(handle.executeUpdate(cancelReservationUpdate)).rejects.toThrow();
-      await recordHistory(env.address, handle, historyName(workflowType, 'cancelled-by-shopper'));
-    });
+  test('a workflow started after its hold already ended releases right away', async () => {
+    const reservation = await claimedReservation(pool, 300);
+    const handle = await start({ ...reservation, expires_at: new Date(Date.now() - 1_000) });
+    expect(await handle.result()).toEqual({ status: 'expired', releasedAs: 'expired' });
+    expect((await findReservation(pool, reservation.id))!.status).toBe('expired');
+  });
+});
 
-    test('cancelling the workflow itself (support, from the Web UI) still releases the unit', async () => {
-      const reservation = await claimedReservation(pool, 300);
-      const handle = await start(reservation);
-      expect((await handle.query(reservationStateQuery)).status).toBe('held');
+describe('on the dev server', () => {
+  let env: TestWorkflowEnvironment;
+  let worker: { stop: () => Promise<void> };
+  const taskQueue = 'workflow-tests-dev-server';
+  const start = (reservation: ReservationRow) => startOn(env, taskQueue, reservation);
 
-      await handle.cancel();
-      expect(await handle.result()).toEqual({ status: 'cancelled', releasedAs: 'cancelled' });
-      expect((await findReservation(pool, reservation.id))!.status).toBe('cancelled');
-      await recordHistory(env.address, handle, historyName(workflowType, 'cancelled-by-support'));
-    });
+  beforeAll(async () => {
+    env = await TestWorkflowEnvironment.createFromExistingServer({ address: testInfra().temporalAddress });
+    worker = await workerFor(env, taskQueue);
+  });
 
-    test('starting the same reservation twice is refused: one workflow per reservation', async () => {
-      const reservation = await claimedReservation(pool, 300);
-      await start(reservation);
-      await expect(start(reservation)).rejects.toThrow(/already started/i);
-      await env.client.workflow.getHandle(reservationWorkflowId(reservation.id)).cancel();
-    });
+  afterAll(async () => {
+    await worker?.stop();
+    await env?.teardown();
+  });
+
+  test('a cancel update releases at once and answers with the final status', async () => {
+    const reservation = await claimedReservation(pool, 300);
+    const handle = await start(reservation);
+
+    expect(await handle.executeUpdate(cancelReservationUpdate)).toBe('cancelled');
+    expect(await handle.result()).toEqual({ status: 'cancelled', releasedAs: 'cancelled' });
+    expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
+    await expect(handle.executeUpdate(cancelReservationUpdate)).rejects.toThrow();
+    await recordHistory(env.address, handle, 'cancelled-by-shopper');
+  });
+
+  test('cancelling the workflow itself (support, from the Web UI) still releases the unit', async () => {
+    const reservation = await claimedReservation(pool, 300);
+    const handle = await start(reservation);
+    expect((await handle.query(reservationStateQuery)).status).toBe('held');
+
+    await handle.cancel();
+    expect(await handle.result()).toEqual({ status: 'cancelled', releasedAs: 'cancelled' });
+    expect((await findReservation(pool, reservation.id))!.status).toBe('cancelled');
+    await recordHistory(env.address, handle, 'cancelled-by-support');
+  });
+
+  test('starting the same reservation twice is refused: one workflow per reservation', async () => {
+    const reservation = await claimedReservation(pool, 300);
+    await start(reservation);
+    await expect(start(reservation)).rejects.toThrow(/already started/i);
+    await env.client.workflow.getHandle(reservationWorkflowId(reservation.id)).cancel();
   });
 });
