@@ -128,10 +128,12 @@ async function fuzzData(apiUrl: string, token: string): Promise<NodeJS.ProcessEn
       if (answer.status !== 201) throw new Error(`claim: ${answer.status} ${JSON.stringify(answer.body)}`);
       return answer.body.id;
     };
-    // Several reservations of the fuzz shopper, one per sale, so that some stay held while others are paid or cancelled.
-    const reservations = [await claim(plain.id, token)];
-    for (let i = 0; i < 5; i++)
-      reservations.push(await claim((await createTestSale(api, { units: 2, holdSeconds: 300 })).id, token));
+    // Reservations of the fuzz shopper (one per sale), four for each operation that moves one on
+    // and four that only reads see.
+    const reservations: Record<string, string[]> = {};
+    for (const pool of ['read', 'pay', 'cancel', 'supportCancel', 'extend'])
+      for (let i = 0; i < 4; i++)
+        (reservations[pool] ??= []).push(await claim((await createTestSale(api, { units: 2, holdSeconds: 300 })).id, token));
     await claim(waitlist.id, await shopperToken(`fuzz-buyer-${waitlist.id}`));
     const joined = await api.post(`/v1/sales/${waitlist.id}/waitlist`, { token });
     if (joined.status !== 201) throw new Error(`waitlist: ${joined.status} ${JSON.stringify(joined.body)}`);
@@ -143,7 +145,7 @@ async function fuzzData(apiUrl: string, token: string): Promise<NodeJS.ProcessEn
       FUZZ_PLAIN_SALE: plain.id,
       FUZZ_ROOM_SALE: room.id,
       FUZZ_WAITLIST_SALE: waitlist.id,
-      FUZZ_RESERVATIONS: reservations.join(','),
+      FUZZ_RESERVATIONS: JSON.stringify(reservations),
     };
   } finally {
     await api.close();

@@ -5,7 +5,7 @@ creates real data and names it in the environment; these hooks put it into the g
 - a generated `saleId` or `reservationId` that is a well-formed UUID is swapped, in three cases
   of four (chosen by a hash of the value, so a seed replays), for a real one: the waiting-room sale
   on the challenge and queue routes, the sold-out waitlist sale on the waitlist routes, the plain
-  sale elsewhere, and one of the fuzz shopper's reservations; the fourth case and every malformed
+  sale elsewhere, and one of the fuzz shopper's reservations set aside for that operation; the fourth case and every malformed
   value go as generated, so the 404 and 400 answers are fuzzed too;
 - a queue join on the waiting-room sale gets a fresh challenge of the API's (difficulty 0, so any
   nonce solves it) in three cases of four;
@@ -38,7 +38,16 @@ WEBHOOK_SECRET = os.environ["FUZZ_WEBHOOK_SECRET"]
 PLAIN_SALE = os.environ["FUZZ_PLAIN_SALE"]
 ROOM_SALE = os.environ["FUZZ_ROOM_SALE"]
 WAITLIST_SALE = os.environ["FUZZ_WAITLIST_SALE"]
-RESERVATIONS = os.environ["FUZZ_RESERVATIONS"].split(",")
+# Reservations of the fuzz shopper, a few per operation that moves one on (pay, cancel, support's
+# cancel, extend) and a few that only reads see: one operation using its reservations up (paid,
+# cancelled, extended to the limit) leaves the others theirs.
+RESERVATIONS = json.loads(os.environ["FUZZ_RESERVATIONS"])
+RESERVATION_POOLS = {
+    ("POST", "/v1/reservations/{reservationId}/payment"): "pay",
+    ("POST", "/v1/reservations/{reservationId}/cancel"): "cancel",
+    ("POST", "/v1/admin/reservations/{reservationId}/cancel"): "supportCancel",
+    ("POST", "/v1/admin/reservations/{reservationId}/extend"): "extend",
+}
 
 
 def bucket(value) -> int:
@@ -63,7 +72,8 @@ def real_ids(case) -> None:
         params["saleId"] = sale_for(case.path)
     reservation = params.get("reservationId")
     if isinstance(reservation, str) and UUID.match(reservation) and bucket(reservation) != 0:
-        params["reservationId"] = RESERVATIONS[bucket(reservation + "#") % len(RESERVATIONS)]
+        pool = RESERVATIONS[RESERVATION_POOLS.get((case.method.upper(), case.path), "read")]
+        params["reservationId"] = pool[hashlib.sha256(reservation.encode()).digest()[1] % len(pool)]
 
 
 def fresh_challenge() -> str | None:
