@@ -1,7 +1,7 @@
 /*
  * The waiting-room step of the checkout: join the sale's queue by solving its proof-of-work in
  * the browser (with a progress bar), then follow the place live over Server-Sent Events
- * (GET /v1/sales/:saleId/queue/me/events) until admitted. The protocol is the waiting room's own
+ * (GET /v1/sales/:saleId/queue/me/events) until admitted, or told the sale is sold out. The protocol is the waiting room's own
  * (clients/waiting-room-client.ts, docs/DESIGN.md "Waiting room").
  */
 import { fetchChallenge, solveChallenge, WaitingRoomError, type QueueTicket } from '../../clients/waiting-room-client';
@@ -87,6 +87,13 @@ export function enterWaitingRoom(step: WaitingRoomStep): { stop(): void } {
         if (view.status === 'admitted') {
           stopTick();
           step.onAdmitted();
+          return 'done';
+        }
+        if (view.status === 'sold-out') {
+          stopTick();
+          forgetTicket(sale.id, session.shopperId);
+          status('Sold out: every unit has been sold, so the queue has closed.');
+          step.say('This sale is sold out.');
           return 'done';
         }
         if (view.status === 'expired') {
