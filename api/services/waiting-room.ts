@@ -65,7 +65,13 @@ const b64 = (data: Buffer | string) => Buffer.from(data).toString('base64url');
  * nothing; spending one is the ticket insert, whose unique index on the challenge id refuses a
  * second use.
  */
-export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?: () => number }) {
+export function createWaitingRoom(deps: {
+  pool: Pool;
+  queueSecret: string;
+  now?: () => number;
+  /** Counts queue/me's reads of places (`queue_place_reads_total`). */
+  onPlaceRead?: (kind: 'shopper' | 'positions') => void;
+}) {
   const { pool } = deps;
   const now = deps.now ?? Date.now;
   const tickets = createTicketInserts(pool);
@@ -232,6 +238,7 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
   async function loadPositions(saleId: string, assigned: number): Promise<void> {
     const loaded = loadedUpTo.get(saleId) ?? 0;
     if (assigned <= loaded) return;
+    deps.onPlaceRead?.('positions');
     const given = await positionsGiven(pool, saleId, loaded, assigned);
     for (const { shopper_id, position } of given) {
       const key = `${saleId}\u0000${shopper_id}`;
@@ -306,6 +313,7 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
       const view = kept && answerFromMemory(kept, room);
       if (view) return view;
     }
+    deps.onPlaceRead?.('shopper');
     const place = await findPlaceByShopper(pool, saleId, shopperId);
     if (!place) return undefined;
     // An unordered place read with fewer positions given out than this process has loaded may
