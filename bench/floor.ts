@@ -10,7 +10,7 @@ import { serviceProcess } from '../scripts/stack/service-process';
 import { cpuMeter, type CpuShares } from './cpu';
 import { FLOOR_TASK_QUEUE, FLOOR_WORKFLOW_TYPE, floorPaymentUpdate } from './floor/shared';
 import type { BenchStack } from './stack';
-import { summarize, type LatencySummary } from './util';
+import { closedLoopFigures, type LatencySummary } from './util';
 
 export interface FloorResult {
   concurrency: number;
@@ -74,16 +74,9 @@ export async function benchFloor(
       }
     };
     await Promise.all(Array.from({ length: options.concurrency }, lane));
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      concurrency: options.concurrency,
-      seconds: Math.round(seconds * 10) / 10,
-      completed: latencies.length,
-      workflowsPerSecond: Math.round((latencies.length / seconds) * 10) / 10,
-      failed,
-      latencyMs: summarize(latencies),
-      cpu: meter.stop(),
-    };
+    const cpu = meter.stop();
+    const { perSecond, ...figures } = closedLoopFigures(latencies, started);
+    return { concurrency: options.concurrency, ...figures, workflowsPerSecond: perSecond, failed, cpu };
   } finally {
     await connection.close();
     await worker.stop();

@@ -29,6 +29,17 @@ export function summarize(latenciesMs: number[]): LatencySummary {
   };
 }
 
+/** A closed-loop run's figures: its seconds, the flows completed, their rate per second and latency. */
+export function closedLoopFigures(latenciesMs: number[], startedAt: number) {
+  const seconds = (performance.now() - startedAt) / 1000;
+  return {
+    seconds: Math.round(seconds * 10) / 10,
+    completed: latenciesMs.length,
+    perSecond: Math.round((latenciesMs.length / seconds) * 10) / 10,
+    latencyMs: summarize(latenciesMs),
+  };
+}
+
 /** Resident set size in MB, from /proc/<pid>/status (VmRSS); null once the process is gone. */
 export function rssMb(pid: number | undefined): number | null {
   if (!pid) return null;

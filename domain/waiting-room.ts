@@ -41,7 +41,7 @@ const START_SPREAD_SECONDS = 5;
  * How long a waiting shopper should wait before polling queue/me again (`nextPollSeconds`, also
  * `Retry-After`): half the estimated wait, between 1 and MAX_POLL_SECONDS. For a crowd of N at R
  * admissions/s that is about 2R × (1 + ln(MAX_POLL_SECONDS / 2)) + N ÷ MAX_POLL_SECONDS polls
- * a second, whatever N is near the front: at R = 200 and N = 100,000 about 4,700/s instead of the
+ * a second, whatever N is near the front: at R = 200 and N = 100,000 about 4,400/s instead of the
  * 50,000/s of a fixed 2 s. Before the start (no position yet) until the start, spread over
  * START_SPREAD_SECONDS by the ticket id so the pre-queue does not come back all in one instant;
  * after it, while not ordered yet (within a second), 1 s.

@@ -27,6 +27,15 @@ function status(text: string): void {
 
 let stopTick: () => void = () => undefined;
 
+/** The queue's answers after which there is nothing to wait for: what the page shows and says. */
+const ENDINGS: Record<'expired' | 'sold-out', { status: string; say: string }> = {
+  expired: {
+    status: 'Your turn came and ran out before you reserved.',
+    say: 'Your turn in the waiting room ran out. Reload the page to join the queue again.',
+  },
+  'sold-out': { status: 'Sold out: every unit has been sold, so the queue has closed.', say: 'This sale is sold out.' },
+};
+
 function showPlace(sale: SaleView, view: QueuePositionView): void {
   stopTick();
   if (view.position === null) {
@@ -89,18 +98,12 @@ export function enterWaitingRoom(step: WaitingRoomStep): { stop(): void } {
           step.onAdmitted();
           return 'done';
         }
-        if (view.status === 'sold-out') {
+        const ended = view.status === 'waiting' ? undefined : ENDINGS[view.status];
+        if (ended) {
           stopTick();
           forgetTicket(sale.id, session.shopperId);
-          status('Sold out: every unit has been sold, so the queue has closed.');
-          step.say('This sale is sold out.');
-          return 'done';
-        }
-        if (view.status === 'expired') {
-          stopTick();
-          forgetTicket(sale.id, session.shopperId);
-          status('Your turn came and ran out before you reserved.');
-          step.say('Your turn in the waiting room ran out. Reload the page to join the queue again.');
+          status(ended.status);
+          step.say(ended.say);
           return 'done';
         }
         showPlace(sale, view);
