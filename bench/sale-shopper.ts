@@ -44,7 +44,14 @@ export class RouteStats {
 }
 
 export interface SaleShopperContext {
+  /** The crowd's pool: challenges, joins, queue/me. */
   client: HttpClient;
+  /**
+   * Admitted shoppers' claims, payments and reservation polls go on a pool of their own, as a
+   * browser's requests go on its own connection: their latency is the server's queue, not the
+   * load generator's wait for a connection behind the crowd's polls.
+   */
+  admitted: HttpClient;
   saleId: string;
   stats: RouteStats;
   /** True once the bench stops waiting: every loop ends with `no-answer`. */
@@ -84,7 +91,7 @@ async function patiently(
 }
 
 export async function runSaleShopper(ctx: SaleShopperContext, index: number, token: string): Promise<void> {
-  const { client, saleId } = ctx;
+  const { client, admitted, saleId } = ctx;
   const answer = (final: FinalAnswer, via: Parameters<SaleShopperContext['events']['answered']>[2]) =>
     ctx.events.answered(index, final, via);
   let ticket: string | undefined;
@@ -117,7 +124,7 @@ export async function runSaleShopper(ctx: SaleShopperContext, index: number, tok
     if (!admittedOnce) ctx.events.admitted(index);
     admittedOnce = true;
     const claim = await patiently(ctx, 'POST reservations', () =>
-      client.post(`/v1/sales/${saleId}/reservations`, {
+      admitted.post(`/v1/sales/${saleId}/reservations`, {
         token,
         headers: { 'queue-ticket': ticket, 'idempotency-key': `sale-claim-${index}` },
       }),
@@ -131,7 +138,7 @@ export async function runSaleShopper(ctx: SaleShopperContext, index: number, tok
   const intent = intentOf(index);
   if (intent === 'walk-away') return answer('walked-away', 'claim');
   const paid = await patiently(ctx, 'POST payment', () =>
-    client.post(`/v1/reservations/${reservationId}/payment`, {
+    admitted.post(`/v1/reservations/${reservationId}/payment`, {
       token,
       body: { paymentMethod: PAYMENT_METHOD[intent] },
     }),
@@ -139,7 +146,7 @@ export async function runSaleShopper(ctx: SaleShopperContext, index: number, tok
   if (!paid) return answer('no-answer', 'deadline');
   for (;;) {
     await sleep(STATUS_POLL_MS);
-    const view = await patiently(ctx, 'GET reservation', () => client.get(`/v1/reservations/${reservationId}`, token));
+    const view = await patiently(ctx, 'GET reservation', () => admitted.get(`/v1/reservations/${reservationId}`, token));
     if (!view) return answer('no-answer', 'deadline');
     const status = String(view.body.status);
     if (status === 'paid') return answer('bought', 'payment');

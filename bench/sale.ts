@@ -80,6 +80,7 @@ export async function benchSale(
   const { say } = options;
   const services = await stack.services();
   const client = httpClient(services.apiUrl, options.connections, 30_000);
+  const admittedClient = httpClient(services.apiUrl, 64, 30_000);
   const db = new Client({ connectionString: stack.databaseUrl });
   await db.connect();
   try {
@@ -128,6 +129,7 @@ export async function benchSale(
     const deadline = startsAtMs + options.maxSeconds * 1000;
     const ctx: SaleShopperContext = {
       client,
+      admitted: admittedClient,
       saleId,
       stats,
       over: () => Date.now() > deadline,
@@ -258,7 +260,7 @@ export async function benchSale(
     return result;
   } finally {
     await db.end();
-    await client.close();
+    await Promise.all([client.close(), admittedClient.close()]);
   }
 }
 
