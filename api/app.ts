@@ -111,7 +111,11 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   const queueLimit = shopperRateLimit(rateLimits.queuePerShopper ?? NO_RATE_LIMITS.queuePerShopper!, deps.logger);
   app.get(QUEUE_LIMITED_ROUTES[0]!, auth.shopper, queueLimit);
   app.post(QUEUE_LIMITED_ROUTES[1]!, auth.shopper, queueLimit);
-  const waitingRoom = createWaitingRoom({ pool: deps.pool, queueSecret: deps.queueSecret });
+  const waitingRoom = createWaitingRoom({
+    pool: deps.pool,
+    queueSecret: deps.queueSecret,
+    onPlaceRead: (kind) => deps.metrics.queuePlaceReads.inc({ kind }),
+  });
   const sales = createSaleCache(deps.pool);
   const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue);
   const saleFeed = createSaleFeed({

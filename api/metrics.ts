@@ -24,6 +24,13 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const queuePlaceReads = new Counter({
+    name: 'queue_place_reads_total',
+    help: 'Postgres reads of a waiting-room place for queue/me and its stream: `shopper` one shopper’s row, `positions` one load of the positions given out for every place the process keeps',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+
   const saleFeedPolls = new Counter({
     name: 'sale_feed_polls_total',
     help: 'Readings of a sale by the live sale feed (one poller per watched sale), by outcome',
@@ -46,7 +53,7 @@ export function createMetrics() {
     next();
   };
 
-  return { registry, claims, queueMeFastPath, saleFeedPolls, saleFeedSubscribers, observeRequests };
+  return { registry, claims, queueMeFastPath, queuePlaceReads, saleFeedPolls, saleFeedSubscribers, observeRequests };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -4,10 +4,11 @@ import type { Metrics } from './metrics';
 import { SECURITY_HEADER_OBJECT } from './security-headers';
 import type { SaleCache } from './services/sale-cache';
 import type { WaitingRoom } from './services/waiting-room';
+import { queueMeHeaders } from './routes/waiting-room';
 
 const QUEUE_ME_PATH = salePathPattern('queue/me');
 /** What the Express route adds to the app's headers (api/routes/waiting-room.ts, `res.json`). */
-const HEADERS = { ...SECURITY_HEADER_OBJECT, 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' };
+const HEADERS = { ...SECURITY_HEADER_OBJECT, 'content-type': 'application/json; charset=utf-8' };
 
 export interface QueueMeFastPathDeps {
   sales: Pick<SaleCache, 'peek'>;
@@ -40,7 +41,8 @@ export function queueMeFastPath(deps: QueueMeFastPathDeps): (req: IncomingMessag
     if (shopperId === undefined || !deps.sales.peek(saleId)?.waiting_room) return false;
     const view = deps.waitingRoom.cachedPosition(saleId, shopperId);
     if (!view) return false;
-    writeFastAnswer(req, res, { status: 200, headers: HEADERS, body: JSON.stringify(view) }, deps.corsHeaders);
+    const headers = { ...HEADERS, ...queueMeHeaders(view) };
+    writeFastAnswer(req, res, { status: 200, headers, body: JSON.stringify(view) }, deps.corsHeaders);
     deps.metrics.queueMeFastPath.inc();
     return true;
   };

@@ -72,7 +72,11 @@ export function claimsChartSvg(cases: ClaimCase[], title: string): string {
 
 /** Writes the chart as PNG; falls back to SVG (returning its path) if rasterising fails. */
 export function writeClaimsChart(cases: ClaimCase[], title: string, pngPath: string): string {
-  const svg = claimsChartSvg(cases, title);
+  return writeChartPng(claimsChartSvg(cases, title), pngPath);
+}
+
+/** Rasterises `svg` to `pngPath`; writes the SVG beside it instead (returning that path) if rasterising fails. */
+export function writeChartPng(svg: string, pngPath: string): string {
   try {
     const png = new Resvg(svg, { background: 'white', font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } })
       .render()
@@ -86,6 +90,6 @@ export function writeClaimsChart(cases: ClaimCase[], title: string, pngPath: str
   }
 }
 
-function escape(text: string): string {
+export function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

@@ -10,7 +10,7 @@
 import { cpuMeter, type CpuShares } from './cpu';
 import { createBenchSale } from './sales';
 import { BENCH_SECRETS, type BenchStack } from './stack';
-import { httpClient, isSoldOut, mintShopperToken, sleep, summarize, type HttpClient, type LatencySummary } from './util';
+import { closedLoopFigures, httpClient, isSoldOut, mintShopperToken, sleep, type HttpClient, type LatencySummary } from './util';
 
 export interface FullStep {
   shoppers: number;
@@ -103,17 +103,8 @@ async function runStep(
   };
   await Promise.all(Array.from({ length: options.shoppers }, lane));
   const cpu = meter.stop();
-  const seconds = (performance.now() - started) / 1000;
-  return {
-    shoppers: options.shoppers,
-    seconds: Math.round(seconds * 10) / 10,
-    completed: latencies.length,
-    reservationsPerSecond: Math.round((latencies.length / seconds) * 10) / 10,
-    failures,
-    latencyMs: summarize(latencies),
-    cpu,
-    soldOut,
-  };
+  const { perSecond, ...figures } = closedLoopFigures(latencies, started);
+  return { shoppers: options.shoppers, ...figures, reservationsPerSecond: perSecond, failures, cpu, soldOut };
 }
 
 export async function benchFullReservations(

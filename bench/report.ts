@@ -6,6 +6,7 @@ import type { WorkerMemoryResult } from './memory';
 import type { SoldOutResult } from './soldout';
 import type { CostRun } from './workflow-cost';
 import type { WaitingRoomResult } from './waiting-room';
+import type { SaleResult } from './sale';
 import type { LatencySummary } from './util';
 
 export interface BenchResults {
@@ -18,6 +19,7 @@ export interface BenchResults {
   /** One per Temporal server. */
   workflowCost?: CostRun[];
   waitingRoom?: WaitingRoomResult;
+  sale?: SaleResult;
 }
 
 type Verdict = 'PASS' | 'MISS' | 'FAIL' | '—' | 'skipped';
@@ -53,6 +55,10 @@ export const TARGETS = {
   admittedClaimP99Ms: 100,
   /** Complete reservations/s at saturation: 3 × the 12.7/s issue 10 measured. */
   fullReservationsPerSecond: 38.1,
+  /** Issue 21, the sale phase: ours ÷ the floor, joins/s in full mode, seconds to learn the sale is over. */
+  saleFloorRatio: 0.7,
+  saleJoinsPerSecond: 2_000,
+  saleSoldOutLearnedSeconds: 2,
 };
 
 function figureRows(results: BenchResults): Row[] {
@@ -263,6 +269,123 @@ function figureRows(results: BenchResults): Row[] {
           admittedClaims.created !== admittedClaims.shoppers
             ? 'FAIL'
             : atMost(admittedClaims.latencyMs.p99, TARGETS.admittedClaimP99Ms),
+      },
+    );
+  }
+  if (results.sale) rows.push(...saleRows(results.sale));
+  return rows;
+}
+
+function saleRows(sale: SaleResult): Row[] {
+  const s = sale.settings;
+  const label = `sale ${n(s.shoppers)} → ${n(s.units)}`;
+  const a = sale.answers;
+  const fiveXx = sale.routes.reduce(
+    (sum, r) => sum + Object.entries(r.statuses).reduce((x, [code, count]) => x + (code.startsWith('5') ? count : 0), 0),
+    0,
+  );
+  const claims = sale.routes.find((r) => r.route === 'POST reservations');
+  const rows: Row[] = [
+    {
+      figure: `${label}: answers bought / declined / walked away / sold out / admission expired / none`,
+      value: `${n(a.bought)} / ${n(a.declined)} / ${n(a['walked-away'])} / ${n(a['sold-out'])} / ${n(a['admission-expired'])} / ${n(a['no-answer'])}`,
+      target: 'none = 0',
+      verdict: a['no-answer'] ? 'MISS' : 'PASS',
+    },
+    {
+      figure: `${label}: units sold; seconds from the start to the last sold`,
+      value: `${n(sale.sold)}; ${n(sale.secondsToSoldOut, 1)}`,
+      target: `= ${n(s.units)}`,
+      verdict: sale.sold === s.units ? 'PASS' : 'MISS',
+    },
+    {
+      figure: `${label}: seconds from the start until every shopper answered`,
+      value: n(sale.secondsToEveryAnswer, 1),
+      target: '—',
+      verdict: '—',
+    },
+    {
+      figure: `${label}: joins/s in the burst (overall); hashes by difficulty ${sale.joins.hashes.map(([d, h]) => `${d}: ${n(h)}`).join(', ')}`,
+      value: `${n(sale.joins.perSecondBurst)} (${n(sale.joins.perSecondOverall)})`,
+      target: `≥ ${n(TARGETS.saleJoinsPerSecond)} (full mode)`,
+      verdict: atLeast(sale.joins.perSecondBurst, TARGETS.saleJoinsPerSecond),
+    },
+    ...sale.routes.map((r): Row => ({
+      figure: `${label}: ${r.route}: requests (/s), answers by status, p50/p95/p99 ms`,
+      value: `${n(r.requests)} (${n(r.perSecond)}/s), ${Object.entries(r.statuses)
+        .map(([code, count]) => `${code}: ${n(count)}`)
+        .join(' ')}, ${latency(r.latencyMs)}`,
+      target: '—',
+      verdict: '—',
+    })),
+    {
+      figure: `${label}: 5xx answers to shoppers (all routes)`,
+      value: n(fiveXx),
+      target: '0',
+      verdict: fiveXx ? 'MISS' : 'PASS',
+    },
+    {
+      figure: `${label}: admitted claims p99 ms`,
+      value: n(claims?.latencyMs.p99, 1),
+      target: `≤ ${TARGETS.admittedClaimP99Ms}`,
+      verdict: atMost(claims?.latencyMs.p99, TARGETS.admittedClaimP99Ms),
+    },
+    {
+      figure: `${label}: queued shoppers told sold out by queue/me (n=${n(sale.soldOutLearned.count)}): s after the last unit sold p50 / p99 / max; within 2 s`,
+      value: `${n(sale.soldOutLearned.p50, 1)} / ${n(sale.soldOutLearned.p99, 1)} / ${n(sale.soldOutLearned.max, 1)}; ${n(sale.soldOutLearned.within2s)}`,
+      target: `max ≤ ${TARGETS.saleSoldOutLearnedSeconds}`,
+      verdict: sale.soldOutLearned.count === 0 ? 'MISS' : atMost(sale.soldOutLearned.max, TARGETS.saleSoldOutLearnedSeconds),
+    },
+    {
+      figure: `${label}: pre-queue rank correlation with arrival (Spearman ρ, n=${n(sale.rankCorrelation.prequeue)})`,
+      value: n(sale.rankCorrelation.rho, 4),
+      target: `|ρ| < 4/√n = ${n(4 / Math.sqrt(Math.max(1, sale.rankCorrelation.prequeue - 1)), 3)}`,
+      verdict:
+        sale.rankCorrelation.rho === null
+          ? 'MISS'
+          : Math.abs(sale.rankCorrelation.rho) < 4 / Math.sqrt(Math.max(1, sale.rankCorrelation.prequeue - 1))
+            ? 'PASS'
+            : 'FAIL',
+    },
+    {
+      figure: `${label}: invariant checker${sale.invariants.detail.length ? ` (${sale.invariants.detail.join('; ')})` : ''}`,
+      value: `${n(sale.invariants.violations)} violations`,
+      target: '0',
+      verdict: sale.invariants.violations ? 'FAIL' : 'PASS',
+    },
+    {
+      figure: `${label}: CPU seconds per process over ${n(sale.cpu.seconds, 1)} s (others on the machine)`,
+      value: `${sale.cpu.processes.map((p) => `${p.name} ${n(p.cores * sale.cpu.seconds, 1)}`).join(', ')} (others ${n(sale.cpu.otherCores * sale.cpu.seconds, 1)})`,
+      target: '—',
+      verdict: '—',
+    },
+    {
+      figure: `${label}: CPU seconds per shopper / per sold unit (all our processes)`,
+      value: `${n(sale.cpuSecondsPerShopper, 4)} / ${n(sale.cpuSecondsPerSoldUnit, 3)}`,
+      target: '—',
+      verdict: '—',
+    },
+    {
+      figure: `${label}: API / worker RSS peak (MB)`,
+      value: `${n(sale.rssPeakMb.api)} / ${n(sale.rssPeakMb.worker)}`,
+      target: `≤ ${TARGETS.apiRssMb} / ≤ ${TARGETS.workerRssMb}`,
+      verdict: sale.rssPeakMb.api <= TARGETS.apiRssMb && sale.rssPeakMb.worker <= TARGETS.workerRssMb ? 'PASS' : 'MISS',
+    },
+  ];
+  if (sale.floor) {
+    const { floor, oursPerSecond, ratio } = sale.floor;
+    rows.push(
+      {
+        figure: `floor: minimal workflow (start, update, activity, complete) per s at ${floor.concurrency} at once (n=${n(floor.completed)}, ${n(floor.failed)} failed)`,
+        value: n(floor.workflowsPerSecond, 1),
+        target: '—',
+        verdict: '—',
+      },
+      {
+        figure: `full reservations/s at ${floor.concurrency} at once ÷ floor (${n(oursPerSecond, 1)} / ${n(floor.workflowsPerSecond, 1)})`,
+        value: `${n(ratio, 2)}×`,
+        target: `≥ ${TARGETS.saleFloorRatio}×`,
+        verdict: atLeast(ratio, TARGETS.saleFloorRatio),
       },
     );
   }

@@ -1,7 +1,7 @@
 /*
- * `npm run bench [-- --only claims,soldout,crowd,full,memory,cost,queue] [--connections N]
+ * `npm run bench [-- --only claims,soldout,crowd,full,memory,cost,queue,sale] [--connections N]
  * [--servers dev,cluster] [--steps 8,16,32] [--step-seconds S]
- * [--min-gain P] [--claimers 1,8,64,256]`; BENCH_QUICK=1 for a run of seconds. Starts its own throwaway stack per Temporal
+ * [--min-gain P] [--claimers 1,8,64,256] [--shoppers N --units M]`; BENCH_QUICK=1 for a run of seconds. Starts its own throwaway stack per Temporal
  * server (bench/stack.ts), measures, prints markdown tables with targets and writes
  * bench/results/. The full and cost phases run once per server, side by side;
  * the others on the first server only. What each figure means and what limits it on a 2-core
@@ -25,8 +25,10 @@ import { benchSoldOut } from './soldout';
 import { startBenchStack, type BenchStack } from './stack';
 import { benchWorkflowCost } from './workflow-cost';
 import { benchWaitingRoom } from './waiting-room';
+import { benchSale } from './sale';
+import { writeSaleChart } from './sale-chart';
 
-const PHASES = ['claims', 'soldout', 'crowd', 'full', 'memory', 'cost', 'queue'] as const;
+const PHASES = ['claims', 'soldout', 'crowd', 'full', 'memory', 'cost', 'queue', 'sale'] as const;
 type Phase = (typeof PHASES)[number];
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -89,7 +91,28 @@ function settings(argv: string[]) {
       claimers: QUICK ? 100 : 500,
       admitPerSecond: 50,
     },
+    sale: saleSettings(flag, int),
     apiPoolMax: int(process.env.BENCH_PG_POOL_MAX, 20),
+  };
+}
+
+/** Full mode 100,000 shoppers / 1,000 units, quick 10,000 / 100; `--shoppers N --units M` for any other scale. */
+function saleSettings(flag: (name: string) => string | undefined, int: (value: string | undefined, fallback: number) => number) {
+  const shoppers = int(flag('shoppers'), QUICK ? 10_000 : 100_000);
+  const units = int(flag('units'), QUICK ? 100 : 1_000);
+  return {
+    shoppers,
+    units,
+    // Long enough for the spread arrivals to join at a rate the stack can take before the start.
+    leadSeconds: int(flag('lead-seconds'), Math.max(10, Math.ceil(shoppers / 2 / 1_000))),
+    burstShare: 0.5,
+    admitPerSecond: int(flag('admit-per-second'), Math.max(50, Math.ceil(units / 5))),
+    holdSeconds: int(flag('hold-seconds'), 20),
+    // The sale's own difficulty; the surge rule adds up to 8 bits while the crowd joins.
+    powDifficulty: Number(flag('difficulty') ?? 0),
+    connections: int(flag('connections') ?? process.env.BENCH_CROWD_CONNECTIONS, 256),
+    maxSeconds: int(flag('max-seconds'), QUICK ? 180 : 300),
+    floor: { concurrency: 16, seconds: int(flag('floor-seconds'), QUICK ? 10 : 20) },
   };
 }
 
@@ -169,6 +192,15 @@ async function main(): Promise<void> {
     );
     mkdirSync(RESULTS, { recursive: true });
     let chart: string | undefined;
+    let saleChart: string | undefined;
+    if (results.sale) {
+      const s = results.sale.settings;
+      saleChart = writeSaleChart(
+        results.sale.timeline,
+        `flash sale: ${s.shoppers.toLocaleString('en-US')} shoppers, ${s.units.toLocaleString('en-US')} units, ${os.cpus().length} cores`,
+        path.join(RESULTS, 'sale.png'),
+      );
+    }
     if (results.claims?.length) {
       chart = writeClaimsChart(
         results.claims,
@@ -185,6 +217,7 @@ async function main(): Promise<void> {
       targets: TARGETS,
       results,
       chart: chart && path.relative(PROJECT_ROOT, chart),
+      saleChart: saleChart && path.relative(PROJECT_ROOT, saleChart),
       table,
     };
     const json = `${JSON.stringify(document, null, 2)}\n`;
@@ -192,7 +225,7 @@ async function main(): Promise<void> {
     writeFileSync(file, json);
     writeFileSync(path.join(RESULTS, 'latest.json'), json);
     say(
-      `wrote ${path.relative(PROJECT_ROOT, file)}, bench/results/latest.json${chart ? `, ${path.relative(PROJECT_ROOT, chart)}` : ''}`,
+      `wrote ${path.relative(PROJECT_ROOT, file)}, bench/results/latest.json${[chart, saleChart].map((c) => (c ? `, ${path.relative(PROJECT_ROOT, c)}` : '')).join('')}`,
     );
     process.exitCode = verdicts(results).includes('FAIL') ? 1 : 0;
   } catch (error) {
@@ -238,4 +271,5 @@ async function singleServerPhases(stack: BenchStack, config: Settings, run: (pha
     await waitForOutboxDrained(stack.databaseUrl, 120_000);
   }
   if (run('queue')) results.waitingRoom = await benchWaitingRoom(stack, { ...config.queue, say: sayer('queue') });
+  if (run('sale')) results.sale = await benchSale(stack, { ...config.sale, say: sayer('sale') });
 }

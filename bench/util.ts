@@ -29,6 +29,17 @@ export function summarize(latenciesMs: number[]): LatencySummary {
   };
 }
 
+/** A closed-loop run's figures: its seconds, the flows completed, their rate per second and latency. */
+export function closedLoopFigures(latenciesMs: number[], startedAt: number) {
+  const seconds = (performance.now() - startedAt) / 1000;
+  return {
+    seconds: Math.round(seconds * 10) / 10,
+    completed: latenciesMs.length,
+    perSecond: Math.round((latenciesMs.length / seconds) * 10) / 10,
+    latencyMs: summarize(latenciesMs),
+  };
+}
+
 /** Resident set size in MB, from /proc/<pid>/status (VmRSS); null once the process is gone. */
 export function rssMb(pid: number | undefined): number | null {
   if (!pid) return null;
@@ -78,6 +89,8 @@ export interface HttpAnswer {
   ms: number;
   /** Milliseconds since the caller's reference instant when the answer was complete. */
   doneAt: number;
+  /** `Retry-After` in seconds, when the answer had one. */
+  retryAfter?: number;
 }
 
 /**
@@ -111,10 +124,17 @@ export function httpClient(baseUrl: string, connections: number, timeoutMs = 60_
     } catch {
       body = { raw: text.slice(0, 200) };
     }
-    return { status: response.statusCode, body, ms: done - started, doneAt: done - (options.since ?? started) };
+    const retryAfter = Number(response.headers['retry-after']);
+    return {
+      status: response.statusCode,
+      body,
+      ms: done - started,
+      doneAt: done - (options.since ?? started),
+      ...(Number.isFinite(retryAfter) && response.headers['retry-after'] !== undefined && { retryAfter }),
+    };
   }
   return {
-    get: (path: string, token?: string) => call('GET', path, { token }),
+    get: (path: string, token?: string, headers?: Record<string, string>) => call('GET', path, { token, headers }),
     post: (path: string, options: { token?: string; body?: unknown; since?: number; headers?: Record<string, string> } = {}) =>
       call('POST', path, options),
     close: () => dispatcher.close(),

@@ -99,27 +99,33 @@ export async function queuePosition(baseUrl: string, saleId: string, token: stri
 }
 
 export interface PollOptions {
-  /** Between polls; the server's estimate shortens it near the front (default 2,000 ms, at least 250). */
+  /** Between polls when the server does not say (`nextPollSeconds`); its estimate shortens it near the front (default 2,000 ms, at least 250). */
   intervalMs?: number;
   onPosition?: (view: QueuePositionView) => void;
   signal?: AbortSignal;
 }
 
-/** Polls queue/me until the shopper is admitted (resolves with that view) or the admission ran out. */
+/** How long to wait before the next poll of a waiting view: the server's `nextPollSeconds` when it sent one. */
+export function nextPollDelayMs(view: QueuePositionView, intervalMs = 2_000): number {
+  if (view.nextPollSeconds !== undefined) return view.nextPollSeconds * 1000;
+  const hint = view.estimatedWaitSeconds === null ? intervalMs : Math.min(intervalMs, view.estimatedWaitSeconds * 500);
+  return Math.max(250, hint);
+}
+
+/** Polls queue/me until the shopper is admitted (resolves with that view), the admission ran out or the sale sold out. */
 export async function pollPosition(
   baseUrl: string,
   saleId: string,
   token: string,
   options: PollOptions = {},
 ): Promise<QueuePositionView> {
-  const interval = options.intervalMs ?? 2_000;
+  const interval = options.intervalMs;
   for (;;) {
     if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
     const view = await queuePosition(baseUrl, saleId, token);
     options.onPosition?.(view);
     if (view.status !== 'waiting') return view;
-    const hint = view.estimatedWaitSeconds === null ? interval : Math.min(interval, view.estimatedWaitSeconds * 500);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(250, hint)));
+    await new Promise((resolve) => setTimeout(resolve, nextPollDelayMs(view, interval)));
   }
 }
 

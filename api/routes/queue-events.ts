@@ -24,10 +24,14 @@ export interface QueueEventsDeps {
  * the arithmetic of `GET /v1/sales/:saleId/queue/me` (api/services/waiting-room.ts) without a read.
  * Undefined when the shopper's own row must be read: not ordered yet, or reached (admitted).
  */
-export function movedView(view: QueuePositionView, serving: number, admitPerSecond: number): QueuePositionView | undefined {
+export function movedView(view: QueuePositionView, moved: QueueMoved, admitPerSecond: number): QueuePositionView | undefined {
+  if (moved.soldOut)
+    return { ticketId: view.ticketId, position: view.position, status: 'sold-out', ahead: null, estimatedWaitSeconds: null };
+  const { serving } = moved;
   if (view.status !== 'waiting' || view.position === null || view.position <= serving) return undefined;
   const ahead = Math.max(0, view.position - serving - 1);
-  return { ...view, ahead, estimatedWaitSeconds: Math.ceil((ahead + 1) / admitPerSecond) };
+  // The stream pushes every move, so the poll hint of the first view does not apply.
+  return { ...view, ahead, estimatedWaitSeconds: Math.ceil((ahead + 1) / admitPerSecond), nextPollSeconds: undefined };
 }
 
 /*
@@ -37,7 +41,7 @@ export function movedView(view: QueuePositionView, serving: number, admitPerSeco
  * whose shopper is ordered and not yet reached works out the new view from the counters alone,
  * so a step costs one notification per API process, not one read per waiting shopper. The
  * shopper's own row is read only while not ordered yet and once reached. The stream ends when the
- * shopper is admitted (or the admission ran out).
+ * shopper is admitted (or the admission ran out), or with `sold-out` once nothing can come back.
  */
 export function queueEventsRouter(deps: QueueEventsDeps): Router {
   const router = Router();
@@ -67,7 +71,7 @@ export function queueEventsRouter(deps: QueueEventsDeps): Router {
     const unsubscribe = deps.feed.subscribe(CHANGE_CHANNELS.queue, sale.id, (payload) => {
       if (stream.closed || !view) return;
       const moved = payload === undefined ? undefined : (JSON.parse(payload) as QueueMoved);
-      const next = moved && movedView(view, moved.serving, admitPerSecond);
+      const next = moved && movedView(view, moved, admitPerSecond);
       if (next) send(next);
       else reread();
     });

@@ -8,6 +8,18 @@ import { Problem } from '../problem';
 import { joinQueueBody, parseBody } from '../schemas';
 import type { SaleCache } from '../services/sale-cache';
 import type { WaitingRoom } from '../services/waiting-room';
+import type { QueuePositionView } from '../../domain/waiting-room';
+import { isDependencyUnavailable } from '../dependency-errors';
+
+/** When to come back after an answer given from memory because Postgres could not be asked. */
+const BUSY_POLL_SECONDS = 2;
+
+/** What queue/me sends besides its body: never cached, and `Retry-After` = `nextPollSeconds` while waiting. */
+export function queueMeHeaders(view: QueuePositionView): Record<string, string> {
+  return view.nextPollSeconds === undefined
+    ? { 'cache-control': 'no-store' }
+    : { 'cache-control': 'no-store', 'retry-after': String(view.nextPollSeconds) };
+}
 
 export interface WaitingRoomRouteDeps {
   pool: Pool;
@@ -44,9 +56,19 @@ export function waitingRoomRouter(deps: WaitingRoomRouteDeps): Router {
 
   router.get('/v1/sales/:saleId/queue/me', deps.auth.shopper, async (req, res) => {
     const sale = await requireRoomSale(deps.sales, req.params.saleId);
-    const view = await deps.waitingRoom.position(sale.id, shopperId(res));
+    const shopper = shopperId(res);
+    let view: QueuePositionView | undefined;
+    try {
+      view = await deps.waitingRoom.position(sale.id, shopper);
+    } catch (error) {
+      // Past the pool's capacity a shopper this process knows gets its last known place and when
+      // to come back, not a 503 (docs/DESIGN.md, "Waiting room").
+      const known = isDependencyUnavailable(error) ? deps.waitingRoom.lastKnownPosition(sale.id, shopper) : undefined;
+      if (!known) throw error;
+      view = { ...known, nextPollSeconds: Math.max(known.nextPollSeconds ?? 0, BUSY_POLL_SECONDS) };
+    }
     if (!view) throw new Problem(404, ErrorCode.NotFound, 'you have not joined this sale’s queue');
-    res.set('cache-control', 'no-store').json(view);
+    res.set(queueMeHeaders(view)).json(view);
   });
 
   router.get('/v1/admin/sales/:saleId/queue/audit', deps.auth.admin, async (req, res) => {

@@ -22,6 +22,8 @@ export interface QueueMoved {
   saleId: string;
   serving: number;
   assigned: number;
+  /** Nothing can come back any more (migration 0012); absent from notifications sent before it. */
+  soldOut?: boolean;
 }
 
 export interface ChangeFeed {

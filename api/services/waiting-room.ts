@@ -2,11 +2,13 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { jwtVerify, SignJWT } from 'jose';
 import type { Pool } from 'pg';
 import { findPlaceByShopper, findPlaceByTicket, type QueuePlaceRow } from '../../db/queries/queue-tickets';
+import { positionsGiven, roomCounters, type RoomCounters } from '../../db/queries/room-counters';
 import type { SaleRow } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
 import {
   hasLeadingZeroBits,
   MAX_POW_DIFFICULTY,
+  nextPollSeconds,
   powInput,
   type QueuePositionView,
   type WaitingRoomSettings,
@@ -63,7 +65,13 @@ const b64 = (data: Buffer | string) => Buffer.from(data).toString('base64url');
  * nothing; spending one is the ticket insert, whose unique index on the challenge id refuses a
  * second use.
  */
-export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?: () => number }) {
+export function createWaitingRoom(deps: {
+  pool: Pool;
+  queueSecret: string;
+  now?: () => number;
+  /** Counts queue/me's reads of places (`queue_place_reads_total`). */
+  onPlaceRead?: (kind: 'shopper' | 'positions') => void;
+}) {
   const { pool } = deps;
   const now = deps.now ?? Date.now;
   const tickets = createTicketInserts(pool);
@@ -169,14 +177,20 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
   // The ISO form of a cached admission's end, made once per row rather than once per poll.
   const admittedUntilIso = new WeakMap<QueuePlaceRow, string>();
 
-  /** The shopper's view of `place`, with the counter and the admission's liveness given (the row's own by default). */
+  /**
+   * The shopper's view of `place`, with the counter and the admission's liveness given (the row's
+   * own by default). With `room` a waiting view says when to poll again (`nextPollSeconds`), and
+   * once the room is sold out every view is `sold-out`.
+   */
   function positionView(
     place: QueuePlaceRow,
     servingNow = place.serving,
     admissionLive = place.admission_live,
+    room?: RoomCounters,
   ): QueuePositionView {
     const ticketId = place.id;
     const position = place.position;
+    if (room?.soldOut) return { ticketId, position, status: 'sold-out', ahead: null, estimatedWaitSeconds: null };
     if (place.admitted_at) {
       let until = admittedUntilIso.get(place);
       if (until === undefined) admittedUntilIso.set(place, (until = place.admitted_until!.toISOString()));
@@ -189,87 +203,129 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
         admittedUntil: until,
       };
     }
-    if (position === null) return { ticketId, position, status: 'waiting', ahead: null, estimatedWaitSeconds: null };
+    const poll = (estimatedWaitSeconds: number | null) =>
+      room && { nextPollSeconds: nextPollSeconds(estimatedWaitSeconds, (room.startsAtMs - now()) / 1000, ticketId) };
+    if (position === null)
+      return { ticketId, position, status: 'waiting', ahead: null, estimatedWaitSeconds: null, ...poll(null) };
     const ahead = Math.max(0, position - servingNow - 1);
-    return {
-      ticketId,
-      position,
-      status: 'waiting',
-      ahead,
-      estimatedWaitSeconds: Math.ceil((ahead + 1) / place.admit_per_second),
-    };
+    const estimatedWaitSeconds = Math.ceil((ahead + 1) / place.admit_per_second);
+    return { ticketId, position, status: 'waiting', ahead, estimatedWaitSeconds, ...poll(estimatedWaitSeconds) };
   }
 
   /*
    * queue/me is polled by the whole crowd, so it reads Postgres only when something can have
-   * changed. A ticket's position never changes once given, nor its admission once made: a waiting
-   * ticket with a position is answered from this process's copy and the sale's "now serving"
-   * counter, itself read at most every SERVING_TTL_MS per sale; only a ticket the counter has
-   * reached (admitted since), or one not ordered yet, is read again. An admitted ticket's
-   * expiry is then judged by this process's clock (the claim gate reads the row and the
-   * database's clock).
+   * changed. A ticket's position never changes once given, nor its admission once made: each
+   * process keeps every place it has read, and answers from it and the room's counters ("now
+   * serving", positions given out, sold out), themselves read at most every SERVING_TTL_MS per
+   * sale. When the counters show positions given out beyond what this process has loaded (the
+   * shuffle at the start, the arrivals ordered each second after it), one query loads those
+   * positions for every place kept here: the start costs a read per process, not one per waiting
+   * shopper. Only a ticket the counter has reached (admitted since) is read again. An admitted
+   * ticket's expiry is then judged by this process's clock (the claim gate reads the row and the
+   * database's clock). Sold out is for good: once read, every place is answered from memory.
    */
   const places = new Map<string, QueuePlaceRow>();
-  const serving = new Map<string, { value: number; readAt: number; reading?: Promise<number> }>();
+  const rooms = new Map<string, RoomCounters & { reading?: Promise<RoomCounters> }>();
+  /** Per sale: positions 1..n have been loaded into `places` (see above). */
+  const loadedUpTo = new Map<string, number>();
 
-  async function servingOf(saleId: string): Promise<number> {
-    const cached = serving.get(saleId);
-    if (cached && now() - cached.readAt < SERVING_TTL_MS) return cached.value;
+  function keep(key: string, place: QueuePlaceRow): void {
+    if (places.size >= CACHE_MAX && !places.has(key)) places.delete(places.keys().next().value!);
+    places.set(key, place);
+  }
+
+  /** Gives the places kept here their positions in (loaded, assigned]. */
+  async function loadPositions(saleId: string, assigned: number): Promise<void> {
+    const loaded = loadedUpTo.get(saleId) ?? 0;
+    if (assigned <= loaded) return;
+    deps.onPlaceRead?.('positions');
+    const given = await positionsGiven(pool, saleId, loaded, assigned);
+    for (const { shopper_id, position } of given) {
+      const key = `${saleId}\u0000${shopper_id}`;
+      const cached = places.get(key);
+      if (cached && cached.position === null) keep(key, { ...cached, position });
+    }
+    // Synchronously after the loop: a place read unordered before this load is either updated
+    // above or (read with fewer positions given than this) not kept, see `position`.
+    if (assigned > (loadedUpTo.get(saleId) ?? 0)) loadedUpTo.set(saleId, assigned);
+  }
+
+  async function roomOf(saleId: string): Promise<RoomCounters> {
+    const cached = rooms.get(saleId);
+    if (cached && (cached.soldOut || now() - cached.readAt < SERVING_TTL_MS)) return cached;
     if (cached?.reading) return cached.reading;
-    const reading = pool
-      .query<{ serving: number }>({
-        name: 'waiting-room-serving',
-        text: 'select serving from waiting_rooms where sale_id = $1::uuid',
-        values: [saleId],
-      })
-      .then(({ rows }) => {
-        const value = rows[0]?.serving ?? 0;
-        if (serving.size >= CACHE_MAX && !serving.has(saleId)) serving.delete(serving.keys().next().value!);
-        serving.set(saleId, { value, readAt: now() });
-        return value;
+    const reading = roomCounters(pool, saleId)
+      .then(async (counters) => {
+        await loadPositions(saleId, counters.assigned);
+        const fresh = { ...counters, readAt: now() };
+        if (rooms.size >= CACHE_MAX && !rooms.has(saleId)) rooms.delete(rooms.keys().next().value!);
+        rooms.set(saleId, fresh);
+        return fresh;
       })
       .finally(() => {
-        const entry = serving.get(saleId);
+        const entry = rooms.get(saleId);
         if (entry?.reading) delete entry.reading;
       });
-    serving.set(saleId, { value: cached?.value ?? 0, readAt: cached?.readAt ?? 0, reading });
+    rooms.set(saleId, { ...(cached ?? { serving: 0, assigned: 0, soldOut: false, startsAtMs: 0, readAt: 0 }), reading });
     return reading;
+  }
+
+  /** The kept place's answer when the counters allow it; undefined when its own row must be read. */
+  function answerFromMemory(place: QueuePlaceRow, room: RoomCounters): QueuePositionView | undefined {
+    if (room.soldOut) return positionView(place, room.serving, false, room);
+    if (place.admitted_until) return positionView(place, place.serving, place.admitted_until.getTime() > now());
+    if (place.position === null) return positionView(place, room.serving, false, room);
+    return room.serving < place.position ? positionView(place, room.serving, false, room) : undefined;
   }
 
   /**
    * What `position` would answer, when it can be told from this process's copies alone: the place
-   * is cached and, for a waiting ticket, the counter was read within SERVING_TTL_MS (a stale
-   * counter is read again in the background). Undefined otherwise: then ask `position`.
+   * is kept and the counters were read within SERVING_TTL_MS (stale counters are read again in
+   * the background). Undefined otherwise: then ask `position`.
    */
   function cachedPosition(saleId: string, shopperId: string): QueuePositionView | undefined {
     const cached = places.get(`${saleId}\u0000${shopperId}`);
-    if (cached?.position != null && !cached.admitted_at) {
-      const counter = serving.get(saleId);
-      if (!counter || now() - counter.readAt >= SERVING_TTL_MS) {
-        if (!counter?.reading) servingOf(saleId).catch(() => undefined);
-        return undefined;
-      }
-      return counter.value < cached.position ? positionView(cached, counter.value) : undefined;
+    if (!cached) return undefined;
+    const room = rooms.get(saleId);
+    if (room?.soldOut) return answerFromMemory(cached, room);
+    if (cached.admitted_until) return positionView(cached, cached.serving, cached.admitted_until.getTime() > now());
+    if (!room || now() - room.readAt >= SERVING_TTL_MS) {
+      if (!room?.reading) roomOf(saleId).catch(() => undefined);
+      return undefined;
     }
-    if (cached?.admitted_until) return positionView(cached, cached.serving, cached.admitted_until.getTime() > now());
-    return undefined;
+    return answerFromMemory(cached, room);
+  }
+
+  /** The place kept here answered with the counters last read, however old: for when Postgres cannot be asked. */
+  function lastKnownPosition(saleId: string, shopperId: string): QueuePositionView | undefined {
+    const kept = places.get(`${saleId}\u0000${shopperId}`);
+    const room = rooms.get(saleId);
+    if (!kept) return undefined;
+    if (room && room.readAt > 0) return answerFromMemory(kept, room) ?? positionView(kept, room.serving, false, room);
+    return positionView(kept);
   }
 
   async function position(saleId: string, shopperId: string): Promise<QueuePositionView | undefined> {
     const key = `${saleId}\u0000${shopperId}`;
-    const cached = places.get(key);
-    if (cached?.position != null && !cached.admitted_at) {
-      const counter = await servingOf(saleId);
-      if (counter < cached.position) return positionView(cached, counter);
-    } else if (cached?.admitted_until) {
-      return positionView(cached, cached.serving, cached.admitted_until.getTime() > now());
+    if (places.has(key)) {
+      const room = await roomOf(saleId);
+      const kept = places.get(key); // the load in roomOf may have given it its position
+      const view = kept && answerFromMemory(kept, room);
+      if (view) return view;
     }
+    deps.onPlaceRead?.('shopper');
     const place = await findPlaceByShopper(pool, saleId, shopperId);
-    if (place?.position != null) {
-      if (places.size >= CACHE_MAX && !places.has(key)) places.delete(places.keys().next().value!);
-      places.set(key, place);
-    }
-    return place && positionView(place);
+    if (!place) return undefined;
+    // An unordered place read with fewer positions given out than this process has loaded may
+    // have missed its load: not kept, so it is read again next time.
+    if (place.position !== null || place.assigned >= (loadedUpTo.get(saleId) ?? 0)) keep(key, place);
+    return positionView(place, place.serving, place.admission_live, {
+      serving: place.serving,
+      assigned: place.assigned,
+      soldOut: place.sold_out,
+      startsAtMs: place.starts_at.getTime(),
+      readAt: now(),
+    });
   }
 
   function notAdmitted(detail: string, view: QueuePositionView | undefined): Problem {
@@ -315,7 +371,7 @@ export function createWaitingRoom(deps: { pool: Pool; queueSecret: string; now?:
     if (view.status === 'expired') throw notAdmitted('the admission has run out', view);
   }
 
-  return { issueChallenge, joinQueue, position, cachedPosition, requireAdmission, difficultyFor, recordJoin };
+  return { issueChallenge, joinQueue, position, cachedPosition, lastKnownPosition, requireAdmission, difficultyFor, recordJoin };
 }
 
 export type WaitingRoom = ReturnType<typeof createWaitingRoom>;

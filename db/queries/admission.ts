@@ -76,8 +76,15 @@ export async function admitStep(pool: Pool, saleId: string, budget: number): Pro
       [saleId, room.assigned, ORDER_BATCH],
     );
     const assigned = room.assigned + (ordered.rowCount ?? 0);
-    const { rows: counts } = await client.query<{ available: number; sold: number; units: number; pending: number }>(
+    const { rows: counts } = await client.query<{
+      available: number;
+      held: number;
+      sold: number;
+      units: number;
+      pending: number;
+    }>(
       `select count(*) filter (where u.status = 'available')::int as available,
+              count(*) filter (where u.status = 'held')::int as held,
               count(*) filter (where u.status = 'sold')::int as sold,
               (select units from sales where id = $1::uuid) as units,
               (select count(*)::int from queue_tickets t
@@ -87,7 +94,7 @@ export async function admitStep(pool: Pool, saleId: string, budget: number): Pro
        from units u where u.sale_id = $1::uuid`,
       [saleId, room.admission_seconds],
     );
-    const { available, sold, units, pending } = counts[0]!;
+    const { available, held, sold, units, pending } = counts[0]!;
     const admit = Math.max(0, Math.min(budget, available - pending, assigned - room.serving));
     const serving = room.serving + admit;
     if (admit > 0) {
@@ -97,11 +104,14 @@ export async function admitStep(pool: Pool, saleId: string, budget: number): Pro
         [saleId, room.serving, serving],
       );
     }
+    // Nothing available and nothing held: no unit can come back, so the room is over for everyone
+    // still queued (recorded once; queue/me answers `sold-out` from then on).
     await client.query(
       `update waiting_rooms set assigned = $2::int, serving = $3::int,
-         serving_updated_at = case when $3::int > serving then now() else serving_updated_at end
+         serving_updated_at = case when $3::int > serving then now() else serving_updated_at end,
+         sold_out_at = case when $4::boolean then coalesce(sold_out_at, now()) else sold_out_at end
        where sale_id = $1::uuid`,
-      [saleId, assigned, serving],
+      [saleId, assigned, serving, available === 0 && held === 0],
     );
     return { admitted: admit, serving, assigned, available, pendingAdmissions: pending, finished: sold >= units };
   });

@@ -18,10 +18,15 @@ export interface QueuePlaceRow extends QueueTicketRow {
   /** The admission has not run out (judged by the database clock, as the admission step judges it). */
   admission_live: boolean;
   admitted_until: Date | null;
+  /** The room's positions given out, whether it is sold out (migration 0012), and the sale's start. */
+  assigned: number;
+  sold_out: boolean;
+  starts_at: Date;
 }
 
 const TICKET_COLUMNS = 't.id, t.sale_id, t.shopper_id, t.challenge_id, t.joined_at, t.position, t.admitted_at';
 const PLACE_COLUMNS = `${TICKET_COLUMNS}, w.serving, w.admit_per_second, w.admission_seconds,
+  w.assigned, w.sold_out_at is not null as sold_out, s.starts_at,
   coalesce(t.admitted_at + make_interval(secs => w.admission_seconds) > now(), false) as admission_live,
   t.admitted_at + make_interval(secs => w.admission_seconds) as admitted_until`;
 
@@ -77,7 +82,7 @@ export async function findPlaceByShopper(db: Queryable, saleId: string, shopperI
   const { rows } = await db.query<QueuePlaceRow>({
     name: 'find-queue-place-by-shopper',
     text: `select ${PLACE_COLUMNS}
-           from queue_tickets t join waiting_rooms w on w.sale_id = t.sale_id
+           from queue_tickets t join waiting_rooms w on w.sale_id = t.sale_id join sales s on s.id = t.sale_id
            where t.sale_id = $1::uuid and t.shopper_id = $2::text`,
     values: [saleId, shopperId],
   });
@@ -88,7 +93,7 @@ export async function findPlaceByTicket(db: Queryable, ticketId: string): Promis
   const { rows } = await db.query<QueuePlaceRow>({
     name: 'find-queue-place-by-ticket',
     text: `select ${PLACE_COLUMNS}
-           from queue_tickets t join waiting_rooms w on w.sale_id = t.sale_id
+           from queue_tickets t join waiting_rooms w on w.sale_id = t.sale_id join sales s on s.id = t.sale_id
            where t.id = $1::uuid`,
     values: [ticketId],
   });

@@ -7,6 +7,7 @@ export interface ApiAnswer<T = Record<string, unknown>> {
   contentType: string;
   body: T;
   ms: number;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 export function shopperToken(shopperId: string, secret = TEST_SECRETS.JWT_SECRET, expiresIn = '1h'): Promise<string> {
@@ -34,7 +35,7 @@ export function apiClient(baseUrl: string, connections = 512) {
     const text = await response.body.text();
     const ms = performance.now() - started;
     const contentType = String(response.headers['content-type'] ?? '');
-    return { status: response.statusCode, contentType, body: (text ? JSON.parse(text) : {}) as T, ms };
+    return { status: response.statusCode, contentType, body: (text ? JSON.parse(text) : {}) as T, ms, headers: response.headers };
   }
   return {
     get: <T = Record<string, unknown>>(path: string, token?: string) => call<T>('GET', path, { token }),

@@ -1,7 +1,7 @@
 /*
  * The waiting-room step of the checkout: join the sale's queue by solving its proof-of-work in
  * the browser (with a progress bar), then follow the place live over Server-Sent Events
- * (GET /v1/sales/:saleId/queue/me/events) until admitted. The protocol is the waiting room's own
+ * (GET /v1/sales/:saleId/queue/me/events) until admitted, or told the sale is sold out. The protocol is the waiting room's own
  * (clients/waiting-room-client.ts, docs/DESIGN.md "Waiting room").
  */
 import { fetchChallenge, solveChallenge, WaitingRoomError, type QueueTicket } from '../../clients/waiting-room-client';
@@ -26,6 +26,15 @@ function status(text: string): void {
 }
 
 let stopTick: () => void = () => undefined;
+
+/** The queue's answers after which there is nothing to wait for: what the page shows and says. */
+const ENDINGS: Record<'expired' | 'sold-out', { status: string; say: string }> = {
+  expired: {
+    status: 'Your turn came and ran out before you reserved.',
+    say: 'Your turn in the waiting room ran out. Reload the page to join the queue again.',
+  },
+  'sold-out': { status: 'Sold out: every unit has been sold, so the queue has closed.', say: 'This sale is sold out.' },
+};
 
 function showPlace(sale: SaleView, view: QueuePositionView): void {
   stopTick();
@@ -89,11 +98,12 @@ export function enterWaitingRoom(step: WaitingRoomStep): { stop(): void } {
           step.onAdmitted();
           return 'done';
         }
-        if (view.status === 'expired') {
+        const ended = view.status === 'waiting' ? undefined : ENDINGS[view.status];
+        if (ended) {
           stopTick();
           forgetTicket(sale.id, session.shopperId);
-          status('Your turn came and ran out before you reserved.');
-          step.say('Your turn in the waiting room ran out. Reload the page to join the queue again.');
+          status(ended.status);
+          step.say(ended.say);
           return 'done';
         }
         showPlace(sale, view);
