@@ -53,8 +53,6 @@ export const TARGETS = {
   queueJoinsMs: 3_000,
   queuePollRatio: 0.5,
   admittedClaimP99Ms: 100,
-  /** Complete reservations/s at saturation: 3 × the 12.7/s issue 10 measured. */
-  fullReservationsPerSecond: 38.1,
   /** Issue 21, the sale phase: ours ÷ the floor, joins/s in full mode, seconds to learn the sale is over. */
   saleFloorRatio: 0.7,
   saleJoinsPerSecond: 2_000,
@@ -208,8 +206,9 @@ function figureRows(results: BenchResults): Row[] {
       {
         figure: `full reservations/s at saturation (${label})`,
         value: `${n(best.reservationsPerSecond, 1)} at ${best.shoppers} shoppers${saturated ? '' : ' (still rising)'}`,
-        target: `≥ ${TARGETS.fullReservationsPerSecond}`,
-        verdict: atLeast(best.reservationsPerSecond, TARGETS.fullReservationsPerSecond),
+        // Its target is the floor ratio (the sale phase): ours ÷ the minimal workflow on the same server.
+        target: '—',
+        verdict: '—',
       },
       { figure: `full: claim → paid p50/p95/p99 ms there (${label})`, value: latency(best.latencyMs), target: '—', verdict: '—' },
       { figure: `full: failed flows, all steps (${label})`, value: n(failed), target: '0', verdict: failed ? 'FAIL' : 'PASS' },
