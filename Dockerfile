@@ -50,7 +50,8 @@ COPY db db
 COPY domain domain
 COPY migrations migrations
 COPY ops ops
-COPY psp psp
+COPY payments payments
+COPY psp-simulator psp-simulator
 COPY worker worker
 COPY workflows workflows
 COPY deploy/http-ok.mjs deploy/http-ok.mjs

@@ -9,6 +9,7 @@ import { noCrashPoints } from '../ops/crash-points';
 import type { ActivityDeps } from './deps';
 import { createOutcomeNotice } from './outcome-notice';
 import type { ChargeRef } from './payment-phase';
+import type { GatewayRefundResult } from '../payments/gateway';
 import { gatewayByName } from './payment-gateway';
 
 export interface ReleaseInput {
@@ -113,9 +114,8 @@ export function createCompensationActivities({ pool, gateways, notifier, onCrash
  * A 4xx that describes the charge or the request (not found, invalid, refused) will be the same on
  * every retry. A 409 `charge-not-captured` may be a charge still processing, and 429 says "later".
  */
-function refusedForGood(result: { kind: string; status?: number; problem?: unknown }): boolean {
-  if (result.kind === 'declined') return true;
-  if (result.kind !== 'rejected' || result.status === undefined) return false;
+function refusedForGood(result: GatewayRefundResult): boolean {
+  if (result.kind !== 'rejected') return false;
   if (result.status < 400 || result.status >= 500 || result.status === 429) return false;
   const type =
     typeof result.problem === 'object' && result.problem !== null && 'type' in result.problem ? String(result.problem.type) : '';

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import express, { type Express, type Router } from 'express';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import type { PspClient } from '../psp/client';
+import type { PaymentGateway } from '../payments/gateway';
 import { createAuth, type AuthConfig } from './auth';
 import type { Metrics } from './metrics';
 import { methodNotAllowed } from './method-not-allowed';
@@ -52,7 +52,7 @@ export interface AppDeps {
   /** Tells the event streams (reservations, queue places) when what they show moved. */
   changeFeed: ChangeFeed;
   /** The payment providers' ledgers, read by the invariant checker route. */
-  gateways: PspClient[];
+  gateways: PaymentGateway[];
   rateLimits?: RateLimitConfig;
   /** Express `trust proxy` hop count; 0 uses the socket's address as the client IP. */
   trustProxy?: number;

@@ -4,7 +4,7 @@ import { createActivities } from '../activities';
 import type { Notifier } from '../activities/notifier';
 import { createGatewayBreaker } from '../activities/gateway-breaker';
 import type { PaymentGateways } from '../activities/payment-gateway';
-import { createPspClient } from '../psp/client';
+import { createHttpGateway } from '../payments/http-gateway';
 import type { CrashPointHook } from '../ops/crash-points';
 
 export interface ReservationWorkerDeps {
@@ -26,7 +26,7 @@ export interface ReservationWorkerDeps {
 export function paymentGateways(config: { primaryUrl: string; secondaryUrl?: string; timeoutMs: number }): PaymentGateways {
   const gateway = (name: string, baseUrl: string) => ({
     name,
-    client: createPspClient({ baseUrl, timeoutMs: config.timeoutMs }),
+    client: createHttpGateway({ baseUrl, timeoutMs: config.timeoutMs }),
     breaker: createGatewayBreaker(),
   });
   return {

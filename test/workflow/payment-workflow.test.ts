@@ -12,7 +12,7 @@ import {
   submitPaymentUpdate,
 } from '../../domain/reservation-workflow-contract';
 import { checkSaleInvariants } from '../../ops/check-invariants';
-import { createPspClient } from '../../psp/client';
+import { createHttpGateway } from '../../payments/http-gateway';
 import { lateChargeWorkflow, reservationWorkflow } from '../../workflows';
 import type { RunningPsp } from '../psp/psp-process';
 import { startPaymentSagaRig, type PaymentSagaRig } from '../helpers/payment-saga-rig';
@@ -96,7 +96,7 @@ test('the webhook that arrives before the slow charge answers settles the paymen
   const reservation = await claimedReservation(pool, 300);
   const handle = await start(reservation);
   await handle.executeUpdate(submitPaymentUpdate, { args: [{ paymentMethod: 'tok_slow' }] });
-  const client = createPspClient({ baseUrl: psp.url, timeoutMs: 2_000 });
+  const client = createHttpGateway({ baseUrl: psp.url, timeoutMs: 2_000 });
   const [charge] = await waitFor(
     () => client.chargesByReference(reservation.id),
     (charges) => charges.length > 0,
@@ -124,7 +124,7 @@ test('the webhook that arrives before the slow charge answers settles the paymen
 
 /** A capture of this reservation made outside its workflow, with a card whose refunds the provider refuses for good. */
 async function unrefundableCapture(reservation: ReservationRow): Promise<string> {
-  const answer = await createPspClient({ baseUrl: psp.url, timeoutMs: 2_000 }).charge({
+  const answer = await createHttpGateway({ baseUrl: psp.url, timeoutMs: 2_000 }).charge({
     idempotencyKey: `stray-${reservation.id}`,
     amountCents: 99_900,
     currency: 'EUR',
@@ -164,7 +164,7 @@ test('a refund the provider refuses for good ends the workflow, is recorded, and
   });
 
   const report = await checkSaleInvariants(
-    { pool, gateways: [createPspClient({ baseUrl: psp.url, timeoutMs: 2_000 })] },
+    { pool, gateways: [createHttpGateway({ baseUrl: psp.url, timeoutMs: 2_000 })] },
     reservation.sale_id,
   );
   expect(report.violations).toContainEqual({
