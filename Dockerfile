@@ -50,6 +50,7 @@ COPY db db
 COPY domain domain
 COPY migrations migrations
 COPY ops ops
+COPY notifications notifications
 COPY payments payments
 COPY psp-simulator psp-simulator
 COPY worker worker

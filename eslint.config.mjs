@@ -17,6 +17,7 @@ const NODE_SIDE_FOLDERS = [
   'worker',
   'clients',
   'ops',
+  'notifications',
   'payments',
   'psp-simulator',
   'scripts',
@@ -92,7 +93,15 @@ export default tseslint.config(
   },
   {
     // The product reaches a provider only through payments/ (PaymentGateway), never the simulator's code.
-    files: ['api/**/*.ts', 'worker/**/*.ts', 'activities/**/*.ts', 'payments/**/*.ts', 'db/**/*.ts', 'clients/**/*.ts'],
+    files: [
+      'api/**/*.ts',
+      'worker/**/*.ts',
+      'activities/**/*.ts',
+      'notifications/**/*.ts',
+      'payments/**/*.ts',
+      'db/**/*.ts',
+      'clients/**/*.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -32,8 +32,9 @@ export interface ReleaseResult {
 export const REFUND_REFUSED = 'refund-refused';
 
 /** The activities that undo a reservation (workflows/compensation.ts): release the unit, refund a capture that bought nothing. */
-export function createCompensationActivities({ pool, gateways, notifier, onCrashPoint = noCrashPoints }: ActivityDeps) {
-  const notifyOutcome = createOutcomeNotice({ pool, notifier });
+export function createCompensationActivities(deps: ActivityDeps) {
+  const { pool, gateways, onCrashPoint = noCrashPoints } = deps;
+  const notifyOutcome = createOutcomeNotice(deps);
   return {
     /**
      * Releases the unit (idempotent: a retry after a committed attempt finds it released) and
