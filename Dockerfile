@@ -49,7 +49,7 @@ COPY config config
 COPY db db
 COPY domain domain
 COPY migrations migrations
-COPY ops ops
+COPY invariants invariants
 COPY notifications notifications
 COPY payments payments
 COPY psp-simulator psp-simulator

@@ -16,7 +16,7 @@ const NODE_SIDE_FOLDERS = [
   'api',
   'worker',
   'clients',
-  'ops',
+  'invariants',
   'notifications',
   'payments',
   'psp-simulator',

@@ -5,7 +5,7 @@ import { releaseReservation } from '../db/queries/release-reservation';
 import { reservationPrice } from '../db/queries/sale-price';
 import { refundIdempotencyKey, type NotificationOutcome } from '../domain/payment';
 import type { ReleaseReason, ReservationStatus } from '../domain/reservation';
-import { noCrashPoints } from '../ops/crash-points';
+import { noCrashPoints } from '../domain/crash-points';
 import type { ActivityDeps } from './deps';
 import { createOutcomeNotice } from './outcome-notice';
 import type { ChargeRef } from './payment-phase';

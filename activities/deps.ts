@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { CrashPointHook } from '../ops/crash-points';
+import type { CrashPointHook } from '../domain/crash-points';
 import type { NotificationOutcome } from '../domain/payment';
 import type { Notifier } from '../notifications/notifier';
 import type { PaymentGateways } from './payment-gateway';

@@ -32,10 +32,10 @@ import { reservationEventsRouter } from './routes/reservation-events';
 import { saleEventsRouter } from './routes/sale-events';
 import { adminSalesRouter } from './routes/admin-sales';
 import { createInvariantVerdicts } from './services/invariant-verdicts';
-import { checkSaleInvariants } from '../ops/check-invariants';
+import { checkSaleInvariants } from '../invariants/check-sale-invariants';
 import { createSaleFeed } from './services/sale-feed';
 import { webPagesRouter } from './web-pages';
-import type { CrashPointHook } from '../ops/crash-points';
+import type { CrashPointHook } from '../domain/crash-points';
 
 export interface AppDeps {
   pool: Pool;

@@ -10,7 +10,7 @@ import { createMetrics } from './metrics';
 import { createSoldOutRegistry } from './services/sold-out-registry';
 import { createChangeFeed } from './services/change-feed';
 import type { Router } from 'express';
-import type { CrashPointHook } from '../ops/crash-points';
+import type { CrashPointHook } from '../domain/crash-points';
 
 export interface ApiHooks {
   /** Test harness only (test/helpers/entries/api-with-crash-points.ts). */

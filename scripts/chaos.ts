@@ -8,7 +8,7 @@
 import { rmSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
-import { checkSaleInvariants, type InvariantReport, type Violation } from '../ops/check-invariants';
+import { checkSaleInvariants, type InvariantReport, type Violation } from '../invariants/check-sale-invariants';
 import { createHttpGateway } from '../payments/http-gateway';
 import { chaosHttp } from '../chaos/http';
 import { runKiller } from '../chaos/killer';

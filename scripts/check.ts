@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { databaseEnv, parseEnv, temporalEnv } from '../config/common';
 import { createPool } from '../db/pool';
-import { checkSaleInvariants } from '../ops/check-invariants';
+import { checkSaleInvariants } from '../invariants/check-sale-invariants';
 import { createHttpGateway } from '../payments/http-gateway';
 
 const checkEnv = databaseEnv.merge(temporalEnv).extend({

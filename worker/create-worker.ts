@@ -5,7 +5,7 @@ import { createGatewayBreaker } from '../activities/gateway-breaker';
 import type { PaymentGateways } from '../activities/payment-gateway';
 import type { Notifier } from '../notifications/notifier';
 import { createHttpGateway } from '../payments/http-gateway';
-import type { CrashPointHook } from '../ops/crash-points';
+import type { CrashPointHook } from '../domain/crash-points';
 
 export interface ReservationWorkerDeps {
   connection: NativeConnection;

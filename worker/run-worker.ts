@@ -12,7 +12,7 @@ import { startOutboxRelay } from './outbox-relay';
 import { startAdmissionRelay } from './admission-relay';
 import { createWorkerMetrics, serveWorkerMetrics } from './worker-metrics';
 import { bundleWorkflowsInChildProcess } from './prebuilt-bundle';
-import type { CrashPointHook } from '../ops/crash-points';
+import type { CrashPointHook } from '../domain/crash-points';
 
 export interface WorkerHooks {
   /** Test harness only (test/helpers/entries/worker-with-crash-points.ts). */

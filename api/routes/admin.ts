@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Pool } from 'pg';
-import { checkSaleInvariants } from '../../ops/check-invariants';
+import { checkSaleInvariants } from '../../invariants/check-sale-invariants';
 import type { PaymentGateway } from '../../payments/gateway';
 import type { createAuth } from '../auth';
 import { requireSale } from '../require-sale';

@@ -11,7 +11,7 @@ import {
   reservationWorkflowId,
   submitPaymentUpdate,
 } from '../../domain/reservation-workflow-contract';
-import { checkSaleInvariants } from '../../ops/check-invariants';
+import { checkSaleInvariants } from '../../invariants/check-sale-invariants';
 import { createHttpGateway } from '../../payments/http-gateway';
 import { lateChargeWorkflow, reservationWorkflow } from '../../workflows';
 import type { RunningPsp } from '../psp/psp-process';
