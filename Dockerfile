@@ -49,8 +49,10 @@ COPY config config
 COPY db db
 COPY domain domain
 COPY migrations migrations
-COPY ops ops
-COPY psp psp
+COPY invariants invariants
+COPY notifications notifications
+COPY payments payments
+COPY psp-simulator psp-simulator
 COPY worker worker
 COPY workflows workflows
 COPY deploy/http-ok.mjs deploy/http-ok.mjs

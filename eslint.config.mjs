@@ -16,8 +16,10 @@ const NODE_SIDE_FOLDERS = [
   'api',
   'worker',
   'clients',
-  'ops',
-  'psp',
+  'invariants',
+  'notifications',
+  'payments',
+  'psp-simulator',
   'scripts',
   'config',
   'bench',
@@ -71,6 +73,41 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', workflowImportBans] },
+  },
+  {
+    // The simulator is its own program: of the product it imports only the payment contract.
+    files: ['psp-simulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(?!payments/(?:gateway|webhook-signature)$)',
+              message: 'the simulator imports only payments/gateway and payments/webhook-signature of the product',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The product reaches a provider only through payments/ (PaymentGateway), never the simulator's code.
+    files: [
+      'api/**/*.ts',
+      'worker/**/*.ts',
+      'activities/**/*.ts',
+      'notifications/**/*.ts',
+      'payments/**/*.ts',
+      'db/**/*.ts',
+      'clients/**/*.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '(?:^|/)psp-simulator(?:/|$)', message: 'the simulator is a separate program; use payments/' }] },
+      ],
+    },
   },
   {
     files: ['scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],

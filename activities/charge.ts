@@ -10,13 +10,8 @@ import {
 } from '../db/queries/payment-attempts';
 import { reservationPrice } from '../db/queries/sale-price';
 import { chargeIdempotencyKey, type ChargeOutcome } from '../domain/payment';
-import {
-  gatewayByName,
-  gatewayNamed,
-  neverReachedGateway,
-  type GatewayChargeResult,
-  type PaymentGateways,
-} from './payment-gateway';
+import type { GatewayChargeResult } from '../payments/gateway';
+import { gatewayByName, gatewayNamed, neverReachedGateway, type PaymentGateways } from './payment-gateway';
 
 /** A reservation's payment as the shopper submitted it. */
 export interface PaymentRequest {

@@ -5,10 +5,11 @@ import { releaseReservation } from '../db/queries/release-reservation';
 import { reservationPrice } from '../db/queries/sale-price';
 import { refundIdempotencyKey, type NotificationOutcome } from '../domain/payment';
 import type { ReleaseReason, ReservationStatus } from '../domain/reservation';
-import { noCrashPoints } from '../ops/crash-points';
+import { noCrashPoints } from '../domain/crash-points';
 import type { ActivityDeps } from './deps';
 import { createOutcomeNotice } from './outcome-notice';
 import type { ChargeRef } from './payment-phase';
+import type { GatewayRefundResult } from '../payments/gateway';
 import { gatewayByName } from './payment-gateway';
 
 export interface ReleaseInput {
@@ -31,8 +32,9 @@ export interface ReleaseResult {
 export const REFUND_REFUSED = 'refund-refused';
 
 /** The activities that undo a reservation (workflows/compensation.ts): release the unit, refund a capture that bought nothing. */
-export function createCompensationActivities({ pool, gateways, notifier, onCrashPoint = noCrashPoints }: ActivityDeps) {
-  const notifyOutcome = createOutcomeNotice({ pool, notifier });
+export function createCompensationActivities(deps: ActivityDeps) {
+  const { pool, gateways, onCrashPoint = noCrashPoints } = deps;
+  const notifyOutcome = createOutcomeNotice(deps);
   return {
     /**
      * Releases the unit (idempotent: a retry after a committed attempt finds it released) and
@@ -113,9 +115,8 @@ export function createCompensationActivities({ pool, gateways, notifier, onCrash
  * A 4xx that describes the charge or the request (not found, invalid, refused) will be the same on
  * every retry. A 409 `charge-not-captured` may be a charge still processing, and 429 says "later".
  */
-function refusedForGood(result: { kind: string; status?: number; problem?: unknown }): boolean {
-  if (result.kind === 'declined') return true;
-  if (result.kind !== 'rejected' || result.status === undefined) return false;
+function refusedForGood(result: GatewayRefundResult): boolean {
+  if (result.kind !== 'rejected') return false;
   if (result.status < 400 || result.status >= 500 || result.status === 429) return false;
   const type =
     typeof result.problem === 'object' && result.problem !== null && 'type' in result.problem ? String(result.problem.type) : '';

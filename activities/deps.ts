@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
-import type { CrashPointHook } from '../ops/crash-points';
-import type { Notifier } from './notifier';
+import type { CrashPointHook } from '../domain/crash-points';
+import type { NotificationOutcome } from '../domain/payment';
+import type { Notifier } from '../notifications/notifier';
 import type { PaymentGateways } from './payment-gateway';
 
 /** What the worker hands the activities (worker/create-worker.ts). */
@@ -8,6 +9,10 @@ export interface ActivityDeps {
   pool: Pool;
   gateways: PaymentGateways;
   notifier: Notifier;
+  /** How long an outcome notice's claimant owns it before another may send it (migrations/0004); default 30. */
+  noticeLeaseSeconds?: number;
+  /** Called once an outcome notice went out (the worker counts them by kind). */
+  onNoticeSent?: (outcome: NotificationOutcome) => void;
   /** Test harness only (test/helpers/entries/): called once a release has committed a waitlist offer. */
   onCrashPoint?: CrashPointHook;
 }

@@ -1,11 +1,22 @@
-import type { Pool } from 'pg';
-import { findReservation } from '../db/queries/find-reservation';
-import { recordNotification } from '../db/queries/record-notification';
+import { claimNotification, markNotificationSent, notificationDetails } from '../db/queries/notification-claims';
 import type { NotificationOutcome } from '../domain/payment';
-import type { Notifier } from './notifier';
+import { composeOutcomeEmail } from '../notifications/emails';
+import type { ActivityDeps } from './deps';
 
-/** Tells the shopper how the reservation ended (once per outcome: the notifier deduplicates by key) and records it. */
-export function createOutcomeNotice({ pool, notifier }: { pool: Pool; notifier: Notifier }) {
+/** Thrown while another worker holds the notice's lease; the activity's retry comes back later. */
+export class NotificationInFlightError extends Error {
+  override name = 'NotificationInFlightError';
+}
+
+/**
+ * Tells the shopper how the reservation ended, once per reservation and outcome across every
+ * worker: the notice is claimed in Postgres with a lease, sent, then marked sent. A worker that
+ * dies between sending and marking leaves the claim to lapse, and a retry sends again:
+ * at-least-once, because a shopper who is never told their card was charged is worse off than one
+ * told twice. Both copies carry the same key, so the duplicate is recognisable.
+ */
+export function createOutcomeNotice(deps: Pick<ActivityDeps, 'pool' | 'notifier' | 'noticeLeaseSeconds' | 'onNoticeSent'>) {
+  const { pool, notifier, noticeLeaseSeconds = 30, onNoticeSent } = deps;
   return async function notifyOutcome({
     reservationId,
     outcome,
@@ -13,15 +24,14 @@ export function createOutcomeNotice({ pool, notifier }: { pool: Pool; notifier: 
     reservationId: string;
     outcome: NotificationOutcome;
   }): Promise<void> {
-    const reservation = await findReservation(pool, reservationId);
-    if (!reservation) throw new Error(`reservation ${reservationId} does not exist`);
-    await notifier.send({
-      key: `${reservationId}:${outcome}`,
-      reservationId,
-      shopperId: reservation.user_id,
-      outcome,
-      at: new Date().toISOString(),
-    });
-    await recordNotification(pool, reservationId, outcome);
+    const key = `${reservationId}:${outcome}`;
+    const claim = await claimNotification(pool, reservationId, outcome, noticeLeaseSeconds);
+    if (claim === 'sent') return;
+    if (claim === 'in_flight') throw new NotificationInFlightError(`notice ${key} is being sent elsewhere`);
+    const details = await notificationDetails(pool, reservationId);
+    if (!details) throw new Error(`reservation ${reservationId} does not exist`);
+    await notifier.send({ key, shopperId: details.shopperId, ...composeOutcomeEmail(outcome, details) });
+    await markNotificationSent(pool, reservationId, outcome);
+    onNoticeSent?.(outcome);
   };
 }

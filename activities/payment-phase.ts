@@ -24,9 +24,10 @@ export interface ChargeAndSellResult {
 }
 
 /** The activities of the payment phase (workflows/payment-phase.ts). */
-export function createPaymentPhaseActivities({ pool, gateways, notifier }: ActivityDeps) {
+export function createPaymentPhaseActivities(deps: ActivityDeps) {
+  const { pool, gateways } = deps;
   const charge = createCharge({ pool, gateways });
-  const notifyOutcome = createOutcomeNotice({ pool, notifier });
+  const notifyOutcome = createOutcomeNotice(deps);
 
   async function sell({ reservationId, chargeId, gateway }: ChargeRef): Promise<boolean> {
     const price = await reservationPrice(pool, reservationId);

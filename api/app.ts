@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import express, { type Express, type Router } from 'express';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import type { PspClient } from '../psp/client';
+import type { PaymentGateway } from '../payments/gateway';
 import { createAuth, type AuthConfig } from './auth';
 import type { Metrics } from './metrics';
 import { methodNotAllowed } from './method-not-allowed';
@@ -32,10 +32,10 @@ import { reservationEventsRouter } from './routes/reservation-events';
 import { saleEventsRouter } from './routes/sale-events';
 import { adminSalesRouter } from './routes/admin-sales';
 import { createInvariantVerdicts } from './services/invariant-verdicts';
-import { checkSaleInvariants } from '../ops/check-invariants';
+import { checkSaleInvariants } from '../invariants/check-sale-invariants';
 import { createSaleFeed } from './services/sale-feed';
 import { webPagesRouter } from './web-pages';
-import type { CrashPointHook } from '../ops/crash-points';
+import type { CrashPointHook } from '../domain/crash-points';
 
 export interface AppDeps {
   pool: Pool;
@@ -52,7 +52,7 @@ export interface AppDeps {
   /** Tells the event streams (reservations, queue places) when what they show moved. */
   changeFeed: ChangeFeed;
   /** The payment providers' ledgers, read by the invariant checker route. */
-  gateways: PspClient[];
+  gateways: PaymentGateway[];
   rateLimits?: RateLimitConfig;
   /** Express `trust proxy` hop count; 0 uses the socket's address as the client IP. */
   trustProxy?: number;

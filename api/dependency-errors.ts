@@ -1,5 +1,5 @@
 import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import { PspUnavailableError } from '../psp/client';
+import { GatewayUnavailableError } from '../payments/gateway';
 import { ClaimQueueTimeoutError } from './services/claim-batcher';
 
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300', '57014']);
@@ -11,7 +11,7 @@ const NODE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EP
  * refused by the workflow's validator because the first one was accepted after all.
  */
 export function isDependencyUnavailable(error: unknown): boolean {
-  if (error instanceof ServiceError || error instanceof PspUnavailableError) return true;
+  if (error instanceof ServiceError || error instanceof GatewayUnavailableError) return true;
   if (error instanceof ClaimQueueTimeoutError) return true;
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
   if (typeof error !== 'object' || error === null) return false;

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createPool } from '../db/pool';
-import { createPspClient } from '../psp/client';
+import { createHttpGateway } from '../payments/http-gateway';
 import { createApp } from './app';
 import { answerClientError } from './client-errors';
 import { loadApiConfig } from './config';
@@ -10,7 +10,7 @@ import { createMetrics } from './metrics';
 import { createSoldOutRegistry } from './services/sold-out-registry';
 import { createChangeFeed } from './services/change-feed';
 import type { Router } from 'express';
-import type { CrashPointHook } from '../ops/crash-points';
+import type { CrashPointHook } from '../domain/crash-points';
 
 export interface ApiHooks {
   /** Test harness only (test/helpers/entries/api-with-crash-points.ts). */
@@ -54,7 +54,7 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
     queueSecret: config.QUEUE_SECRET,
     gateways: [config.PSP_URL, config.PSP_SECONDARY_URL]
       .filter((url): url is string => !!url)
-      .map((baseUrl) => createPspClient({ baseUrl, timeoutMs: 10_000 })),
+      .map((baseUrl) => createHttpGateway({ baseUrl, timeoutMs: 10_000 })),
     rateLimits: {
       perIp: { limit: config.RATE_LIMIT_PER_IP, windowMs: config.RATE_LIMIT_PER_IP_WINDOW_MS },
       perShopper: { limit: config.RATE_LIMIT_PER_SHOPPER, windowMs: config.RATE_LIMIT_PER_SHOPPER_WINDOW_MS },

@@ -27,7 +27,7 @@ export interface AppServices {
   apiUrl: string;
   api: ServiceProcess;
   worker: ServiceProcess;
-  /** The payment provider simulator, when psp/server.ts exists in this tree. */
+  /** The payment provider simulator, when psp-simulator/server.ts exists in this tree. */
   psp?: ServiceProcess;
   /** Resident memory right after start, before any load (MB). */
   idleRssMb: { api: number | null; worker: number | null };
@@ -109,12 +109,12 @@ export async function startBenchStack(
     };
     let psp: ServiceProcess | undefined;
     // The payment route needs the simulator (docs/PERFORMANCE.md); started only where it exists.
-    if (existsSync(path.join(PROJECT_ROOT, 'psp', 'server.ts'))) {
+    if (existsSync(path.join(PROJECT_ROOT, 'psp-simulator', 'server.ts'))) {
       const pspPort = await freePort();
       env.PSP_URL = `http://127.0.0.1:${pspPort}`;
       psp = serviceProcess({
         name: 'psp',
-        entry: 'psp/server.ts',
+        entry: 'psp-simulator/server.ts',
         env: { ...env, PSP_PORT: String(pspPort), PSP_WEBHOOK_URL: `${apiUrl}/v1/webhooks/payments` },
         onLine: remember('psp'),
       });

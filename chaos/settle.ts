@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { PspClient } from '../psp/client';
+import type { PaymentGateway } from '../payments/gateway';
 
 export interface SettleState {
   held: number;
@@ -10,7 +10,7 @@ export interface SettleState {
   processingCharges: number;
 }
 
-export async function settleState(pool: Pool, psp: PspClient, saleId: string): Promise<SettleState> {
+export async function settleState(pool: Pool, psp: PaymentGateway, saleId: string): Promise<SettleState> {
   const { rows } = await pool.query<Omit<SettleState, 'processingCharges'>>(
     `select count(*) filter (where status = 'held')::int as held,
             count(*) filter (where status = 'payment_pending')::int as "paymentPending",
@@ -29,7 +29,7 @@ export async function settleState(pool: Pool, psp: PspClient, saleId: string): P
  */
 export async function waitUntilSettled(
   pool: Pool,
-  psp: PspClient,
+  psp: PaymentGateway,
   saleId: string,
   timeoutMs: number,
   say: (message: string) => void,

@@ -97,7 +97,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     const pspUrl = `http://127.0.0.1:${pspPort}`;
     psp = serviceProcess({
       name: 'psp',
-      entry: 'psp/server.ts',
+      entry: 'psp-simulator/server.ts',
       env: {
         ...process.env,
         PSP_PORT: String(pspPort),

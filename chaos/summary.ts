@@ -1,4 +1,4 @@
-import type { InvariantReport, Violation } from '../ops/check-invariants';
+import type { InvariantReport, Violation } from '../invariants/check-sale-invariants';
 import type { RequestStats } from './http';
 import type { KillRecord, UnexpectedDeath } from './killer';
 import { TARGETS, type ChaosOptions } from './options';

@@ -1,6 +1,6 @@
 /**
  * The secrets `npm run dev` (and `npm run token`) use when none is set. Imported only by the
- * development launchers, never by an entry point: api/, worker/ and psp/ refuse to start without
+ * development launchers, never by an entry point: api/, worker/ and psp-simulator/ refuse to start without
  * their secrets, so a deployment that forgets one stops instead of accepting tokens anyone can mint.
  */
 export const DEVELOPMENT_SECRETS = {

@@ -25,7 +25,10 @@ export interface ChargeEvent {
   failureReason?: string;
 }
 
-/** What the charge activity learned. Declines are results, not errors: they are not retried. */
+/**
+ * What the charge activity concluded, as the workflow sees it (the provider's answer to one request
+ * is payments/gateway.ts's `GatewayChargeResult`). Declines are results, not errors: not retried.
+ */
 export type ChargeOutcome =
   { kind: 'succeeded'; chargeId: string; gateway: string } | { kind: 'declined'; reason: string; chargeId?: string };
 

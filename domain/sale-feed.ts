@@ -30,7 +30,7 @@ export interface InvariantViolation {
   detail: string;
 }
 
-/** What the dashboard shows of the invariant checker (ops/check-invariants.ts). */
+/** What the dashboard shows of the invariant checker (invariants/check-sale-invariants.ts). */
 export interface InvariantVerdict {
   ok: boolean;
   /** Epoch milliseconds of the check. */

@@ -8,8 +8,8 @@
 import { rmSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
-import { checkSaleInvariants, type InvariantReport, type Violation } from '../ops/check-invariants';
-import { createPspClient } from '../psp/client';
+import { checkSaleInvariants, type InvariantReport, type Violation } from '../invariants/check-sale-invariants';
+import { createHttpGateway } from '../payments/http-gateway';
 import { chaosHttp } from '../chaos/http';
 import { runKiller } from '../chaos/killer';
 import { parseChaosOptions } from '../chaos/options';
@@ -58,7 +58,7 @@ async function main(): Promise<number> {
   // Connections die with each Postgres kill, idle (pool 'error') or checked out (client 'error').
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const psp = createPspClient({ baseUrl: stack.pspUrl, timeoutMs: 10_000 });
+  const psp = createHttpGateway({ baseUrl: stack.pspUrl, timeoutMs: 10_000 });
   const http = chaosHttp(stack.apiUrl);
   let connection: Connection | undefined;
   let ok = false;

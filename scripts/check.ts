@@ -8,8 +8,8 @@ import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { databaseEnv, parseEnv, temporalEnv } from '../config/common';
 import { createPool } from '../db/pool';
-import { checkSaleInvariants } from '../ops/check-invariants';
-import { createPspClient } from '../psp/client';
+import { checkSaleInvariants } from '../invariants/check-sale-invariants';
+import { createHttpGateway } from '../payments/http-gateway';
 
 const checkEnv = databaseEnv.merge(temporalEnv).extend({
   PSP_URL: z.string().url().default('http://127.0.0.1:4000'),
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const gateways = [config.PSP_URL, config.PSP_SECONDARY_URL]
     .filter((url): url is string => !!url)
-    .map((baseUrl) => createPspClient({ baseUrl, timeoutMs: 10_000 }));
+    .map((baseUrl) => createHttpGateway({ baseUrl, timeoutMs: 10_000 }));
   let failed = false;
   try {
     for (const saleId of saleIds) {

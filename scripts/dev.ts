@@ -21,7 +21,7 @@ import { startTemporalDevServer, type RunningTemporal } from './stack/temporal-s
 import { PROJECT_ROOT } from './stack/tools';
 import { loadLauncherConfig } from './stack/launcher-env';
 import { apiEnv } from '../api/config';
-import { pspEnv } from '../psp/config';
+import { pspEnv } from '../psp-simulator/config';
 
 // The flags win over DEV_APIS / DEV_WORKERS; the schema checks both.
 const launcher = loadLauncherConfig({ ...process.env, ...processCountFlags(process.argv.slice(2)) });
@@ -194,13 +194,13 @@ async function main(): Promise<void> {
       }),
       serviceProcess({
         name: 'psp-primary',
-        entry: 'psp/server.ts',
+        entry: 'psp-simulator/server.ts',
         env: pspEnv('primary', PSP_PORT),
         onLine: (line) => process.stdout.write(`[psp-primary] ${line}\n`),
       }),
       serviceProcess({
         name: 'psp-secondary',
-        entry: 'psp/server.ts',
+        entry: 'psp-simulator/server.ts',
         env: pspEnv('secondary', PSP_PORT + 1),
         onLine: (line) => process.stdout.write(`[psp-secondary] ${line}\n`),
       }),

@@ -1,11 +1,11 @@
 import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
-import { createActivities } from '../activities';
-import type { Notifier } from '../activities/notifier';
+import { createActivities, type ActivityDeps } from '../activities';
 import { createGatewayBreaker } from '../activities/gateway-breaker';
 import type { PaymentGateways } from '../activities/payment-gateway';
-import { createPspClient } from '../psp/client';
-import type { CrashPointHook } from '../ops/crash-points';
+import type { Notifier } from '../notifications/notifier';
+import { createHttpGateway } from '../payments/http-gateway';
+import type { CrashPointHook } from '../domain/crash-points';
 
 export interface ReservationWorkerDeps {
   connection: NativeConnection;
@@ -14,6 +14,9 @@ export interface ReservationWorkerDeps {
   pool: Pool;
   gateways: PaymentGateways;
   notifier: Notifier;
+  /** How long an outcome notice's claimant owns it (NOTIFY_LEASE_SECONDS). */
+  noticeLeaseSeconds?: number;
+  onNoticeSent?: ActivityDeps['onNoticeSent'];
   maxCachedWorkflows?: number;
   /** A prebuilt bundle (tests bundle once per run); otherwise the workflows are bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -26,7 +29,7 @@ export interface ReservationWorkerDeps {
 export function paymentGateways(config: { primaryUrl: string; secondaryUrl?: string; timeoutMs: number }): PaymentGateways {
   const gateway = (name: string, baseUrl: string) => ({
     name,
-    client: createPspClient({ baseUrl, timeoutMs: config.timeoutMs }),
+    client: createHttpGateway({ baseUrl, timeoutMs: config.timeoutMs }),
     breaker: createGatewayBreaker(),
   });
   return {
@@ -44,6 +47,8 @@ export function createReservationWorker(deps: ReservationWorkerDeps): Promise<Wo
       pool: deps.pool,
       gateways: deps.gateways,
       notifier: deps.notifier,
+      noticeLeaseSeconds: deps.noticeLeaseSeconds,
+      onNoticeSent: deps.onNoticeSent,
       onCrashPoint: deps.onCrashPoint,
     }),
     ...(deps.activityInterceptors && { interceptors: { activity: deps.activityInterceptors } }),

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { composeNoticeEmail, type NoticeSink } from '../activities/notice-emails';
+import { composeNoticeEmail } from '../notifications/emails';
+import type { Notifier } from '../notifications/notifier';
 import {
   enqueueHoldReminders,
   enqueueSoldOutNotices,
@@ -18,14 +19,14 @@ import type { WorkerMetrics } from './worker-metrics';
 
 export interface NotificationDispatcherOptions {
   pool: Pool;
-  sink: NoticeSink;
+  notifier: Notifier;
   logger: Logger;
   metrics?: Pick<WorkerMetrics, 'notificationsSent' | 'notificationSendErrors' | 'notificationsFailed'>;
   /** Pause between passes. */
   intervalMs?: number;
   /** A hold is reminded this long before it ends. */
   reminderLeadSeconds?: number;
-  /** How long a dispatcher owns a notice it is sending; longer than one SMTP send may take (smtpTransport's timeouts). */
+  /** How long a dispatcher owns a notice it is sending; longer than one SMTP send may take (notifications/notifier.ts's SMTP timeouts). */
   leaseSeconds?: number;
   /** Attempts per notice before it is `failed`. */
   maxAttempts?: number;
@@ -45,14 +46,14 @@ export interface NotificationDispatcher {
  * Sends the notices no workflow sends: a reminder before a hold ends, a waitlist offer, "sold out"
  * to shoppers still queued. Each pass (every second by default) inserts the notices that became
  * due, once per (subject, kind) across every worker (migrations/0007), then leases due rows with
- * FOR UPDATE SKIP LOCKED, sends each through the sink and records the result, each step its own
+ * FOR UPDATE SKIP LOCKED, sends each through the notifier and records the result, each step its own
  * short statement: no transaction stays open across an SMTP call. A failed send is retried with
  * exponential backoff; after `maxAttempts` the row is `failed`, logged at error and counted in
  * `notifications_failed_total`. A send whose acknowledgement is lost (the process dies after the
  * SMTP server took it) is sent again when the lease lapses, with the same Message-ID.
  */
 export async function startNotificationDispatcher(options: NotificationDispatcherOptions): Promise<NotificationDispatcher> {
-  const { pool, sink, logger, metrics } = options;
+  const { pool, notifier, logger, metrics } = options;
   const intervalMs = options.intervalMs ?? 1_000;
   const leadSeconds = options.reminderLeadSeconds ?? 60;
   const leaseSeconds = options.leaseSeconds ?? 30;
@@ -88,7 +89,7 @@ export async function startNotificationDispatcher(options: NotificationDispatche
     });
     const key = `${notice.subject}:${notice.kind}`;
     try {
-      await sink.send({ key, shopperId: notice.shopperId, ...email });
+      await notifier.send({ key, shopperId: notice.shopperId, ...email });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       metrics?.notificationSendErrors.inc({ kind: notice.kind });

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { workflowInputOf, type ReservationWorkflows } from '../clients/reservation-workflows';
 import { leaseUnstartedReservations, markWorkflowsStarted } from '../db/queries/lease-unstarted-reservations';
-import { noCrashPoints, type CrashPointHook } from '../ops/crash-points';
+import { noCrashPoints, type CrashPointHook } from '../domain/crash-points';
 
 export interface OutboxRelayOptions {
   pool: Pool;

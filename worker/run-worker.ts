@@ -5,16 +5,14 @@ import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createPool } from '../db/pool';
 import { loadWorkerConfig } from './config';
 import { createReservationWorker, paymentGateways } from './create-worker';
-import { emailNotifier } from '../activities/email-notifier';
-import { fileNotifier } from '../activities/notifier';
-import { fileNoticeSink, smtpNoticeSink } from '../activities/notice-emails';
+import { fileNotifier, smtpNotifier } from '../notifications/notifier';
 import { hasWaitingRooms } from '../db/queries/due-notifications';
 import { startNotificationDispatcher } from './notification-dispatcher';
 import { startOutboxRelay } from './outbox-relay';
 import { startAdmissionRelay } from './admission-relay';
 import { createWorkerMetrics, serveWorkerMetrics } from './worker-metrics';
 import { bundleWorkflowsInChildProcess } from './prebuilt-bundle';
-import type { CrashPointHook } from '../ops/crash-points';
+import type { CrashPointHook } from '../domain/crash-points';
 
 export interface WorkerHooks {
   /** Test harness only (test/helpers/entries/worker-with-crash-points.ts). */
@@ -57,11 +55,13 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
     onCrashPoint: hooks.onCrashPoint,
     onStarted: (seconds) => metrics.workflowStartLatency.observe(seconds),
   });
+  // One notifier for every notice: the workflows' outcomes and the dispatcher's reminders, offers and sold-outs.
+  const notifier = config.SMTP_URL
+    ? smtpNotifier({ smtpUrl: config.SMTP_URL, from: config.NOTIFY_EMAIL_FROM, shopperDomain: config.NOTIFY_EMAIL_DOMAIN })
+    : fileNotifier(config.NOTIFICATIONS_FILE);
   const dispatcher = await startNotificationDispatcher({
     pool,
-    sink: config.SMTP_URL
-      ? smtpNoticeSink({ smtpUrl: config.SMTP_URL, from: config.NOTIFY_EMAIL_FROM, shopperDomain: config.NOTIFY_EMAIL_DOMAIN })
-      : fileNoticeSink(config.NOTIFICATIONS_FILE),
+    notifier,
     logger: logger.child({ component: 'notification-dispatcher' }),
     metrics,
     leaseSeconds: config.NOTIFY_LEASE_SECONDS,
@@ -85,15 +85,9 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
         secondaryUrl: config.PSP_SECONDARY_URL,
         timeoutMs: config.PSP_TIMEOUT_MS,
       }),
-      notifier: config.SMTP_URL
-        ? emailNotifier(pool, {
-            smtpUrl: config.SMTP_URL,
-            from: config.NOTIFY_EMAIL_FROM,
-            shopperDomain: config.NOTIFY_EMAIL_DOMAIN,
-            leaseSeconds: config.NOTIFY_LEASE_SECONDS,
-            onSent: (kind) => metrics.notificationsSent.inc({ kind }),
-          })
-        : fileNotifier(config.NOTIFICATIONS_FILE),
+      notifier,
+      noticeLeaseSeconds: config.NOTIFY_LEASE_SECONDS,
+      onNoticeSent: (kind) => metrics.notificationsSent.inc({ kind }),
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
       activityInterceptors: [metrics.activityInterceptor],
       workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH ?? (await bundleWorkflowsInChildProcess()) },

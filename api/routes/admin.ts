@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Pool } from 'pg';
-import { checkSaleInvariants } from '../../ops/check-invariants';
-import type { PspClient } from '../../psp/client';
+import { checkSaleInvariants } from '../../invariants/check-sale-invariants';
+import type { PaymentGateway } from '../../payments/gateway';
 import type { createAuth } from '../auth';
 import { requireSale } from '../require-sale';
 import type { SaleCache } from '../services/sale-cache';
@@ -10,7 +10,7 @@ import type { SaleCache } from '../services/sale-cache';
 export interface AdminRouteDeps {
   pool: Pool;
   temporal: Client;
-  gateways: PspClient[];
+  gateways: PaymentGateway[];
   sales: SaleCache;
   auth: ReturnType<typeof createAuth>;
 }

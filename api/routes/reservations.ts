@@ -15,7 +15,7 @@ import type { SaleCache } from '../services/sale-cache';
 import type { SoldOutRegistry } from '../services/sold-out-registry';
 import type { WaitingRoom } from '../services/waiting-room';
 import { findReservationByIdempotencyKey } from '../../db/queries/find-reservation';
-import type { CrashPointHook } from '../../ops/crash-points';
+import type { CrashPointHook } from '../../domain/crash-points';
 
 export interface ReservationRouteDeps {
   pool: Pool;

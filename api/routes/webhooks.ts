@@ -7,7 +7,7 @@ import { findReservation } from '../../db/queries/find-reservation';
 import { beginWebhookEvent, finishWebhookEvent } from '../../db/queries/webhook-events';
 import { ErrorCode } from '../../domain/errors';
 import type { ChargeEvent } from '../../domain/payment';
-import { verifyWebhookSignature } from '../../psp/webhook-signature';
+import { verifyWebhookSignature } from '../../payments/webhook-signature';
 import { Problem } from '../problem';
 import { requireUuid } from '../schemas';
 

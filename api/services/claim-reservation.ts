@@ -5,7 +5,7 @@ import { claimBatcherFor } from './claim-batcher';
 import type { ReservationRow, SaleRow } from '../../db/rows';
 import type { SoldOutRegistry } from './sold-out-registry';
 import { SqlState, sqlStateOf } from '../../db/sqlstate';
-import { noCrashPoints, type CrashPointHook } from '../../ops/crash-points';
+import { noCrashPoints, type CrashPointHook } from '../../domain/crash-points';
 
 export type ClaimOutcome =
   | { kind: 'reserved'; reservation: ReservationRow; replayed: boolean }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { InvariantVerdict } from '../../domain/sale-feed';
-import type { InvariantReport } from '../../ops/check-invariants';
+import type { InvariantReport } from '../../invariants/check-sale-invariants';
 
 /**
  * The checker's latest verdict per sale, shared by every admin stream of the sale: a check runs

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { shuffledQueue } from '../../ops/queue-shuffle';
+import { shuffledQueue } from '../pre-queue-shuffle';
 import type { AdmissionTickResult } from '../../domain/waiting-room';
 import { withTransaction } from '../pool';
 
@@ -9,7 +9,7 @@ const ORDER_BATCH = 20_000;
 
 /**
  * At the start: orders every ticket that joined before it by a fresh random seed
- * (ops/queue-shuffle.ts) and records the seed. Idempotent: once a seed is recorded it does
+ * (db/pre-queue-shuffle.ts) and records the seed. Idempotent: once a seed is recorded it does
  * nothing. False while the database clock says the sale has not started.
  */
 export async function shufflePreQueue(pool: Pool, saleId: string): Promise<boolean> {

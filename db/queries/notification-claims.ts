@@ -39,16 +39,17 @@ export async function markNotificationSent(db: Queryable, reservationId: string,
 }
 
 export interface NotificationDetails {
+  shopperId: string;
   saleName: string;
   unitId: number;
   amountCents: number;
   currency: string;
 }
 
-/** What the shopper's e-mail names: the sale, the unit and its price. */
+/** Whom the notice goes to, and what its e-mail names: the sale, the unit and its price. */
 export async function notificationDetails(db: Queryable, reservationId: string): Promise<NotificationDetails | undefined> {
   const { rows } = await db.query<NotificationDetails>(
-    `select s.name as "saleName", r.unit_id as "unitId", s.price_cents as "amountCents", s.currency
+    `select r.user_id as "shopperId", s.name as "saleName", r.unit_id as "unitId", s.price_cents as "amountCents", s.currency
      from reservations r join sales s on s.id = r.sale_id where r.id = $1::uuid`,
     [reservationId],
   );

@@ -145,7 +145,7 @@ export async function queueAudit(db: Queryable, saleId: string): Promise<QueueAu
 const GATE_SLACK_SECONDS = 5;
 
 /**
- * What the invariant checker reports about a sale's waiting room (ops/check-invariants.ts):
+ * What the invariant checker reports about a sale's waiting room (invariants/check-sale-invariants.ts):
  * reservations made without a running admission, admissions beyond the counter, and positions
  * that are not exactly 1..assigned. Undefined for a sale without a waiting room.
  */

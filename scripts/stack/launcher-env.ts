@@ -7,7 +7,7 @@ const processCount = z.coerce.number().int().min(1).max(16).default(1);
 
 /**
  * What `npm run dev` reads beyond the processes' own variables (api/config.ts, worker/config.ts,
- * psp/config.ts): where it starts the embedded services, how many APIs and workers, and which
+ * psp-simulator/config.ts): where it starts the embedded services, how many APIs and workers, and which
  * Temporal server. The test run, the bench and chaos read TEMPORAL_SERVER and
  * TEMPORAL_CLUSTER_SHARDS too.
  */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { createSaleBody } from '../../api/schemas';
 import { PAYMENT_METHOD_PATTERN } from '../../domain/payment';
-import { signWebhook, verifyWebhookSignature } from '../../psp/webhook-signature';
+import { signWebhook, verifyWebhookSignature } from '../../payments/webhook-signature';
 import type { FuzzRequest } from './fuzz-http';
 
 /** A reservation made during set-up, with its owner's token. */

@@ -72,7 +72,7 @@ export async function startAppUnderTest(options: AppUnderTestOptions = {}): Prom
     const pspPort = await freePort();
     const process_ = serviceProcess({
       name: `psp-${name}`,
-      entry: 'psp/server.ts',
+      entry: 'psp-simulator/server.ts',
       env: {
         ...process.env,
         PSP_PORT: String(pspPort),

@@ -1,4 +1,4 @@
-import type { CrashPoint, CrashPointHook } from '../../ops/crash-points';
+import type { CrashPoint, CrashPointHook } from '../../domain/crash-points';
 
 /**
  * Test-only fault injection, wired in by the entries in test/helpers/entries/ and never by the

@@ -2,7 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createActivities } from '../../activities';
-import type { Notifier } from '../../activities/notifier';
+import type { Notifier } from '../../notifications/notifier';
 import { paymentGateways } from '../../worker/create-worker';
 import { startPsp, type RunningPsp } from '../psp/psp-process';
 import { testInfra } from './infra-env';

@@ -1,4 +1,4 @@
-import { signWebhook } from '../../psp/webhook-signature';
+import { signWebhook } from '../../payments/webhook-signature';
 import { TEST_SECRETS } from './app-under-test';
 import type { ApiClient } from './api-client';
 import { waitFor } from './sales';

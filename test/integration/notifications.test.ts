@@ -2,8 +2,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import { chromium } from 'playwright-core';
-import { emailNotifier } from '../../activities/email-notifier';
+import { createOutcomeNotice } from '../../activities/outcome-notice';
 import { joinQueue, pollPosition, queueTicketHeader } from '../../clients/waiting-room-client';
+import { smtpNotifier } from '../../notifications/notifier';
 import type { CaughtMail } from '../../scripts/stack/mail-catcher';
 import { shopperToken, type ApiClient } from '../helpers/api-client';
 import type { AppUnderTest } from '../helpers/app-under-test';
@@ -38,6 +39,14 @@ async function reserve(name: string, holdSeconds = 60) {
   expect(claim.status).toBe(201);
   return { token, shopper, reservation: claim.body };
 }
+
+/** The outcome activity as a worker runs it, mailing the test's catcher. */
+const outcomeNotice = () =>
+  createOutcomeNotice({
+    pool: db,
+    notifier: smtpNotifier({ smtpUrl: app.mail!.smtpUrl, from: 'test@flash-sale.invalid', shopperDomain: 'shoppers.invalid' }),
+    noticeLeaseSeconds: 30,
+  });
 
 const pay = (id: string, token: string, paymentMethod: string) =>
   api.post(`/v1/reservations/${id}/payment`, { token, body: { paymentMethod } });
@@ -94,14 +103,9 @@ test('cancelled: one e-mail; sending the notice again (a retried activity) sends
   const mail = await expectOneMail(reservation.id, 'cancelled', shopper);
   expect(mail.subject).toBe('Your reservation is cancelled: XPhone 15');
 
-  const notifier = emailNotifier(db, {
-    smtpUrl: app.mail!.smtpUrl,
-    from: 'test@flash-sale.invalid',
-    shopperDomain: 'shoppers.invalid',
-    leaseSeconds: 30,
-  });
-  const notice = { key: `${reservation.id}:cancelled`, reservationId: reservation.id, shopperId: shopper, at: '' };
-  await notifier.send({ ...notice, outcome: 'cancelled' });
+  const notifyOutcome = outcomeNotice();
+  const notice = { reservationId: reservation.id, outcome: 'cancelled' as const };
+  await notifyOutcome(notice);
   expect(await mailsFor(reservation.id)).toHaveLength(1);
 
   // A worker died after claiming (and maybe sending): while its lease lives nobody sends; once it
@@ -110,37 +114,24 @@ test('cancelled: one e-mail; sending the notice again (a retried activity) sends
     `update notifications set state = 'pending', sent_at = null, lease_until = now() + interval '1 minute' where reservation_id = $1`,
     [reservation.id],
   );
-  await expect(notifier.send({ ...notice, outcome: 'cancelled' })).rejects.toThrow(/being sent elsewhere/);
+  await expect(notifyOutcome(notice)).rejects.toThrow(/being sent elsewhere/);
   await db.query(`update notifications set lease_until = now() - interval '1 second' where reservation_id = $1`, [
     reservation.id,
   ]);
-  await notifier.send({ ...notice, outcome: 'cancelled' });
+  await notifyOutcome(notice);
   const mails = await mailsFor(reservation.id);
   expect(mails.map((m) => m.messageId)).toEqual([mail.messageId, mail.messageId]);
 });
 
 test('two workers sending the same notice at once: one claims and sends, the other backs off', async () => {
-  const { shopper, reservation } = await reserve('race');
-  const notifiers = [1, 2].map(() =>
-    emailNotifier(db, {
-      smtpUrl: app.mail!.smtpUrl,
-      from: 'test@flash-sale.invalid',
-      shopperDomain: 'shoppers.invalid',
-      leaseSeconds: 30,
-    }),
-  );
-  const notice = {
-    key: `${reservation.id}:paid`,
-    reservationId: reservation.id,
-    shopperId: shopper,
-    outcome: 'paid' as const,
-    at: '',
-  };
-  const results = await Promise.allSettled(notifiers.map((n) => n.send(notice)));
+  const { reservation } = await reserve('race');
+  const workers = [outcomeNotice(), outcomeNotice()];
+  const notice = { reservationId: reservation.id, outcome: 'paid' as const };
+  const results = await Promise.allSettled(workers.map((notifyOutcome) => notifyOutcome(notice)));
   const failures = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason));
   // Either the loser saw the live lease (and its activity would retry) or it came after the mark.
   expect(failures.every((f) => /being sent elsewhere/.test(f))).toBe(true);
-  await notifiers[1]!.send(notice); // the loser's retry
+  await workers[1]!(notice); // the loser's retry
   await new Promise((resolve) => setTimeout(resolve, 500));
   expect(await mailsFor(reservation.id)).toHaveLength(1);
 });

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { joinQueue, type QueueTicket } from '../../clients/waiting-room-client';
 import { queueViolations } from '../../db/queries/queue-tickets';
-import { shuffledQueue } from '../../ops/queue-shuffle';
+import { shuffledQueue } from '../../db/pre-queue-shuffle';
 import { shopperToken, type ApiClient } from '../helpers/api-client';
 import { TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';

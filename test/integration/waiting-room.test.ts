@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import type { Pool } from 'pg';
 import { joinQueue, queuePosition, solveChallenge, type QueueTicket } from '../../clients/waiting-room-client';
 import { hasLeadingZeroBits } from '../../domain/waiting-room';
-import { shuffledQueue } from '../../ops/queue-shuffle';
+import { shuffledQueue } from '../../db/pre-queue-shuffle';
 import { shopperToken, type ApiClient } from '../helpers/api-client';
 import { TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';

@@ -3,22 +3,23 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../scripts/stack/free-port';
-import { createPspClient, PspUnavailableError, type ChargeParams, type PspClient } from '../../psp/client';
-import { startPsp, type RunningPsp } from './psp-process';
+import { GatewayUnavailableError, type ChargeRequest, type PaymentGateway } from '../../payments/gateway';
+import { createHttpGateway } from '../../payments/http-gateway';
+import { simulatorLedger, startPsp, type RunningPsp } from './psp-process';
 
 let psp: RunningPsp;
-let client: PspClient;
+let client: PaymentGateway;
 
 beforeAll(async () => {
   psp = await startPsp({ PSP_FAULT_RESET_RATE: '1' });
-  client = createPspClient({ baseUrl: psp.url, timeoutMs: 5_000 });
+  client = createHttpGateway({ baseUrl: psp.url, timeoutMs: 5_000 });
 });
 
 afterAll(async () => {
   await psp?.stop();
 });
 
-const visa = (): ChargeParams => ({
+const visa = (): ChargeRequest => ({
   idempotencyKey: `key-${randomUUID()}`,
   amountCents: 4_200,
   currency: 'EUR',
@@ -26,24 +27,24 @@ const visa = (): ChargeParams => ({
   reference: `res-${randomUUID()}`,
 });
 
-async function unavailable(call: Promise<unknown>): Promise<PspUnavailableError> {
+async function unavailable(call: Promise<unknown>): Promise<GatewayUnavailableError> {
   const error = await call.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(PspUnavailableError);
-  return error as PspUnavailableError;
+  expect(error).toBeInstanceOf(GatewayUnavailableError);
+  return error as GatewayUnavailableError;
 }
 
 test('resets before and after processing; a retry with the same key returns the recorded charge', async () => {
-  const attempts: ChargeParams[] = [];
+  const attempts: ChargeRequest[] = [];
   // Half the resets come after the charge was recorded; the seed makes the sequence repeatable.
   for (let i = 0; i < 12; i += 1) {
     const params = visa();
     attempts.push(params);
     expect((await unavailable(client.charge(params))).reachedServer).toBe(true);
   }
-  const ledger = await client.ledger();
+  const ledger = await simulatorLedger(client);
   expect(ledger.faults.resetsBefore + ledger.faults.resetsAfter).toBe(12);
   expect(ledger.faults.resetsAfter).toBeGreaterThan(0);
   expect(ledger.faults.resetsBefore).toBeGreaterThan(0);
@@ -65,7 +66,7 @@ test('resets before and after processing; a retry with the same key returns the 
   }
 });
 
-test('a 503 fault throws PspUnavailableError with the status; a slow fault answers late', async () => {
+test('a 503 fault throws GatewayUnavailableError with the status; a slow fault answers late', async () => {
   await psp.configure({ faultResetRate: 0, fault5xxRate: 1 });
   const error = await unavailable(client.charge(visa()));
   expect(error).toMatchObject({ reachedServer: true, status: 503 });
@@ -75,16 +76,16 @@ test('a 503 fault throws PspUnavailableError with the status; a slow fault answe
   expect(await client.charge(visa())).toMatchObject({ kind: 'succeeded' });
   expect(Date.now() - started).toBeGreaterThanOrEqual(550);
 
-  const impatient = createPspClient({ baseUrl: psp.url, timeoutMs: 200 });
+  const impatient = createHttpGateway({ baseUrl: psp.url, timeoutMs: 200 });
   expect(await unavailable(impatient.charge(visa()))).toMatchObject({ reachedServer: true });
   await psp.configure({ faultSlowRate: 0 });
 });
 
 test('nothing listening: reachedServer is false, so another gateway may be tried', async () => {
   const port = await freePort();
-  const nowhere = createPspClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2_000 });
+  const nowhere = createHttpGateway({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2_000 });
   expect(await unavailable(nowhere.charge(visa()))).toMatchObject({ reachedServer: false });
-  const noHost = createPspClient({ baseUrl: 'http://psp.invalid', timeoutMs: 5_000 });
+  const noHost = createHttpGateway({ baseUrl: 'http://psp.invalid', timeoutMs: 5_000 });
   expect(await unavailable(noHost.ledger())).toMatchObject({ reachedServer: false });
 });
 
@@ -95,15 +96,15 @@ test('with PSP_DATA_FILE a restarted PSP keeps its ledger and honours its keys',
   const slow = { ...visa(), paymentMethod: 'tok_slow' };
   let restarted: RunningPsp | undefined;
   try {
-    const firstClient = createPspClient({ baseUrl: first.url, timeoutMs: 5_000 });
+    const firstClient = createHttpGateway({ baseUrl: first.url, timeoutMs: 5_000 });
     const charged = await firstClient.charge(params);
     expect(charged.kind).toBe('succeeded');
     // Stopped while the slow charge is still processing: the restarted PSP finishes it.
-    await unavailable(createPspClient({ baseUrl: first.url, timeoutMs: 300 }).charge(slow));
+    await unavailable(createHttpGateway({ baseUrl: first.url, timeoutMs: 300 }).charge(slow));
     await first.process.kill9();
 
     restarted = await startPsp({ PSP_DATA_FILE: dataFile, PSP_SLOW_MS: '1500' });
-    const again = createPspClient({ baseUrl: restarted.url, timeoutMs: 5_000 });
+    const again = createHttpGateway({ baseUrl: restarted.url, timeoutMs: 5_000 });
     expect(await again.charge(params)).toEqual({ ...charged, replayed: true });
     const slowOutcome = await again.charge(slow);
     expect(slowOutcome).toMatchObject({ kind: 'succeeded', replayed: true, charge: { status: 'succeeded' } });

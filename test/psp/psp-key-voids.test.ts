@@ -1,14 +1,15 @@
 import { waitFor } from '../helpers/sales';
 import { randomUUID } from 'node:crypto';
-import { createPspClient, type PspClient } from '../../psp/client';
+import type { PaymentGateway } from '../../payments/gateway';
+import { createHttpGateway } from '../../payments/http-gateway';
 import { startPsp, type RunningPsp } from './psp-process';
 
 let psp: RunningPsp;
-let client: PspClient;
+let client: PaymentGateway;
 
 beforeAll(async () => {
   psp = await startPsp({ PSP_SLOW_MS: '1500' });
-  client = createPspClient({ baseUrl: psp.url, timeoutMs: 10_000 });
+  client = createHttpGateway({ baseUrl: psp.url, timeoutMs: 10_000 });
 });
 
 afterAll(async () => {

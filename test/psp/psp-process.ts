@@ -2,7 +2,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../../scripts/stack/free-port';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/stack/service-process';
-import type { Tunables } from '../../psp/config';
+import type { PaymentGateway } from '../../payments/gateway';
+import type { Tunables } from '../../psp-simulator/config';
+import type { SimulatorLedger } from '../../psp-simulator/types';
+
+/** The simulator's ledger: the contract's fields and the faults and webhooks it injected. */
+export async function simulatorLedger(gateway: PaymentGateway): Promise<SimulatorLedger> {
+  return (await gateway.ledger()) as SimulatorLedger;
+}
 
 export const PSP_TEST_SECRET = 'psp-test-webhook-secret';
 
@@ -22,7 +29,7 @@ export async function startPsp(env: NodeJS.ProcessEnv = {}): Promise<RunningPsp>
   const logs: string[] = [];
   const psp = serviceProcess({
     name: 'psp',
-    entry: 'psp/server.ts',
+    entry: 'psp-simulator/server.ts',
     env: {
       ...process.env,
       PSP_PORT: String(port),

@@ -1,18 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { createPspClient, type ChargeParams, type PspClient } from '../../psp/client';
-import type { Ledger, WebhookEvent } from '../../psp/types';
-import { verifyWebhookSignature } from '../../psp/webhook-signature';
+import type { ChargeRequest, PaymentGateway } from '../../payments/gateway';
+import { createHttpGateway } from '../../payments/http-gateway';
+import type { WebhookEvent } from '../../payments/gateway';
+import { verifyWebhookSignature } from '../../payments/webhook-signature';
 import { waitFor } from '../helpers/sales';
-import { PSP_TEST_SECRET, startPsp, startWebhookReceiver, type RunningPsp, type WebhookReceiver } from './psp-process';
+import {
+  PSP_TEST_SECRET,
+  simulatorLedger,
+  startPsp,
+  startWebhookReceiver,
+  type RunningPsp,
+  type WebhookReceiver,
+} from './psp-process';
 
 let receiver: WebhookReceiver;
 let psp: RunningPsp;
-let client: PspClient;
+let client: PaymentGateway;
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
   psp = await startPsp({ PSP_WEBHOOK_URL: receiver.url, PSP_WEBHOOK_DELAY_MS: '10' });
-  client = createPspClient({ baseUrl: psp.url, timeoutMs: 5_000 });
+  client = createHttpGateway({ baseUrl: psp.url, timeoutMs: 5_000 });
 });
 
 afterAll(async () => {
@@ -20,7 +28,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-const charge = (paymentMethod = 'tok_visa'): ChargeParams => ({
+const charge = (paymentMethod = 'tok_visa'): ChargeRequest => ({
   idempotencyKey: `key-${randomUUID()}`,
   amountCents: 2_500,
   currency: 'EUR',
@@ -75,7 +83,7 @@ test('with the duplicate rate at 1 each event arrives twice, with the same id', 
     expect(verifyWebhookSignature(PSP_TEST_SECRET, delivery.signature, delivery.rawBody, Date.now() / 1000).ok).toBe(true);
   }
   await psp.configure({ webhookDuplicateRate: 0 });
-  expect((await client.ledger()).webhooks.duplicatesSent).toBeGreaterThanOrEqual(1);
+  expect((await simulatorLedger(client)).webhooks.duplicatesSent).toBeGreaterThanOrEqual(1);
 });
 
 test('a held-back event arrives after the next one; a late one after its delay', async () => {
@@ -97,18 +105,18 @@ test('a held-back event arrives after the next one; a late one after its delay',
   const [lateEvent] = await waitForEvents(late.reference, 1);
   expect(lateEvent!.receivedAtMs - started).toBeGreaterThanOrEqual(750);
 
-  const { webhooks } = await client.ledger();
+  const { webhooks } = await simulatorLedger(client);
   expect(webhooks.reorderedSent).toBeGreaterThanOrEqual(1);
   expect(webhooks.lateSent).toBeGreaterThanOrEqual(1);
 });
 
 test('a failed delivery is retried until the receiver accepts it', async () => {
-  const before: Ledger = await client.ledger();
+  const before = await simulatorLedger(client);
   receiver.failNext(2);
   const params = charge();
   await client.charge(params);
   const [delivery] = await waitForEvents(params.reference, 1);
   expect(verifyWebhookSignature(PSP_TEST_SECRET, delivery!.signature, delivery!.rawBody, Date.now() / 1000).ok).toBe(true);
-  const after = await client.ledger();
+  const after = await simulatorLedger(client);
   expect(after.webhooks.failedAttempts - before.webhooks.failedAttempts).toBe(2);
 });

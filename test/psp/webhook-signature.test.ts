@@ -1,4 +1,4 @@
-import { signWebhook, verifyWebhookSignature } from '../../psp/webhook-signature';
+import { signWebhook, verifyWebhookSignature } from '../../payments/webhook-signature';
 
 const secret = 'whsec-test';
 const body = JSON.stringify({ id: 'evt_1', type: 'charge.succeeded', data: { chargeId: 'ch_1' } });

@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import type { z } from 'zod';
 import { apiEnv } from '../../api/config';
 import { DEV_DEFAULTS } from '../../config/common';
-import { pspEnv } from '../../psp/config';
+import { pspEnv } from '../../psp-simulator/config';
 import { workerEnv } from '../../worker/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -88,7 +88,7 @@ const oneShot = (name: string) => services[name]!.restart === 'no';
 const ENTRY_POINTS: Record<string, { loader: string; schema: z.ZodObject<z.ZodRawShape> }> = {
   'api/server.ts': { loader: 'loadApiConfig', schema: apiEnv },
   'worker/main.ts': { loader: 'loadWorkerConfig', schema: workerEnv },
-  'psp/server.ts': { loader: 'loadPspConfig', schema: pspEnv },
+  'psp-simulator/server.ts': { loader: 'loadPspConfig', schema: pspEnv },
 };
 const TSX_COMMAND = ['node', '--import', 'tsx'];
 const entryPointOf = (service: Service) => {
@@ -223,7 +223,7 @@ function listenPort(name: string): number {
   const service = services[name]!;
   const entry = entryPointOf(service);
   if (entry === 'api/server.ts') return Number(configOf(name).PORT);
-  if (entry === 'psp/server.ts') return Number(configOf(name).PSP_PORT);
+  if (entry === 'psp-simulator/server.ts') return Number(configOf(name).PSP_PORT);
   if (entry === 'worker/main.ts') return Number(String(configOf(name).WORKER_METRICS_ADDRESS).split(':')[1]);
   if (name === 'proxy') return Number(/listen\s+(\d+);/.exec(read('deploy/nginx/nginx.conf'))![1]);
   // The third-party images' documented default ports.
@@ -295,7 +295,7 @@ describe('docker-compose.yml', () => {
   it('runs the API twice, the worker twice, both payment simulators and the migrations from the one image', () => {
     expect(servicesRunning('api/server.ts')).toEqual(['api-1', 'api-2']);
     expect(servicesRunning('worker/main.ts')).toEqual(['worker-1', 'worker-2']);
-    expect(servicesRunning('psp/server.ts')).toEqual(['psp-primary', 'psp-secondary']);
+    expect(servicesRunning('psp-simulator/server.ts')).toEqual(['psp-primary', 'psp-secondary']);
     expect(appServices.filter((name) => services[name]!.command?.join(' ') === 'npm run migrate')).toEqual(['migrate']);
     for (const name of appServices) expect(services[name]!.build).toBe('.');
   });
@@ -385,7 +385,7 @@ describe('docker-compose.yml', () => {
     expect(gateways('api-1')).toEqual(gateways('worker-1'));
     expect(new Set(gateways('worker-1').map((url) => hostAndPort(url!).host))).toEqual(new Set(['psp-primary', 'psp-secondary']));
     // The simulators sign webhooks with the secret the API verifies them with, and post them to its route.
-    for (const psp of servicesRunning('psp/server.ts')) {
+    for (const psp of servicesRunning('psp-simulator/server.ts')) {
       expect(services[psp]!.environment!.WEBHOOK_SECRET).toBe(services['api-1']!.environment!.WEBHOOK_SECRET);
       const webhook = new URL(services[psp]!.environment!.PSP_WEBHOOK_URL!);
       expect(read('api/routes/webhooks.ts')).toContain(`router.post('${webhook.pathname}'`);
@@ -458,8 +458,8 @@ describe('docker-compose.yml', () => {
         else expect(named).toContain(source);
       }
     }
-    // The simulators' journals survive a restart (psp/journal.ts reloads PSP_DATA_FILE).
-    for (const psp of servicesRunning('psp/server.ts')) {
+    // The simulators' journals survive a restart (psp-simulator/journal.ts reloads PSP_DATA_FILE).
+    for (const psp of servicesRunning('psp-simulator/server.ts')) {
       const dataDir = path.posix.dirname(String(configOf(psp).PSP_DATA_FILE));
       expect(services[psp]!.volumes!.some((volume) => volume.endsWith(`:${dataDir}`))).toBe(true);
     }

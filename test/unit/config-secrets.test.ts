@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { loadApiConfig } from '../../api/config';
-import { loadPspConfig } from '../../psp/config';
+import { loadPspConfig } from '../../psp-simulator/config';
 import { loadWorkerConfig } from '../../worker/config';
 import { TEST_SECRETS } from '../helpers/app-under-test';
 

@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
 import { apiEnv } from '../../api/config';
 import { DEVELOPMENT_SECRETS } from '../../config/development-secrets';
-import { pspEnv } from '../../psp/config';
+import { pspEnv } from '../../psp-simulator/config';
 import { launcherEnv } from '../../scripts/stack/launcher-env';
 import { workerEnv } from '../../worker/config';
 

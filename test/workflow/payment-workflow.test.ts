@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Pool } from 'pg';
-import type { Notification } from '../../activities/notifier';
+import type { ShopperNotice } from '../../notifications/notifier';
 import { workflowInputOf } from '../../clients/reservation-workflows';
 import { countUnits } from '../../db/queries/count-units';
 import type { ReservationRow } from '../../db/rows';
@@ -11,8 +11,8 @@ import {
   reservationWorkflowId,
   submitPaymentUpdate,
 } from '../../domain/reservation-workflow-contract';
-import { checkSaleInvariants } from '../../ops/check-invariants';
-import { createPspClient } from '../../psp/client';
+import { checkSaleInvariants } from '../../invariants/check-sale-invariants';
+import { createHttpGateway } from '../../payments/http-gateway';
 import { lateChargeWorkflow, reservationWorkflow } from '../../workflows';
 import type { RunningPsp } from '../psp/psp-process';
 import { startPaymentSagaRig, type PaymentSagaRig } from '../helpers/payment-saga-rig';
@@ -24,7 +24,10 @@ let rig: PaymentSagaRig;
 let pool: Pool;
 let psp: RunningPsp;
 let env: TestWorkflowEnvironment;
-const notifications: Notification[] = [];
+const notifications: ShopperNotice[] = [];
+/** The outcomes a reservation's shopper was told, in order (a notice's key is `<reservationId>:<outcome>`). */
+const outcomesNotified = (reservationId: string) =>
+  notifications.filter((n) => n.key.startsWith(`${reservationId}:`)).map((n) => n.key.slice(reservationId.length + 1));
 const refusedOnce = new Set<string>();
 const taskQueue = 'payment-workflow-tests';
 
@@ -34,10 +37,10 @@ beforeAll(async () => {
     poolMax: 4,
     pspEnv: { PSP_SLOW_MS: '7000' },
     notifier: {
-      send: async (notification) => {
+      send: async (notice) => {
         // A mail server refusing one message, once (`refuseNoticeOnce`).
-        if (refusedOnce.delete(notification.reservationId)) throw new Error('550 mailbox unavailable');
-        notifications.push(notification);
+        if (refusedOnce.delete(notice.key.split(':')[0]!)) throw new Error('550 mailbox unavailable');
+        notifications.push(notice);
       },
     },
   });
@@ -63,7 +66,7 @@ test('a card payment is charged once, the unit sold and the shopper notified onc
   const result = await handle.result();
   expect(result).toEqual({ status: 'paid', chargeId: expect.stringMatching(/^ch_/) });
   expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 1, held: 0, sold: 1, withdrawn: 0 });
-  expect(notifications.filter((n) => n.reservationId === reservation.id).map((n) => n.outcome)).toEqual(['paid']);
+  expect(outcomesNotified(reservation.id)).toEqual(['paid']);
   // What a paid reservation costs Temporal (the bench's cost phase targets, bench/report.ts).
   const described = await handle.describe();
   expect(described.historyLength).toBeLessThanOrEqual(20);
@@ -79,7 +82,7 @@ test('a release notice the mail server refuses does not hold up the cancel; it i
   expect(await handle.result()).toEqual({ status: 'cancelled', releasedAs: 'cancelled' });
   expect(refusedOnce.has(reservation.id)).toBe(false);
   expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
-  expect(notifications.filter((n) => n.reservationId === reservation.id).map((n) => n.outcome)).toEqual(['cancelled']);
+  expect(outcomesNotified(reservation.id)).toEqual(['cancelled']);
   await recordHistory(env.address, handle, 'release-notice-refused');
 });
 
@@ -96,7 +99,7 @@ test('the webhook that arrives before the slow charge answers settles the paymen
   const reservation = await claimedReservation(pool, 300);
   const handle = await start(reservation);
   await handle.executeUpdate(submitPaymentUpdate, { args: [{ paymentMethod: 'tok_slow' }] });
-  const client = createPspClient({ baseUrl: psp.url, timeoutMs: 2_000 });
+  const client = createHttpGateway({ baseUrl: psp.url, timeoutMs: 2_000 });
   const [charge] = await waitFor(
     () => client.chargesByReference(reservation.id),
     (charges) => charges.length > 0,
@@ -124,7 +127,7 @@ test('the webhook that arrives before the slow charge answers settles the paymen
 
 /** A capture of this reservation made outside its workflow, with a card whose refunds the provider refuses for good. */
 async function unrefundableCapture(reservation: ReservationRow): Promise<string> {
-  const answer = await createPspClient({ baseUrl: psp.url, timeoutMs: 2_000 }).charge({
+  const answer = await createHttpGateway({ baseUrl: psp.url, timeoutMs: 2_000 }).charge({
     idempotencyKey: `stray-${reservation.id}`,
     amountCents: 99_900,
     currency: 'EUR',
@@ -164,7 +167,7 @@ test('a refund the provider refuses for good ends the workflow, is recorded, and
   });
 
   const report = await checkSaleInvariants(
-    { pool, gateways: [createPspClient({ baseUrl: psp.url, timeoutMs: 2_000 })] },
+    { pool, gateways: [createHttpGateway({ baseUrl: psp.url, timeoutMs: 2_000 })] },
     reservation.sale_id,
   );
   expect(report.violations).toContainEqual({

@@ -1,6 +1,6 @@
 /**
  * Webhook signatures: `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`.
- * Pure (no Express, no PSP state): the API imports `verifyWebhookSignature` from here.
+ * Pure (no Express, no provider state): the API imports `verifyWebhookSignature` from here.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

@@ -8,7 +8,7 @@ import type { KeyVoidService } from './key-voids';
 import type { LedgerStore } from './ledger-store';
 import { PspProblem } from './problem';
 import type { RefundService } from './refunds';
-import type { Ledger } from './types';
+import type { SimulatorLedger } from './types';
 import type { WebhookDispatcher } from './webhooks';
 
 export interface PspRouteDeps {
@@ -102,7 +102,7 @@ export function pspRouter(deps: PspRouteDeps): Router {
   });
 
   router.get('/v1/ledger', (_req, res) => {
-    const ledger: Ledger = {
+    const ledger: SimulatorLedger = {
       gateway: deps.name,
       charges: deps.ledger.allCharges(),
       refunds: deps.ledger.allRefunds(),

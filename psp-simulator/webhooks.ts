@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Tunables } from './config';
 import type { Random } from './random';
 import type { WebhookEvent, WebhookStats } from './types';
-import { signWebhook } from './webhook-signature';
+import { signWebhook } from '../payments/webhook-signature';
 
 export interface WebhookDispatcher {
   /** Queues `event` for delivery; never blocks and never throws. */

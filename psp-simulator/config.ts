@@ -1,11 +1,25 @@
 import { z } from 'zod';
-import { logEnv, parseEnv, secret } from '../config/common';
+
+/*
+ * The simulator's own configuration, parsed like the product's (config/common.ts) but without
+ * importing it: this program shares only the payment contract with the product.
+ */
 
 const rate = z.coerce.number().min(0).max(1).default(0);
 const ms = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
-export const pspEnv = logEnv.extend({
+const webhookSecret = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? 'required and unset (only the development launchers, e.g. npm run dev, supply one)'
+        : 'must be a string',
+  })
+  .min(12, 'at least 12 characters');
+
+export const pspEnv = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PSP_HOST: z.string().default('127.0.0.1'),
   PSP_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   /** Appears in charge ids and the ledger, so two instances can be told apart. */
@@ -13,7 +27,8 @@ export const pspEnv = logEnv.extend({
     .string()
     .regex(/^[a-z0-9-]{1,32}$/, 'lowercase letters, digits and hyphens only')
     .default('primary'),
-  WEBHOOK_SECRET: secret(12),
+  /** The HMAC key of `X-Signature`, the API's `WEBHOOK_SECRET`. */
+  WEBHOOK_SECRET: webhookSecret,
   /** Empty disables webhooks. */
   PSP_WEBHOOK_URL: z.union([z.literal(''), z.string().url()]).default('http://127.0.0.1:3000/v1/webhooks/payments'),
   PSP_SLOW_MS: ms(12_000),
@@ -36,8 +51,15 @@ export const pspEnv = logEnv.extend({
 
 export type PspConfig = ReturnType<typeof loadPspConfig>;
 
-export function loadPspConfig(env: NodeJS.ProcessEnv) {
-  return parseEnv(pspEnv, env);
+/** Fails naming every offending variable (never its value). */
+export function loadPspConfig(env: NodeJS.ProcessEnv): Readonly<z.infer<typeof pspEnv>> {
+  const parsed = pspEnv.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(
+      `invalid configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`,
+    );
+  }
+  return Object.freeze(parsed.data);
 }
 
 /** The behaviour that `PUT /v1/_control/config` may change while the process runs. */

@@ -5,7 +5,7 @@ import { findReservation } from '../db/queries/find-reservation';
 import { queueViolations } from '../db/queries/queue-tickets';
 import { reservationWorkflowId } from '../domain/reservation-workflow-contract';
 import type { InvariantViolation } from '../domain/sale-feed';
-import type { Charge, PspClient } from '../psp/client';
+import type { Charge, PaymentGateway } from '../payments/gateway';
 
 const OPEN_STATUSES: readonly string[] = ['held', 'payment_pending'];
 
@@ -28,8 +28,12 @@ export interface CheckDeps {
   pool: Pool;
   /** Without it, invariant 6 is checked from the database alone (relay lag and overdue holds). */
   temporal?: Client;
-  /** Without them, invariants 4 and 5 are checked from our records alone. */
-  gateways?: PspClient[];
+  /**
+   * Every gateway, read through the payment contract's `ledger()` (`GET /v1/ledger` at the
+   * provider: every charge and refund it made). Without them, invariants 4 and 5 are checked from
+   * our records alone.
+   */
+  gateways?: Pick<PaymentGateway, 'ledger'>[];
   /** How long a claim may wait for the relay to start its workflow, and a hold past its end for its release. */
   graceSeconds?: number;
 }

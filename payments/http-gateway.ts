@@ -1,78 +1,22 @@
 /**
- * A typed client of the PSP for the worker's payment activities. Business results are values
- * (a discriminated union); only transient failures throw, as `PspUnavailableError`.
+ * The production `PaymentGateway`: the provider's HTTP API (`POST /v1/charges`, `POST /v1/refunds`,
+ * `POST /v1/charge-keys/:key/void`, `GET /v1/charges…`, `GET /v1/ledger`), the API the simulator
+ * in psp-simulator/ serves.
  */
-import type { Charge, FailureReason, Ledger, ProblemBody, Refund } from './types';
+import {
+  GatewayUnavailableError,
+  type Charge,
+  type Ledger,
+  type PaymentGateway,
+  type ProblemBody,
+  type Refund,
+  type Rejected,
+} from './gateway';
 
-export type { Charge, FailureReason, Ledger, ProblemBody, Refund } from './types';
-
-export interface ChargeParams {
-  idempotencyKey: string;
-  amountCents: number;
-  currency: string;
-  paymentMethod: string;
-  /** Our reservation id. */
-  reference: string;
-  metadata?: Record<string, string>;
-}
-
-export interface RefundParams {
-  idempotencyKey: string;
-  chargeId: string;
-  reason?: string;
-}
-
-/** 4xx other than 402: the request itself is wrong (or conflicts); retrying it cannot help. */
-export interface Rejected {
-  kind: 'rejected';
-  status: number;
-  problem: ProblemBody;
-}
-
-export type ChargeOutcome =
-  | { kind: 'succeeded'; charge: Charge; replayed: boolean }
-  | { kind: 'declined'; charge: Charge; reason: FailureReason; replayed: boolean }
-  /** The key was voided (`voidChargeKey`): this provider will never charge with it. */
-  | { kind: 'voided' }
-  | Rejected;
-
-/** `voided`: no charge was made with the key and none ever will be; `charged`: the one that was. */
-export type KeyVoidOutcome = { kind: 'voided' } | { kind: 'charged'; charge: Charge };
-
-export type RefundOutcome = { kind: 'succeeded'; refund: Refund; replayed: boolean } | Rejected;
-
-/**
- * The PSP could not give an answer. `reachedServer: false` only when the request certainly never
- * arrived (connection refused, DNS failure): only then may another gateway be tried without
- * risking a double charge. Resets, timeouts and 5xx are `true`: the charge may have happened.
- */
-export class PspUnavailableError extends Error {
-  override readonly name = 'PspUnavailableError';
-  constructor(
-    message: string,
-    readonly reachedServer: boolean,
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-export interface PspClientOptions {
+export interface HttpGatewayOptions {
   baseUrl: string;
   /** Per request, including reading the answer. */
   timeoutMs: number;
-}
-
-export interface PspClient {
-  charge(params: ChargeParams): Promise<ChargeOutcome>;
-  refund(params: RefundParams): Promise<RefundOutcome>;
-  /** Voids a charge key, or reports the charge made with it. Repeatable; transient failures throw. */
-  voidChargeKey(idempotencyKey: string): Promise<KeyVoidOutcome>;
-  /** undefined when the PSP has no such charge. */
-  getCharge(id: string): Promise<Charge | undefined>;
-  chargesByReference(reference: string): Promise<Charge[]>;
-  ledger(): Promise<Ledger>;
 }
 
 const NEVER_ARRIVED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -86,14 +30,14 @@ function errorCodes(error: unknown, depth = 0): string[] {
   return [...own, ...nested, ...cause];
 }
 
-function unreachable(error: unknown, what: string): PspUnavailableError {
+function unreachable(error: unknown, what: string): GatewayUnavailableError {
   if (error instanceof Error && error.name === 'TimeoutError') {
-    return new PspUnavailableError(`${what}: timed out`, true, undefined, { cause: error });
+    return new GatewayUnavailableError(`${what}: timed out`, true, undefined, { cause: error });
   }
   const codes = errorCodes(error);
   const neverArrived = codes.length > 0 && codes.every((code) => NEVER_ARRIVED.has(code));
   const detail = codes.length ? codes.join(', ') : String(error);
-  return new PspUnavailableError(`${what}: ${detail}`, !neverArrived, undefined, { cause: error });
+  return new GatewayUnavailableError(`${what}: ${detail}`, !neverArrived, undefined, { cause: error });
 }
 
 /** The last segment of a problem's `type`. */
@@ -106,7 +50,7 @@ function isTransientStatus(status: number): boolean {
   return status >= 500 || status === 429 || status === 408;
 }
 
-export function createPspClient(options: PspClientOptions): PspClient {
+export function createHttpGateway(options: HttpGatewayOptions): PaymentGateway {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
 
   const call = async (method: 'GET' | 'POST', path: string, body?: object, idempotencyKey?: string) => {
@@ -130,11 +74,11 @@ export function createPspClient(options: PspClientOptions): PspClient {
     } catch (error) {
       throw unreachable(error, what);
     }
-    if (isTransientStatus(status)) throw new PspUnavailableError(`${what}: HTTP ${status}`, true, status);
+    if (isTransientStatus(status)) throw new GatewayUnavailableError(`${what}: HTTP ${status}`, true, status);
     try {
       return { status, replayed, body: JSON.parse(text) as unknown };
     } catch (error) {
-      throw new PspUnavailableError(`${what}: HTTP ${status} with an unreadable body`, true, status, { cause: error });
+      throw new GatewayUnavailableError(`${what}: HTTP ${status} with an unreadable body`, true, status, { cause: error });
     }
   };
 

@@ -37,7 +37,7 @@ export interface ChargeService {
 }
 
 const DECLINES: Record<string, FailureReason> = { tok_chargeDeclined: 'card_declined' };
-/** tok_refundRefused: the charge succeeds, and every refund of it is refused for good (psp/refunds.ts). */
+/** tok_refundRefused: the charge succeeds, and every refund of it is refused for good (refunds.ts). */
 const SUCCEEDS = new Set(['tok_visa', 'tok_refundRefused']);
 
 /** The answer a charge's outcome gets, stored under its key and replayed for repeats. */
