@@ -13,6 +13,9 @@ import {
 import { bookkeeping } from './activity-stubs';
 import { refuse, type ReservationState } from './reservation-state';
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const STORABLE_TEXT = /^[^\u0000-\u001f\u007f]{1,500}$/;
+
 /*
  * The reservation's messages (domain/reservation-workflow-contract.ts) and their handlers. The
  * updates' database steps are local activities (activities/reservation-messages.ts), one at a
@@ -85,7 +88,7 @@ export function handleReservationMessages(state: ReservationState): void {
       return { expiresAtMs: extended };
     },
     {
-      validator: ({ seconds, by }) => {
+      validator: ({ seconds, by, reason }) => {
         refuseUnlessInTime();
         if (!Number.isInteger(seconds) || seconds < 1 || seconds > HOLD_EXTENSION_MAX_SECONDS)
           throw refuse(ErrorCode.InvalidRequest, `seconds must be a whole number from 1 to ${HOLD_EXTENSION_MAX_SECONDS}`);
@@ -96,6 +99,10 @@ export function handleReservationMessages(state: ReservationState): void {
           );
         if (typeof by !== 'string' || by.trim() === '')
           throw refuse(ErrorCode.InvalidRequest, 'by must name who extends the hold');
+        // The extension is written to Postgres, whose text cannot hold NUL: refused here, because
+        // support can send this update from the Web UI, past the API's schema.
+        if (reason !== undefined && (typeof reason !== 'string' || !STORABLE_TEXT.test(reason)))
+          throw refuse(ErrorCode.InvalidRequest, 'reason must be text without control characters');
       },
     },
   );

@@ -13,7 +13,7 @@ import type { createAuth } from '../auth';
 import { startEventStream } from '../event-stream';
 import { requireSale } from '../require-sale';
 import { Problem } from '../problem';
-import { parseBody, requireUuid } from '../schemas';
+import { parseBody, plainText, requireUuid } from '../schemas';
 import { cancelHeldReservation, ensureWorkflowStarted, requireHeld } from '../services/cancel-reservation';
 import type { ChangeFeed } from '../services/change-feed';
 import type { InvariantVerdicts } from '../services/invariant-verdicts';
@@ -45,7 +45,7 @@ const listQuery = z
 const extendBody = z
   .object({
     seconds: z.number().int().min(1).max(HOLD_EXTENSION_MAX_SECONDS),
-    reason: z.string().trim().min(1).max(500),
+    reason: plainText(500),
   })
   .strict();
 

@@ -99,6 +99,23 @@ test('support lists a sale’s reservations by status, page by page, and refuses
   expect((await api.get(`/v1/admin/sales/${sale.id}/reservations?status=held`)).status).toBe(401);
 });
 
+// Found by the fuzzer (seed 410021): a reason with a NUL reached the workflow, whose local activity
+// could never write it to Postgres and retried, so the update, and the request, never ended.
+test('a reason Postgres cannot store is refused with 400, and the hold still extends after', async () => {
+  const { claims } = await saleWithHolds(1);
+  const [held] = claims as [View];
+  for (const reason of ['outage \u0000 here', 'line\nbreak', '\u001b[31m']) {
+    const bad = await api.post(`/v1/admin/reservations/${held.id}/extend`, { token: ADMIN, body: { seconds: 30, reason } });
+    expect([reason, bad.status, bad.contentType]).toEqual([reason, 400, expect.stringContaining('application/problem+json')]);
+  }
+  const extended = await api.post<View>(`/v1/admin/reservations/${held.id}/extend`, {
+    token: ADMIN,
+    body: { seconds: 30, reason: 'card issuer outage' },
+  });
+  expect(extended.status).toBe(200);
+  expect(Date.parse(extended.body.expiresAt) - Date.parse(held.expiresAt)).toBeGreaterThanOrEqual(29_000);
+});
+
 test('support extends a hold within bounds, and cancels; a cancelled hold is neither extended nor cancelled again', async () => {
   const { claims } = await saleWithHolds(2);
   const [first, second] = claims as [View, View];

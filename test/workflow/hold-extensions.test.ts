@@ -53,6 +53,15 @@ async function extensionRows(reservationId: string) {
   return rows;
 }
 
+test('a reason Postgres cannot store is refused by the validator, and the hold still extends after', async () => {
+  const { reservation } = await started(300);
+  const refused = await workflows.extendHold(reservation.id, { seconds: 30, by: 'support:bob', reason: 'down \u0000 again' });
+  expect(refused).toMatchObject({ ok: false, code: ErrorCode.InvalidRequest });
+  expect(await extensionRows(reservation.id)).toEqual([]);
+  const answer = await workflows.extendHold(reservation.id, { seconds: 30, by: 'support:bob', reason: 'card reader down' });
+  expect(answer).toEqual({ ok: true, expiresAtMs: reservation.expires_at.getTime() + 30_000 });
+});
+
 test('an extension while held moves the deadline in the workflow and in Postgres, and is recorded', async () => {
   const { reservation, handle } = await started(300);
   const before = reservation.expires_at.getTime();
