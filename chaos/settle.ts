@@ -7,6 +7,8 @@ export interface SettleState {
   /** Open reservations whose hold ended more than 5 s ago. */
   overdue: number;
   unstarted: number;
+  /** Reservations of the sale that have ended (paid, expired, cancelled, payment failed). */
+  ended: number;
   processingCharges: number;
 }
 
@@ -14,9 +16,10 @@ export async function settleState(pool: Pool, psp: PaymentGateway, saleId: strin
   const { rows } = await pool.query<Omit<SettleState, 'processingCharges'>>(
     `select count(*) filter (where status = 'held')::int as held,
             count(*) filter (where status = 'payment_pending')::int as "paymentPending",
-            count(*) filter (where expires_at < now() - interval '5 seconds')::int as overdue,
-            count(*) filter (where workflow_started_at is null)::int as unstarted
-     from reservations where sale_id = $1::uuid and status in ('held', 'payment_pending')`,
+            count(*) filter (where status in ('held', 'payment_pending') and expires_at < now() - interval '5 seconds')::int as overdue,
+            count(*) filter (where status in ('held', 'payment_pending') and workflow_started_at is null)::int as unstarted,
+            count(*) filter (where status not in ('held', 'payment_pending'))::int as ended
+     from reservations where sale_id = $1::uuid`,
     [saleId],
   );
   const ledger = await psp.ledger();
@@ -24,8 +27,11 @@ export async function settleState(pool: Pool, psp: PaymentGateway, saleId: strin
 }
 
 /**
- * After the load: waits (bounded) until no reservation is open and the provider has no charge in
- * flight, so the checker sees the end state rather than a payment half way.
+ * After the load: waits until no reservation is open and the provider has no charge in flight, so
+ * the checker sees the end state rather than a payment half way. The bound is on a stall, not on
+ * the whole wait: it starts again whenever a reservation ends, because on a waitlist sale each
+ * unit that comes back is offered to the next entry on a fresh hold, and entries of shoppers who
+ * left let their offers run out one hold after another.
  */
 export async function waitUntilSettled(
   pool: Pool,
@@ -35,12 +41,15 @@ export async function waitUntilSettled(
   say: (message: string) => void,
 ): Promise<{ settled: boolean; ms: number; last?: SettleState }> {
   const began = Date.now();
+  let progressAt = began;
   let last: SettleState | undefined;
   let lastSaid = 0;
-  while (Date.now() - began < timeoutMs) {
+  while (Date.now() - progressAt < timeoutMs) {
     try {
+      const previous = last;
       last = await settleState(pool, psp, saleId);
       if (last.held + last.paymentPending + last.processingCharges === 0) return { settled: true, ms: Date.now() - began, last };
+      if (previous && last.ended > previous.ended) progressAt = Date.now();
       if (Date.now() - lastSaid > 5_000) {
         say(`settling: ${JSON.stringify(last)}`);
         lastSaid = Date.now();

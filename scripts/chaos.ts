@@ -36,8 +36,11 @@ async function main(): Promise<number> {
     unexpected: [],
     midRun: { checks: 0, failedReads: 0, violations: [] },
   };
-  // Every phase below is bounded; this is the backstop if one of those bounds is wrong.
-  const backstopMs = (options.seconds + options.kills * 90 + options.settleSeconds + 300) * 1000;
+  // Every phase below is bounded; this is the backstop if one of those bounds is wrong. On a
+  // waitlist sale the settle can last a hold per waiting shopper (offers running out in turn).
+  const waitlistDrainSeconds = options.releasePolicy === 'waitlist' ? options.shoppers * options.holdSeconds : 0;
+  const backstopSeconds = options.seconds + options.kills * 90 + options.settleSeconds + waitlistDrainSeconds + 300;
+  const backstopMs = backstopSeconds * 1000;
   const backstop = setTimeout(() => {
     say(`the run took longer than ${backstopMs / 1000} s; giving up`);
     process.exit(1);
@@ -145,7 +148,9 @@ async function main(): Promise<number> {
     summary.crowd = await withTimeout(crowd, 180_000, 'the crowd did not finish');
     summary.requests = http.stats;
     if (!killer) throw new Error(summary.failure ?? 'the killer failed');
-    say(`load over: ${summary.crowd.claimed} claims; waiting (up to ${options.settleSeconds} s) for every reservation to end`);
+    say(
+      `load over: ${summary.crowd.claimed} claims; waiting for every reservation to end (giving up after ${options.settleSeconds} s in which none ends)`,
+    );
 
     summary.settle = await waitUntilSettled(pool, psp, saleId, options.settleSeconds * 1000, say);
     await killer.restartUnexpected();
