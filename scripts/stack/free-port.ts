@@ -1,17 +1,20 @@
 import net from 'node:net';
 
-/** A port the OS says is free right now on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/*
+ * Ports handed to another process are picked below Linux's ephemeral range (32768–60999 by
+ * default): a port there that is free now can become the local end of any outgoing connection
+ * before the child binds it. Under load that happened (a CI run: EADDRINUSE for the secondary
+ * payment simulator's port, taken between the pick and the listen).
+ */
+const LOW_PORTS = { from: 20_000, to: 32_767 };
+
+/** A port below the ephemeral range that is free right now on 127.0.0.1. */
+export async function freePort(taken: readonly number[] = []): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = LOW_PORTS.from + Math.floor(Math.random() * (LOW_PORTS.to - LOW_PORTS.from + 1));
+    if (!taken.includes(port) && (await canListen(port))) return port;
+  }
+  throw new Error(`no free port found in ${LOW_PORTS.from}–${LOW_PORTS.to}`);
 }
 
 export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
@@ -31,7 +34,7 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
   throw new Error(`nothing listened on port ${port} within ${timeoutMs} ms`);
 }
 
-function canListen(port: number): Promise<boolean> {
+export function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
@@ -44,7 +47,7 @@ function canListen(port: number): Promise<boolean> {
 export async function freePortRun(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const first = await freePort();
-    if (first + count > 65_535) continue;
+    if (first + count > LOW_PORTS.to + 1) continue;
     let free = true;
     for (let i = 1; i < count && free; i++) free = await canListen(first + i);
     if (free) return first;

@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import readline from 'node:readline';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../domain/reservation-workflow-contract';
 import { requireClusterBinaries, serverBinary, uiServerBinary } from '../temporal-cluster/binaries';
 import { writeClusterConfig, writeUiConfig, type ClusterPorts, type ClusterPostgres } from '../temporal-cluster/config';
 import { setUpClusterSchemas } from '../temporal-cluster/schema';
+import { freePort } from './free-port';
 import { waitForHttp } from './service-process';
 import { launcherEnv } from './launcher-env';
 import type { RunningTemporal } from './temporal-server';
@@ -187,25 +187,10 @@ async function prepareNamespace(address: string, log: (line: string) => void): P
  * membership port in cluster_membership.rpc_port, a smallint, so a port above 32767 stops the
  * server at start ("value out of range for type smallint").
  */
-const LOW_PORTS = { from: 20_000, to: 32_767 };
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 /** Ten distinct free ports on 127.0.0.1 below 32768 for a throwaway cluster, none of `taken`. */
 export async function freeClusterPorts(taken: number[] = []): Promise<ClusterPorts> {
-  const ports = new Set<number>();
-  while (ports.size < 10) {
-    const port = LOW_PORTS.from + Math.floor(Math.random() * (LOW_PORTS.to - LOW_PORTS.from + 1));
-    if (!taken.includes(port) && !ports.has(port) && (await portFree(port))) ports.add(port);
-  }
-  const picked = [...ports];
+  const picked: number[] = [];
+  while (picked.length < 10) picked.push(await freePort([...taken, ...picked]));
   const names: Array<keyof ClusterPorts> = [
     'frontendGrpc',
     'frontendHttp',
