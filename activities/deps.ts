@@ -13,6 +13,8 @@ export interface ActivityDeps {
   noticeLeaseSeconds?: number;
   /** Called once an outcome notice went out (the worker counts them by kind). */
   onNoticeSent?: (outcome: NotificationOutcome) => void;
+  /** Called once an outcome notice was given up (refused for good, or out of attempts). */
+  onNoticeFailed?: (outcome: NotificationOutcome) => void;
   /** Test harness only (test/helpers/entries/): called once a release has committed a waitlist offer. */
   onCrashPoint?: CrashPointHook;
 }

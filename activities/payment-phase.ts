@@ -43,7 +43,7 @@ export function createPaymentPhaseActivities(deps: ActivityDeps) {
      * (the charge's key, completeSale's `already-sold`, the notice's claim), so a retry repeats
      * nothing that already happened. A notice that fails does not fail the charge (whose retries
      * are bounded by the payment deadline): it is reported as not sent and the workflow sends it
-     * with the usual unbounded retries.
+     * with its own retries (workflows/activity-stubs.ts `notifying`).
      */
     async chargeAndSell(input: PaymentRequest): Promise<ChargeAndSellResult> {
       const outcome = await charge(input);

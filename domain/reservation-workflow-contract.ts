@@ -75,6 +75,13 @@ export const chargeEventSignal = defineSignal<[ChargeEvent]>('chargeEvent');
 /** How long a submitted payment may take, all retries included, before the reservation stops waiting for it. */
 export const PAYMENT_DEADLINE_SECONDS = 60;
 
+/**
+ * Attempts of the workflow's outcome notice before it is given up (workflows/activity-stubs.ts
+ * `notifying`): backing off from 1 s to once a minute, about 14 minutes of a mail server answering
+ * 4xx or not at all.
+ */
+export const OUTCOME_NOTICE_MAX_ATTEMPTS = 20;
+
 /** The one-line summary support staff see in the Web UI's workflow list, e.g. "XPhone 15 · alice · unit 23". */
 export function reservationSummary(input: ReservationWorkflowInput, saleName?: string): string {
   return `${saleName ?? `sale ${input.saleId}`} · ${input.shopperId} · unit ${input.unitId}`;

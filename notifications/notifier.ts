@@ -21,7 +21,29 @@ export interface ShopperNotice extends ComposedEmail {
  * same Message-ID.
  */
 export interface Notifier {
+  /** Rejects with `MailRefusedError` when the mail server refused the message for good. */
   send(notice: ShopperNotice): Promise<void>;
+}
+
+/**
+ * The mail server refused the message with a permanent (5xx) reply: sending it again gets the
+ * same answer. Anything else a send throws (a 4xx reply, a refused connection, a timeout) may pass.
+ */
+export class MailRefusedError extends Error {
+  override name = 'MailRefusedError';
+  constructor(
+    readonly responseCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** nodemailer's SMTP errors carry the server's reply code in `responseCode`. */
+function permanentRefusal(error: unknown): MailRefusedError | undefined {
+  const code = (error as { responseCode?: unknown } | null)?.responseCode;
+  if (typeof code !== 'number' || code < 500 || code > 599) return undefined;
+  return new MailRefusedError(code, error instanceof Error ? error.message : `SMTP ${code}`);
 }
 
 export interface SmtpNotifierConfig {
@@ -36,18 +58,26 @@ export function smtpNotifier(config: SmtpNotifierConfig): Notifier {
   const transport = smtpTransport(config.smtpUrl);
   return {
     async send(notice) {
-      await transport.sendMail({
-        from: config.from,
-        to: shopperAddress(notice.shopperId, config.shopperDomain),
-        // Same key, same Message-ID: a resend after a lost acknowledgement is recognisable.
-        messageId: `<${notice.key.replace(/[^A-Za-z0-9._-]/g, '.')}@${config.shopperDomain}>`,
-        headers: { 'X-Notification-Key': notice.key },
-        subject: notice.subject,
-        text: notice.text,
-        html: notice.html,
-      });
+      try {
+        await sendMail(notice);
+      } catch (error) {
+        throw permanentRefusal(error) ?? error;
+      }
     },
   };
+
+  async function sendMail(notice: ShopperNotice) {
+    await transport.sendMail({
+      from: config.from,
+      to: shopperAddress(notice.shopperId, config.shopperDomain),
+      // Same key, same Message-ID: a resend after a lost acknowledgement is recognisable.
+      messageId: noticeMessageId(notice.key, config.shopperDomain),
+      headers: { 'X-Notification-Key': notice.key },
+      subject: notice.subject,
+      text: notice.text,
+      html: notice.html,
+    });
+  }
 }
 
 /** Development notifier without SMTP: one JSON line per notice in `file`. */
@@ -80,7 +110,22 @@ function smtpTransport(smtpUrl: string) {
   });
 }
 
-/** A development address for a token's `sub`; the local part keeps only characters SMTP accepts unquoted. */
+/**
+ * A development address for a token's `sub`, one mailbox per shopper: lower-case letters, digits
+ * and `-` stay, every other UTF-16 unit (upper case too, as many servers ignore case, and `+`, which
+ * many read as a sub-address) becomes `_` and four hex digits, so `a/b` and `a_b` cannot meet.
+ */
 export function shopperAddress(shopperId: string, domain: string): string {
-  return `${shopperId.replace(/[^A-Za-z0-9._+-]/g, '_')}@${domain}`;
+  const local = shopperId.replace(/[^a-z0-9-]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `${local}@${domain}`;
+}
+
+/**
+ * The Message-ID of a notice's every copy: `:` becomes `.`, letters, digits, `_` and `-` stay, any
+ * other UTF-16 unit becomes `=` and four hex digits, so two keys never share one
+ * (`<reservationId>.paid@domain` for an outcome).
+ */
+export function noticeMessageId(key: string, domain: string): string {
+  const local = key.replace(/[^A-Za-z0-9_-]/g, (c) => (c === ':' ? '.' : `=${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return `<${local}@${domain}>`;
 }

@@ -26,7 +26,7 @@ export const workerEnv = databaseEnv
     SMTP_URL: z.string().url().optional(),
     /** The sender of outcome e-mails. */
     NOTIFY_EMAIL_FROM: z.string().default('Flash sale <orders@flash-sale.invalid>'),
-    /** Shoppers are known only by their token's `sub`; they are mailed at `<sub>@<this domain>`. */
+    /** Shoppers are known only by their token's `sub`; they are mailed at `<sub, encoded>@<this domain>` (notifications/notifier.ts `shopperAddress`). */
     NOTIFY_EMAIL_DOMAIN: z.string().default('shoppers.invalid'),
     /** How long a worker owns a notice it is sending; above the notify activity's 10 s attempt timeout. */
     NOTIFY_LEASE_SECONDS: z.coerce.number().int().min(11).default(30),

@@ -17,6 +17,7 @@ export interface ReservationWorkerDeps {
   /** How long an outcome notice's claimant owns it (NOTIFY_LEASE_SECONDS). */
   noticeLeaseSeconds?: number;
   onNoticeSent?: ActivityDeps['onNoticeSent'];
+  onNoticeFailed?: ActivityDeps['onNoticeFailed'];
   maxCachedWorkflows?: number;
   /** A prebuilt bundle (tests bundle once per run); otherwise the workflows are bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -49,6 +50,7 @@ export function createReservationWorker(deps: ReservationWorkerDeps): Promise<Wo
       notifier: deps.notifier,
       noticeLeaseSeconds: deps.noticeLeaseSeconds,
       onNoticeSent: deps.onNoticeSent,
+      onNoticeFailed: deps.onNoticeFailed,
       onCrashPoint: deps.onCrashPoint,
     }),
     ...(deps.activityInterceptors && { interceptors: { activity: deps.activityInterceptors } }),

@@ -88,6 +88,7 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
       notifier,
       noticeLeaseSeconds: config.NOTIFY_LEASE_SECONDS,
       onNoticeSent: (kind) => metrics.notificationsSent.inc({ kind }),
+      onNoticeFailed: (kind) => metrics.notificationsFailed.inc({ kind }),
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
       activityInterceptors: [metrics.activityInterceptor],
       workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH ?? (await bundleWorkflowsInChildProcess()) },

@@ -58,7 +58,7 @@ export function createWorkerMetrics(pool: Pool, options: { waitingRooms: () => b
   });
   const notificationsFailed = new Counter({
     name: 'notifications_failed_total',
-    help: 'Dispatched notices given up after their last attempt (state failed in Postgres), by kind',
+    help: 'Notices given up (state failed in Postgres): dispatched ones after their last attempt, outcome ones refused for good or out of attempts, by kind',
     labelNames: ['kind'] as const,
     registers: [registry],
   });

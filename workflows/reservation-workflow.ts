@@ -1,7 +1,7 @@
-import { CancellationScope, condition } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, log } from '@temporalio/workflow';
 import type { NotificationOutcome } from '../domain/payment';
 import type { ReservationWorkflowInput, ReservationWorkflowResult } from '../domain/reservation-workflow-contract';
-import { bookkeeping } from './activity-stubs';
+import { notifying } from './activity-stubs';
 import { refundStrayCharges, release } from './compensation';
 import { settle } from './payment-phase';
 import { awaitHold } from './reservation-hold';
@@ -44,10 +44,23 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     } else {
       result = await release(state, releaseAs());
     }
-    if (!state.notified)
-      await bookkeeping.notifyOutcome({ reservationId: state.reservationId, outcome: state.status as NotificationOutcome });
+    if (!state.notified) await notifyOutcome(state);
     await refundStrayCharges(state, result.chargeId);
     if (state.refundedCharges.length > 0) result = { ...result, refundedCharges: state.refundedCharges };
     return state.failedRefunds.length > 0 ? { ...result, failedRefunds: state.failedRefunds } : result;
   });
+}
+
+/**
+ * The outcome notice the step that decided it could not send. One given up (refused for good, or
+ * out of attempts) is recorded as `failed` by the activity; the reservation ends as decided.
+ */
+async function notifyOutcome(state: ReservationState): Promise<void> {
+  try {
+    await notifying.notifyOutcome({ reservationId: state.reservationId, outcome: state.status as NotificationOutcome });
+  } catch (error) {
+    // A local activity's failure may arrive unwrapped, as the ApplicationFailure it threw.
+    if (!(error instanceof ActivityFailure || error instanceof ApplicationFailure)) throw error;
+    log.warn('outcome notice given up', { reservationId: state.reservationId, error: String(error.cause ?? error) });
+  }
 }

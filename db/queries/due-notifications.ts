@@ -4,7 +4,9 @@ import type { Queryable } from '../pool';
  * The notification dispatcher's statements (worker/notification-dispatcher.ts). Each is one short
  * autocommit statement; (subject, kind) is unique (migrations/0007), so two dispatchers inserting
  * the same notice at once make one row, and FOR UPDATE SKIP LOCKED plus a lease hands each due
- * row to one dispatcher at a time.
+ * row to one dispatcher at a time. Every lease counts an attempt, and that attempt number is the
+ * lease's fencing token: each write after the lease (renew, sent, retry, failed, dropped, forget)
+ * names it and changes nothing once a later lease has counted another attempt.
  */
 
 export type DispatchedKind = 'hold-reminder' | 'waitlist-offer' | 'sold-out';
@@ -91,7 +93,7 @@ export interface DueNotification {
   reservationId: string | null;
   saleId: string;
   shopperId: string;
-  /** This attempt's number, from 1. */
+  /** This attempt's number, from 1; also this lease's token (`DispatchLease`). */
   attempts: number;
   saleName: string;
   unitId: number | null;
@@ -103,6 +105,9 @@ export interface DueNotification {
   /** The database's clock at lease time, to judge `expiresAt` by. */
   now: Date;
 }
+
+/** Whose lease a write is made under: the notice and the attempt its lease counted. */
+export type DispatchLease = Pick<DueNotification, 'id' | 'attempts'>;
 
 /**
  * Leases up to `limit` due notices for `leaseSeconds` (a dispatcher that dies mid-send loses them
@@ -136,51 +141,69 @@ export async function leaseDueNotifications(db: Queryable, limit: number, leaseS
   return rows;
 }
 
-export async function markDispatchedSent(db: Queryable, id: string): Promise<void> {
-  await db.query({
+/** Extends a lease this dispatcher still holds by `leaseSeconds` from now; false when it is lost. */
+export async function renewDispatchLease(db: Queryable, lease: DispatchLease, leaseSeconds: number): Promise<boolean> {
+  const { rowCount } = await db.query({
+    name: 'notify-renew-lease',
+    text: `update notifications set lease_until = now() + make_interval(secs => $3::int)
+           where id = $1::bigint and attempts = $2::int and state = 'pending'`,
+    values: [lease.id, lease.attempts, leaseSeconds],
+  });
+  return rowCount === 1;
+}
+
+/** Records the send; false when the lease was lost meanwhile (another dispatcher owns the notice now). */
+export async function markDispatchedSent(db: Queryable, lease: DispatchLease): Promise<boolean> {
+  const { rowCount } = await db.query({
     name: 'notify-mark-sent',
     text: `update notifications set state = 'sent', sent_at = now(), lease_until = null, last_error = null
-           where id = $1::bigint and state = 'pending'`,
-    values: [id],
+           where id = $1::bigint and attempts = $2::int and state = 'pending'`,
+    values: [lease.id, lease.attempts],
   });
+  return rowCount === 1;
 }
 
 /** The notice is no longer true (the hold ended or was paid before it went out): never sent. */
-export async function markDispatchedDropped(db: Queryable, id: string, reason: string): Promise<void> {
+export async function markDispatchedDropped(db: Queryable, lease: DispatchLease, reason: string): Promise<void> {
   await db.query({
     name: 'notify-mark-dropped',
-    text: `update notifications set state = 'dropped', lease_until = null, last_error = $2::text
-           where id = $1::bigint and state = 'pending'`,
-    values: [id, reason],
+    text: `update notifications set state = 'dropped', lease_until = null, last_error = $3::text
+           where id = $1::bigint and attempts = $2::int and state = 'pending'`,
+    values: [lease.id, lease.attempts, reason],
   });
 }
 
 /** A failed attempt: tried again `delaySeconds` from now. */
-export async function scheduleDispatchRetry(db: Queryable, id: string, delaySeconds: number, error: string): Promise<void> {
+export async function scheduleDispatchRetry(
+  db: Queryable,
+  lease: DispatchLease,
+  delaySeconds: number,
+  error: string,
+): Promise<void> {
   await db.query({
     name: 'notify-schedule-retry',
     text: `update notifications
-           set next_attempt_at = now() + make_interval(secs => $2::double precision), lease_until = null, last_error = $3::text
-           where id = $1::bigint and state = 'pending'`,
-    values: [id, delaySeconds, error],
+           set next_attempt_at = now() + make_interval(secs => $3::double precision), lease_until = null, last_error = $4::text
+           where id = $1::bigint and attempts = $2::int and state = 'pending'`,
+    values: [lease.id, lease.attempts, delaySeconds, error],
   });
 }
 
 /** The last attempt failed: the notice is given up, visibly. */
-export async function markDispatchFailed(db: Queryable, id: string, error: string): Promise<void> {
+export async function markDispatchFailed(db: Queryable, lease: DispatchLease, error: string): Promise<void> {
   await db.query({
     name: 'notify-mark-failed',
-    text: `update notifications set state = 'failed', failed_at = now(), lease_until = null, last_error = $2::text
-           where id = $1::bigint and state = 'pending'`,
-    values: [id, error],
+    text: `update notifications set state = 'failed', failed_at = now(), lease_until = null, last_error = $3::text
+           where id = $1::bigint and attempts = $2::int and state = 'pending'`,
+    values: [lease.id, lease.attempts, error],
   });
 }
 
 /** An unsent notice that is not due after all (an extended hold): removed, so it can become due again. */
-export async function forgetDispatched(db: Queryable, id: string): Promise<void> {
+export async function forgetDispatched(db: Queryable, lease: DispatchLease): Promise<void> {
   await db.query({
     name: 'notify-forget',
-    text: `delete from notifications where id = $1::bigint and state = 'pending'`,
-    values: [id],
+    text: `delete from notifications where id = $1::bigint and attempts = $2::int and state = 'pending'`,
+    values: [lease.id, lease.attempts],
   });
 }

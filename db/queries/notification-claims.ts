@@ -1,11 +1,18 @@
 import type { Queryable } from '../pool';
 
-export type NotificationClaim = 'claimed' | 'sent' | 'in_flight';
+/** A claim this caller holds: the attempt it counted is its token for the writes that follow. */
+export interface HeldClaim {
+  kind: 'claimed';
+  attempt: number;
+}
+
+export type NotificationClaim = HeldClaim | { kind: 'sent' } | { kind: 'failed' } | { kind: 'in_flight' };
 
 /**
  * Claims the notice of `outcome` for a reservation before it is sent: `claimed` when this caller
  * now owns it (a new row, or a `pending` row whose previous claimant's lease has lapsed), `sent`
- * when it went out already, `in_flight` when another claimant holds a live lease.
+ * when it went out already, `failed` when it was given up, `in_flight` when another claimant
+ * holds a live lease.
  */
 export async function claimNotification(
   db: Queryable,
@@ -13,28 +20,65 @@ export async function claimNotification(
   outcome: string,
   leaseSeconds: number,
 ): Promise<NotificationClaim> {
-  const claimed = await db.query(
+  const claimed = await db.query<{ attempts: number }>(
     `insert into notifications (reservation_id, kind, state, sent_at, lease_until)
      values ($1::uuid, $2::text, 'pending', null, now() + make_interval(secs => $3::int))
      on conflict (subject, kind) do update
        set lease_until = excluded.lease_until, attempts = notifications.attempts + 1
-       where notifications.state = 'pending' and notifications.lease_until < now()`,
+       where notifications.state = 'pending' and notifications.lease_until < now()
+     returning attempts`,
     [reservationId, outcome, leaseSeconds],
   );
-  if (claimed.rowCount === 1) return 'claimed';
+  if (claimed.rows[0]) return { kind: 'claimed', attempt: claimed.rows[0].attempts };
   const { rows } = await db.query<{ state: string }>(
     `select state from notifications where reservation_id = $1::uuid and kind = $2::text`,
     [reservationId, outcome],
   );
-  return rows[0]?.state === 'sent' ? 'sent' : 'in_flight';
+  const state = rows[0]?.state;
+  return state === 'sent' || state === 'failed' ? { kind: state } : { kind: 'in_flight' };
 }
 
-/** Marks a claimed notice as sent. */
-export async function markNotificationSent(db: Queryable, reservationId: string, outcome: string): Promise<void> {
+/** Marks a claimed notice as sent (unless a later claim took it over). */
+export async function markNotificationSent(
+  db: Queryable,
+  reservationId: string,
+  outcome: string,
+  claim: HeldClaim,
+): Promise<void> {
   await db.query(
-    `update notifications set state = 'sent', sent_at = now(), lease_until = null
-     where reservation_id = $1::uuid and kind = $2::text and state = 'pending'`,
-    [reservationId, outcome],
+    `update notifications set state = 'sent', sent_at = now(), lease_until = null, last_error = null
+     where reservation_id = $1::uuid and kind = $2::text and state = 'pending' and attempts = $3::int`,
+    [reservationId, outcome, claim.attempt],
+  );
+}
+
+/** A send that failed but may pass later: the claim is let go at once, so the retry need not wait out the lease. */
+export async function releaseNotificationClaim(
+  db: Queryable,
+  reservationId: string,
+  outcome: string,
+  claim: HeldClaim,
+  error: string,
+): Promise<void> {
+  await db.query(
+    `update notifications set lease_until = now() - interval '1 millisecond', last_error = $4::text
+     where reservation_id = $1::uuid and kind = $2::text and state = 'pending' and attempts = $3::int`,
+    [reservationId, outcome, claim.attempt, error],
+  );
+}
+
+/** The notice is given up (refused for good by the mail server, or out of attempts): `failed`, for an operator. */
+export async function markNotificationFailed(
+  db: Queryable,
+  reservationId: string,
+  outcome: string,
+  claim: HeldClaim,
+  error: string,
+): Promise<void> {
+  await db.query(
+    `update notifications set state = 'failed', failed_at = now(), lease_until = null, last_error = $4::text
+     where reservation_id = $1::uuid and kind = $2::text and state = 'pending' and attempts = $3::int`,
+    [reservationId, outcome, claim.attempt, error],
   );
 }
 

@@ -30,6 +30,7 @@ const RESERVATION_PATHS = [
   'refund-refused',
   'payment-raced-by-support-cancel',
   'release-notice-refused',
+  'outcome-notice-refused',
 ];
 
 test('a recorded history exists for every path, and for the admission workflow', () => {

@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Pool } from 'pg';
-import type { ShopperNotice } from '../../notifications/notifier';
+import { MailRefusedError, type ShopperNotice } from '../../notifications/notifier';
 import { workflowInputOf } from '../../clients/reservation-workflows';
 import { countUnits } from '../../db/queries/count-units';
 import type { ReservationRow } from '../../db/rows';
@@ -29,6 +29,8 @@ const notifications: ShopperNotice[] = [];
 const outcomesNotified = (reservationId: string) =>
   notifications.filter((n) => n.key.startsWith(`${reservationId}:`)).map((n) => n.key.slice(reservationId.length + 1));
 const refusedOnce = new Set<string>();
+const refusedForGood = new Set<string>();
+const deferredOnce = new Set<string>();
 const taskQueue = 'payment-workflow-tests';
 
 beforeAll(async () => {
@@ -40,6 +42,12 @@ beforeAll(async () => {
       send: async (notice) => {
         // A mail server refusing one message, once (`refuseNoticeOnce`).
         if (refusedOnce.delete(notice.key.split(':')[0]!)) throw new Error('550 mailbox unavailable');
+        // Deferred (451) with the release, then refused for good (550) when the workflow sends it itself.
+        const id = notice.key.split(':')[0]!;
+        if (refusedForGood.has(id)) {
+          if (deferredOnce.delete(id)) throw new Error('451 try again later');
+          throw new MailRefusedError(550, '550 no such mailbox');
+        }
         notifications.push(notice);
       },
     },
@@ -84,6 +92,19 @@ test('a release notice the mail server refuses does not hold up the cancel; it i
   expect(await countUnits(pool, reservation.sale_id)).toEqual({ available: 2, held: 0, sold: 0, withdrawn: 0 });
   expect(outcomesNotified(reservation.id)).toEqual(['cancelled']);
   await recordHistory(env.address, handle, 'release-notice-refused');
+});
+
+test('an outcome notice the mail server refuses for good is given up, recorded as failed; the workflow ends as decided', async () => {
+  const reservation = await claimedReservation(pool, 300);
+  refusedForGood.add(reservation.id);
+  deferredOnce.add(reservation.id);
+  const handle = await start(reservation);
+  expect(await handle.executeUpdate(cancelReservationUpdate)).toBe('cancelled');
+  expect(await handle.result()).toEqual({ status: 'cancelled', releasedAs: 'cancelled' });
+  expect(outcomesNotified(reservation.id)).toEqual([]);
+  const { rows } = await pool.query(`select state, last_error from notifications where reservation_id = $1`, [reservation.id]);
+  expect(rows).toEqual([{ state: 'failed', last_error: 'refused for good: 550 no such mailbox' }]);
+  await recordHistory(env.address, handle, 'outcome-notice-refused');
 });
 
 test('a declined card ends payment_failed and releases the unit', async () => {
