@@ -2,15 +2,15 @@ import { z } from 'zod';
 import { DEFAULT_HOLD_SECONDS, DEFAULT_RELEASE_POLICY, RELEASE_POLICIES } from '../domain/reservation';
 import { ErrorCode } from '../domain/errors';
 import { DEFAULT_ADMISSION_SECONDS, DEFAULT_POW_DIFFICULTY, MAX_POW_DIFFICULTY } from '../domain/waiting-room';
+import { PLAIN_TEXT } from '../domain/plain-text';
 import { Problem } from './problem';
 
-/** Text Postgres can store and a log line can show: no control characters (NUL among them). */
+/** Text Postgres can store and a log line can show (domain/plain-text.ts), 1 to `max` characters after trimming. */
 export const plainText = (max: number) =>
   z
     .string()
     // Checked before the trim, as docs/openapi.yaml's pattern is: a trailing form feed is refused too.
-    // eslint-disable-next-line no-control-regex -- matching control characters is the point
-    .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters')
+    .regex(PLAIN_TEXT, 'no control characters')
     .trim()
     .min(1)
     .max(max);

@@ -60,6 +60,8 @@ export interface ExtendHoldResult {
 /** Longest single extension: HOLD_EXTENSION_MAX_SECONDS; all of a reservation's extensions together: HOLD_EXTENSION_TOTAL_SECONDS. */
 export const HOLD_EXTENSION_MAX_SECONDS = 300;
 export const HOLD_EXTENSION_TOTAL_SECONDS = 600;
+/** Longest reason given for an extension. */
+export const HOLD_EXTENSION_REASON_MAX_LENGTH = 500;
 
 /**
  * Moves a held reservation's deadline later (support tools). Accepted only while the

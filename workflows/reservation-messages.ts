@@ -1,20 +1,19 @@
 import { CancellationScope, condition, setHandler } from '@temporalio/workflow';
 import { ErrorCode } from '../domain/errors';
+import { PLAIN_TEXT } from '../domain/plain-text';
 import { isFinal } from '../domain/reservation';
 import {
   cancelReservationUpdate,
   chargeEventSignal,
   extendHoldUpdate,
   HOLD_EXTENSION_MAX_SECONDS,
+  HOLD_EXTENSION_REASON_MAX_LENGTH,
   HOLD_EXTENSION_TOTAL_SECONDS,
   reservationStateQuery,
   submitPaymentUpdate,
 } from '../domain/reservation-workflow-contract';
 import { bookkeeping } from './activity-stubs';
 import { refuse, type ReservationState } from './reservation-state';
-
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const STORABLE_TEXT = /^[^\u0000-\u001f\u007f]{1,500}$/;
 
 /*
  * The reservation's messages (domain/reservation-workflow-contract.ts) and their handlers. The
@@ -101,9 +100,18 @@ export function handleReservationMessages(state: ReservationState): void {
           throw refuse(ErrorCode.InvalidRequest, 'by must name who extends the hold');
         // The extension is written to Postgres, whose text cannot hold NUL: refused here, because
         // support can send this update from the Web UI, past the API's schema.
-        if (reason !== undefined && (typeof reason !== 'string' || !STORABLE_TEXT.test(reason)))
+        if (reason !== undefined && !isExtensionReason(reason))
           throw refuse(ErrorCode.InvalidRequest, 'reason must be text without control characters');
       },
     },
+  );
+}
+
+function isExtensionReason(reason: unknown): boolean {
+  return (
+    typeof reason === 'string' &&
+    reason.length >= 1 &&
+    reason.length <= HOLD_EXTENSION_REASON_MAX_LENGTH &&
+    PLAIN_TEXT.test(reason)
   );
 }

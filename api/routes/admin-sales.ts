@@ -7,7 +7,7 @@ import { listReservations } from '../../db/queries/list-reservations';
 import { toReservationView } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
 import { RESERVATION_STATUSES } from '../../domain/reservation';
-import { HOLD_EXTENSION_MAX_SECONDS } from '../../domain/reservation-workflow-contract';
+import { HOLD_EXTENSION_MAX_SECONDS, HOLD_EXTENSION_REASON_MAX_LENGTH } from '../../domain/reservation-workflow-contract';
 import type { ReservationWorkflows } from '../../clients/reservation-workflows';
 import type { createAuth } from '../auth';
 import { startEventStream } from '../event-stream';
@@ -45,7 +45,7 @@ const listQuery = z
 const extendBody = z
   .object({
     seconds: z.number().int().min(1).max(HOLD_EXTENSION_MAX_SECONDS),
-    reason: plainText(500),
+    reason: plainText(HOLD_EXTENSION_REASON_MAX_LENGTH),
   })
   .strict();
 

@@ -109,6 +109,9 @@ export interface DueNotification {
 /** Whose lease a write is made under: the notice and the attempt its lease counted. */
 export type DispatchLease = Pick<DueNotification, 'id' | 'attempts'>;
 
+/** The condition of every write under a lease: $1 the notice, $2 the lease's attempt. */
+const UNDER_LEASE = `where id = $1::bigint and attempts = $2::int and state = 'pending'`;
+
 /**
  * Leases up to `limit` due notices for `leaseSeconds` (a dispatcher that dies mid-send loses them
  * to another after that) and counts the attempt; returns each with what its e-mail names.
@@ -146,7 +149,7 @@ export async function renewDispatchLease(db: Queryable, lease: DispatchLease, le
   const { rowCount } = await db.query({
     name: 'notify-renew-lease',
     text: `update notifications set lease_until = now() + make_interval(secs => $3::int)
-           where id = $1::bigint and attempts = $2::int and state = 'pending'`,
+           ${UNDER_LEASE}`,
     values: [lease.id, lease.attempts, leaseSeconds],
   });
   return rowCount === 1;
@@ -157,7 +160,7 @@ export async function markDispatchedSent(db: Queryable, lease: DispatchLease): P
   const { rowCount } = await db.query({
     name: 'notify-mark-sent',
     text: `update notifications set state = 'sent', sent_at = now(), lease_until = null, last_error = null
-           where id = $1::bigint and attempts = $2::int and state = 'pending'`,
+           ${UNDER_LEASE}`,
     values: [lease.id, lease.attempts],
   });
   return rowCount === 1;
@@ -168,7 +171,7 @@ export async function markDispatchedDropped(db: Queryable, lease: DispatchLease,
   await db.query({
     name: 'notify-mark-dropped',
     text: `update notifications set state = 'dropped', lease_until = null, last_error = $3::text
-           where id = $1::bigint and attempts = $2::int and state = 'pending'`,
+           ${UNDER_LEASE}`,
     values: [lease.id, lease.attempts, reason],
   });
 }
@@ -184,7 +187,7 @@ export async function scheduleDispatchRetry(
     name: 'notify-schedule-retry',
     text: `update notifications
            set next_attempt_at = now() + make_interval(secs => $3::double precision), lease_until = null, last_error = $4::text
-           where id = $1::bigint and attempts = $2::int and state = 'pending'`,
+           ${UNDER_LEASE}`,
     values: [lease.id, lease.attempts, delaySeconds, error],
   });
 }
@@ -194,7 +197,7 @@ export async function markDispatchFailed(db: Queryable, lease: DispatchLease, er
   await db.query({
     name: 'notify-mark-failed',
     text: `update notifications set state = 'failed', failed_at = now(), lease_until = null, last_error = $3::text
-           where id = $1::bigint and attempts = $2::int and state = 'pending'`,
+           ${UNDER_LEASE}`,
     values: [lease.id, lease.attempts, error],
   });
 }
@@ -203,7 +206,7 @@ export async function markDispatchFailed(db: Queryable, lease: DispatchLease, er
 export async function forgetDispatched(db: Queryable, lease: DispatchLease): Promise<void> {
   await db.query({
     name: 'notify-forget',
-    text: `delete from notifications where id = $1::bigint and attempts = $2::int and state = 'pending'`,
+    text: `delete from notifications ${UNDER_LEASE}`,
     values: [lease.id, lease.attempts],
   });
 }

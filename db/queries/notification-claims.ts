@@ -8,6 +8,9 @@ export interface HeldClaim {
 
 export type NotificationClaim = HeldClaim | { kind: 'sent' } | { kind: 'failed' } | { kind: 'in_flight' };
 
+/** The writes a claimant makes after its claim ($1 reservation, $2 outcome, $3 the claim's attempt) change nothing once a later claim counted another attempt. */
+const UNDER_CLAIM = `where reservation_id = $1::uuid and kind = $2::text and state = 'pending' and attempts = $3::int`;
+
 /**
  * Claims the notice of `outcome` for a reservation before it is sent: `claimed` when this caller
  * now owns it (a new row, or a `pending` row whose previous claimant's lease has lapsed), `sent`
@@ -47,7 +50,7 @@ export async function markNotificationSent(
 ): Promise<void> {
   await db.query(
     `update notifications set state = 'sent', sent_at = now(), lease_until = null, last_error = null
-     where reservation_id = $1::uuid and kind = $2::text and state = 'pending' and attempts = $3::int`,
+     ${UNDER_CLAIM}`,
     [reservationId, outcome, claim.attempt],
   );
 }
@@ -62,7 +65,7 @@ export async function releaseNotificationClaim(
 ): Promise<void> {
   await db.query(
     `update notifications set lease_until = now() - interval '1 millisecond', last_error = $4::text
-     where reservation_id = $1::uuid and kind = $2::text and state = 'pending' and attempts = $3::int`,
+     ${UNDER_CLAIM}`,
     [reservationId, outcome, claim.attempt, error],
   );
 }
@@ -77,7 +80,7 @@ export async function markNotificationFailed(
 ): Promise<void> {
   await db.query(
     `update notifications set state = 'failed', failed_at = now(), lease_until = null, last_error = $4::text
-     where reservation_id = $1::uuid and kind = $2::text and state = 'pending' and attempts = $3::int`,
+     ${UNDER_CLAIM}`,
     [reservationId, outcome, claim.attempt, error],
   );
 }
