@@ -8,7 +8,7 @@ import { createAuth, type AuthConfig } from './auth';
 import type { Metrics } from './metrics';
 import { methodNotAllowed } from './method-not-allowed';
 import { createErrorHandler, notFoundHandler } from './problem';
-import { ipRateLimit, shopperRateLimit, type RateLimitConfig } from './rate-limit';
+import { ipRateLimit, sharedShopperRateLimit, shopperRateLimit, type RateLimitConfig } from './rate-limit';
 import { requestLogging } from './request-log';
 import { corsPolicy } from './cors';
 import { soldOutFastPath } from './sold-out-fast-path';
@@ -107,7 +107,9 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
 
   const auth = createAuth(deps.auth);
   // The shopper guard runs here and again in the router: a token is verified before its subject is counted.
-  app.post(SHOPPER_LIMITED_ROUTES, auth.shopper, shopperRateLimit(rateLimits.perShopper, deps.logger));
+  // The sold-out fast path (below) counts in the same per-shopper budget.
+  const shopperLimit = sharedShopperRateLimit(rateLimits.perShopper, deps.logger);
+  app.post(SHOPPER_LIMITED_ROUTES, auth.shopper, shopperLimit.middleware);
   const queueLimit = shopperRateLimit(rateLimits.queuePerShopper ?? NO_RATE_LIMITS.queuePerShopper!, deps.logger);
   app.get(QUEUE_LIMITED_ROUTES[0]!, auth.shopper, queueLimit);
   app.post(QUEUE_LIMITED_ROUTES[1]!, auth.shopper, queueLimit);
@@ -179,6 +181,8 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
     metrics: deps.metrics,
     onClaim: (saleId, outcome) => saleFeed.countClaim(saleId, outcome),
     ...(cors && { corsHeaders: cors.responseHeaders }),
+    shopperBudget: shopperLimit.budget,
+    enabled: () => rateLimits.perIp.limit === 0,
   });
   const queueMe = queueMeFastPath({
     sales,

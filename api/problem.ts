@@ -19,6 +19,7 @@ const TITLES: Record<ErrorCode, string> = {
   'units-available': 'Units are still available; claim one instead',
   'rate-limited': 'Too many requests',
   'not-admitted': 'Not admitted from the waiting room',
+  'admission-spent': 'The admission has been used for a claim already',
   'invalid-challenge': 'The proof-of-work solution is not accepted',
   'hold-expired': 'The hold has expired',
   'invalid-state': 'Not possible in the reservation’s current state',

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ErrorCode } from '../domain/errors';
 import { principalOf } from './auth';
 import { Problem } from './problem';
+import { SyncMemoryStore } from './rate-limit-store';
 
 export interface RateLimitRule {
   /** Requests allowed per window; 0 turns the limit off. */
@@ -62,11 +63,46 @@ export function ipRateLimit(rule: RateLimitRule, logger: Logger): RequestHandler
 }
 
 /** Per shopper (the verified JWT `sub`): mount after the shopper guard. */
-export function shopperRateLimit(rule: RateLimitRule, logger: Logger): RequestHandler {
+export function shopperRateLimit(rule: RateLimitRule, logger: Logger, store?: SyncMemoryStore): RequestHandler {
   return limiter(rule, logger, {
     keyGenerator: (_req, res) => {
       const principal = principalOf(res);
       return principal.kind === 'shopper' ? `shopper:${principal.shopperId}` : 'admin';
     },
+    ...(store && { store }),
   });
+}
+
+/**
+ * Counts one request of a shopper in front of Express: the `RateLimit` headers Express's limiter
+ * would send with it, or undefined once the budget is spent (then Express counts it and answers 429).
+ */
+export type ShopperBudget = (shopperId: string) => Readonly<Record<string, string>> | undefined;
+
+/** What a budget answers while the limit is off: no headers to add. */
+export const NO_LIMIT_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** `shopperRateLimit`, and the same counters for a fast path in front of Express (api/sold-out-fast-path.ts). */
+export function sharedShopperRateLimit(
+  rule: RateLimitRule,
+  logger: Logger,
+): { middleware: RequestHandler; budget: ShopperBudget } {
+  if (rule.limit === 0) return { middleware: passThrough, budget: () => NO_LIMIT_HEADERS };
+  const store = new SyncMemoryStore();
+  const middleware = shopperRateLimit(rule, logger, store);
+  const policy = `${rule.limit};w=${Math.ceil(rule.windowMs / 1000)}`;
+  return {
+    middleware,
+    budget: (shopperId) => {
+      const key = `shopper:${shopperId}`;
+      if ((store.get(key)?.totalHits ?? 0) >= rule.limit) return undefined;
+      const { totalHits, resetTime } = store.increment(key);
+      const reset = Math.max(0, Math.ceil((resetTime!.getTime() - Date.now()) / 1000));
+      // As express-rate-limit's `standardHeaders: 'draft-7'` writes them.
+      return {
+        'RateLimit-Policy': policy,
+        RateLimit: `limit=${rule.limit}, remaining=${Math.max(rule.limit - totalHits, 0)}, reset=${reset}`,
+      };
+    },
+  };
 }

@@ -106,6 +106,9 @@ export async function startBenchStack(
       HOST: '127.0.0.1',
       PG_POOL_MAX: String(apiPoolMax),
       LOG_LEVEL: 'warn',
+      // The sold-out phase sends every request as one shopper: a per-shopper limit it never
+      // reaches, so its answers are still counted (api/rate-limit.ts) but none is a 429.
+      RATE_LIMIT_PER_SHOPPER: '1000000000',
     };
     let psp: ServiceProcess | undefined;
     // The payment route needs the simulator (docs/PERFORMANCE.md); started only where it exists.

@@ -15,6 +15,7 @@ export const ErrorCode = {
   UnitsAvailable: 'units-available',
   RateLimited: 'rate-limited',
   NotAdmitted: 'not-admitted',
+  AdmissionSpent: 'admission-spent',
   InvalidChallenge: 'invalid-challenge',
   HoldExpired: 'hold-expired',
   InvalidState: 'invalid-state',

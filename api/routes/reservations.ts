@@ -57,9 +57,10 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
     }
     // The gate comes after the sold-out answer from memory, as in the fast path (api/sold-out-fast-path.ts),
     // so both paths answer alike. A replay with the Idempotency-Key of a claim made while admitted passes.
+    let queueTicketId: string | null = null;
     if (sale.waiting_room) {
       try {
-        await deps.waitingRoom.requireAdmission(sale.id, principal.shopperId, queueTicket);
+        queueTicketId = await deps.waitingRoom.requireAdmission(sale.id, principal.shopperId, queueTicket);
       } catch (refusal) {
         const replayed =
           idempotencyKey && (await findReservationByIdempotencyKey(deps.pool, sale.id, principal.shopperId, idempotencyKey));
@@ -67,7 +68,7 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
       }
     }
     const ticket = deps.soldOut.ticket(sale.id);
-    const outcome = await claimReservation(deps, { sale, shopperId: principal.shopperId, idempotencyKey });
+    const outcome = await claimReservation(deps, { sale, shopperId: principal.shopperId, idempotencyKey, queueTicketId });
     deps.metrics.claims.inc({ outcome: outcome.kind });
     deps.saleFeed?.countClaim(sale.id, outcome.kind);
     if (outcome.kind === 'sold-out' && outcome.noUnitLeft) deps.soldOut.markSoldOut(sale.id, ticket);
@@ -79,6 +80,10 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
         throw new Problem(409, ErrorCode.SoldOut, SOLD_OUT_DETAIL);
       case 'already-reserved':
         throw new Problem(409, ErrorCode.AlreadyReserved, 'you already hold or own a unit of this sale', {
+          reservationId: outcome.reservationId,
+        });
+      case 'admission-spent':
+        throw new Problem(403, ErrorCode.AdmissionSpent, 'your admission was spent by your earlier claim; it admits one claim', {
           reservationId: outcome.reservationId,
         });
     }

@@ -24,7 +24,9 @@ export interface WaitlistRouteDeps {
 /*
  * The waitlist of a sale created with `releasePolicy: 'waitlist'`: once no unit is available a
  * shopper joins it (FIFO); every released unit becomes a hold offered to the shopper at its head
- * (db/queries/release-reservation.ts), with its own workflow and hold timer.
+ * (db/queries/release-reservation.ts), with its own workflow and hold timer. A sale with a waiting
+ * room has none: its queue is the waitlist (a unit that comes back is available again, and the
+ * admission step admits the next queued shopper for it), so nobody reaches a unit around the queue.
  */
 export function waitlistRouter(deps: WaitlistRouteDeps): Router {
   const router = Router();
@@ -104,6 +106,14 @@ async function waitlistSale(deps: WaitlistRouteDeps, rawSaleId: unknown): Promis
     throw new Problem(409, ErrorCode.NoWaitlist, `this sale's releasePolicy is ${sale.release_policy}, not waitlist`, {
       releasePolicy: sale.release_policy,
     });
+  }
+  if (sale.waiting_room) {
+    throw new Problem(
+      409,
+      ErrorCode.NoWaitlist,
+      'this sale has a waiting room and its queue is the waitlist: join the queue; a unit that comes back goes to the next shopper it admits',
+      { releasePolicy: sale.release_policy, waitingRoom: true },
+    );
   }
   return sale;
 }

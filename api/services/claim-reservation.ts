@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { findLiveReservation, findReservationByIdempotencyKey } from '../../db/queries/find-reservation';
+import { findClaimOfTicket } from '../../db/queries/queue-tickets';
 import { claimBatcherFor } from './claim-batcher';
 import type { ReservationRow, SaleRow } from '../../db/rows';
 import type { SoldOutRegistry } from './sold-out-registry';
@@ -11,7 +12,9 @@ export type ClaimOutcome =
   | { kind: 'reserved'; reservation: ReservationRow; replayed: boolean }
   /** `noUnitLeft`: the claim statement itself found no unit (only then may the sale be marked sold out). */
   | { kind: 'sold-out'; noUnitLeft: boolean }
-  | { kind: 'already-reserved'; reservationId: string };
+  | { kind: 'already-reserved'; reservationId: string }
+  /** The admission was spent by an earlier claim of this shopper, `reservationId`. */
+  | { kind: 'admission-spent'; reservationId: string };
 
 export interface ClaimDeps {
   pool: Pool;
@@ -24,17 +27,21 @@ export interface ClaimInput {
   sale: SaleRow;
   shopperId: string;
   idempotencyKey: string | null;
+  /** The admitted queue ticket the claim spends, on a sale with a waiting room. */
+  queueTicketId?: string | null;
 }
 
 /*
  * The claim is one database statement, shared with the claims of the same sale that arrive with
  * it (./claim-batcher.ts). Its workflow is started by the outbox relay (worker/outbox-relay.ts)
  * from the committed row, so the answer does not wait for Temporal and a crash right after the
- * commit cannot orphan the unit.
+ * commit cannot orphan the unit. On a waiting-room sale the same statement spends the admission
+ * (`queueTicketId`, db/queries/claim-unit.ts): a ticket can be claimed with once.
  */
 export async function claimReservation(deps: ClaimDeps, input: ClaimInput): Promise<ClaimOutcome> {
   const { pool, soldOut, onCrashPoint = noCrashPoints } = deps;
   const { sale, shopperId, idempotencyKey } = input;
+  const queueTicketId = input.queueTicketId ?? null;
 
   if (idempotencyKey) {
     const previous = await findReservationByIdempotencyKey(pool, sale.id, shopperId, idempotencyKey);
@@ -50,6 +57,7 @@ export async function claimReservation(deps: ClaimDeps, input: ClaimInput): Prom
       saleId: sale.id,
       userId: shopperId,
       idempotencyKey,
+      queueTicketId,
       holdSeconds: sale.hold_seconds,
       stripes: sale.stripes,
       giveUp: () => !idempotencyKey && soldOut.isSoldOut(sale.id),
@@ -58,7 +66,7 @@ export async function claimReservation(deps: ClaimDeps, input: ClaimInput): Prom
       onCrashPoint('after-claim-commit', [sale.id]);
       return { kind: 'reserved', reservation: result.reservation, replayed: false };
     }
-    if (result.kind === 'already-reserved' && !idempotencyKey) return result;
+    if ((result.kind === 'already-reserved' || result.kind === 'admission-spent') && !idempotencyKey) return result;
     if (result.kind === 'no-unit') return { kind: 'sold-out', noUnitLeft: true };
   } catch (error) {
     // The same shopper raced themselves; the statement rolled back and the unit with it.
@@ -71,5 +79,8 @@ export async function claimReservation(deps: ClaimDeps, input: ClaimInput): Prom
     if (previous) return { kind: 'reserved', reservation: previous, replayed: true };
   }
   const live = await findLiveReservation(pool, sale.id, shopperId);
-  return live ? { kind: 'already-reserved', reservationId: live.id } : { kind: 'sold-out', noUnitLeft: false };
+  if (live) return { kind: 'already-reserved', reservationId: live.id };
+  // A claim with the same ticket committed first (reservations_one_per_admission) and has ended since.
+  const spentBy = queueTicketId && (await findClaimOfTicket(pool, queueTicketId));
+  return spentBy ? { kind: 'admission-spent', reservationId: spentBy } : { kind: 'sold-out', noUnitLeft: false };
 }

@@ -337,10 +337,12 @@ export function createWaitingRoom(deps: {
   }
 
   /**
-   * The claim gate: resolves when `header` is an admitted, unexpired ticket of this shopper for
-   * this sale; otherwise throws 403 not-admitted carrying the shopper's own position (if any).
+   * The claim gate: resolves with the ticket's id when `header` is an admitted, unexpired ticket of
+   * this shopper for this sale; otherwise throws 403 not-admitted carrying the shopper's own
+   * position (if any). Whether the admission is still unspent is the claim statement's to decide
+   * (db/queries/claim-unit.ts), atomically with taking the unit.
    */
-  async function requireAdmission(saleId: string, shopperId: string, header: string | undefined): Promise<void> {
+  async function requireAdmission(saleId: string, shopperId: string, header: string | undefined): Promise<string> {
     const own = async (detail: string) => notAdmitted(detail, await position(saleId, shopperId));
     if (!header) throw await own('this sale has a waiting room: join it and send your admitted ticket as Queue-Ticket');
     let ticketId: string;
@@ -363,12 +365,13 @@ export function createWaitingRoom(deps: {
     // database's clock decide.
     const cached = places.get(`${saleId}\u0000${shopperId}`);
     if (cached?.id === ticketId && cached.admitted_until && cached.admitted_until.getTime() - now() > GATE_CACHE_MARGIN_MS)
-      return;
+      return ticketId;
     const place = await findPlaceByTicket(pool, ticketId);
     if (!place || place.shopper_id !== shopperId || place.sale_id !== saleId) throw await own('the queue ticket is not valid');
     const view = positionView(place);
     if (view.status === 'waiting') throw notAdmitted('not admitted yet: keep polling queue/me', view);
     if (view.status === 'expired') throw notAdmitted('the admission has run out', view);
+    return ticketId;
   }
 
   return { issueChallenge, joinQueue, position, cachedPosition, lastKnownPosition, requireAdmission, difficultyFor, recordJoin };

@@ -10,10 +10,16 @@ export interface ClaimRequest {
   stripes: number;
   /** Where this claim starts looking; random per claim so claimers spread over the stripes. */
   startStripe: number;
+  /** The admitted queue ticket this claim spends (waiting-room sales); null elsewhere. */
+  queueTicketId?: string | null;
 }
 
 export type ClaimResult =
-  { kind: 'claimed'; reservation: ReservationRow } | { kind: 'already-reserved'; reservationId: string } | { kind: 'no-unit' };
+  | { kind: 'claimed'; reservation: ReservationRow }
+  | { kind: 'already-reserved'; reservationId: string }
+  /** The queue ticket was spent by an earlier claim, `reservationId` (migrations/0013). */
+  | { kind: 'admission-spent'; reservationId: string }
+  | { kind: 'no-unit' };
 
 /*
  * One autocommit statement per attempt: look for this shopper's live reservation, and only if
@@ -21,6 +27,9 @@ export type ClaimResult =
  * reservation. Nothing is held across a network round trip; a unique violation (the shopper
  * racing themselves) rolls the unit back with the statement. It always returns one row: the new
  * reservation's columns, or nulls and the id of the reservation the shopper already has.
+ * On a waiting-room sale the claim spends its queue ticket: a ticket some reservation already
+ * names picks no unit (`spent_id`), and the unique index reservations_one_per_admission refuses
+ * the insert of a claim racing the first with the same ticket.
  *
  * Why stripes: with `order by id limit 1 for update skip locked` every claimer starts at the
  * same head of the index and steps over the rows the others have locked and over entries left
@@ -40,6 +49,8 @@ with existing as (
   select r.id from reservations r
   where r.sale_id = $1::uuid and r.user_id = $4::text and r.status in ('held', 'payment_pending', 'paid')
   limit 1
+), spent as (
+  select r.id from reservations r where r.queue_ticket_id = $8::uuid
 ), picked as (
   select u.id
   from units u
@@ -47,6 +58,7 @@ with existing as (
     and u.status = 'available'
     and u.stripe between $2::int and $3::int
     and not exists (select 1 from existing)
+    and not exists (select 1 from spent)
   order by u.stripe, u.id
   limit 1
   for update skip locked
@@ -57,15 +69,18 @@ with existing as (
   where u.sale_id = $1::uuid and u.id = picked.id
   returning u.id
 ), inserted as (
-  insert into reservations (id, sale_id, unit_id, user_id, status, idempotency_key, expires_at)
-  select $5::uuid, $1::uuid, held.id, $4::text, 'held', $6::text, now() + make_interval(secs => $7::int)
+  insert into reservations (id, sale_id, unit_id, user_id, status, idempotency_key, expires_at, queue_ticket_id)
+  select $5::uuid, $1::uuid, held.id, $4::text, 'held', $6::text, now() + make_interval(secs => $7::int), $8::uuid
   from held
   returning ${RESERVATION_COLUMNS}
 )
-select inserted.*, (select id from existing) as existing_id
+select inserted.*, (select id from existing) as existing_id, (select id from spent) as spent_id
 from (select 1) as one left join inserted on true`;
 
-type ClaimRow = { [K in keyof ReservationRow]: ReservationRow[K] | null } & { existing_id: string | null };
+type ClaimRow = { [K in keyof ReservationRow]: ReservationRow[K] | null } & {
+  existing_id: string | null;
+  spent_id: string | null;
+};
 
 export async function claimUnit(db: Queryable, claim: ClaimRequest): Promise<ClaimResult> {
   const ranges: Array<[number, number]> = [[claim.startStripe, claim.stripes - 1]];
@@ -74,10 +89,20 @@ export async function claimUnit(db: Queryable, claim: ClaimRequest): Promise<Cla
     const { rows } = await db.query<ClaimRow>({
       name: 'claim-unit',
       text: CLAIM_IN_STRIPE_RANGE,
-      values: [claim.saleId, from, to, claim.userId, claim.reservationId, claim.idempotencyKey, claim.holdSeconds],
+      values: [
+        claim.saleId,
+        from,
+        to,
+        claim.userId,
+        claim.reservationId,
+        claim.idempotencyKey,
+        claim.holdSeconds,
+        claim.queueTicketId ?? null,
+      ],
     });
     const row = rows[0]!;
     if (row.existing_id) return { kind: 'already-reserved', reservationId: row.existing_id };
+    if (row.spent_id) return { kind: 'admission-spent', reservationId: row.spent_id };
     if (row.id) return { kind: 'claimed', reservation: row as ReservationRow };
   }
   return { kind: 'no-unit' };

@@ -6,6 +6,8 @@ export interface BatchClaimRequest {
   reservationId: string;
   userId: string;
   idempotencyKey: string | null;
+  /** The admitted queue ticket this claim spends (waiting-room sales); null elsewhere. */
+  queueTicketId?: string | null;
 }
 
 export interface BatchClaim {
@@ -22,26 +24,29 @@ export interface BatchClaim {
  * The claim of db/queries/claim-unit.ts for several shoppers in one autocommit statement
  * (api/services/claim-batcher.ts gathers them). Per request, in order: the shopper's live
  * reservation if there is one; otherwise the k-th shopper still wanting a unit gets the k-th unit
- * picked with SKIP LOCKED in the stripe range. One WAL flush and one round trip for them all.
+ * picked with SKIP LOCKED in the stripe range; a request whose queue ticket a reservation already
+ * names (the admission is spent, migrations/0013) wants none. One WAL flush and one round trip for them all.
  * A unique violation (a shopper racing themselves through another process) fails the statement
  * and rolls back every unit with it; the caller then claims one by one (those the statement
  * over the first range committed excepted: PartlyClaimedError names them).
  */
 const CLAIM_BATCH_IN_STRIPE_RANGE = `
 with req as (
-  select r.reservation_id, r.user_id, r.idempotency_key, r.n
-  from unnest($4::uuid[], $5::text[], $6::text[]) with ordinality as r(reservation_id, user_id, idempotency_key, n)
+  select r.reservation_id, r.user_id, r.idempotency_key, r.queue_ticket_id, r.n
+  from unnest($4::uuid[], $5::text[], $6::text[], $8::uuid[])
+    with ordinality as r(reservation_id, user_id, idempotency_key, queue_ticket_id, n)
 ), existing as (
   select req.n, (
     select l.id from reservations l
     where l.sale_id = $1::uuid and l.user_id = req.user_id and l.status in ('held', 'payment_pending', 'paid')
     limit 1
-  ) as id
+  ) as id,
+  (select s.id from reservations s where s.queue_ticket_id = req.queue_ticket_id) as spent_id
   from req
 ), wanting as (
   select req.*, row_number() over (order by req.n) as k
   from req join existing e on e.n = req.n
-  where e.id is null
+  where e.id is null and e.spent_id is null
 ), picked as (
   select p.id, row_number() over (order by p.stripe, p.id) as k
   from (
@@ -61,12 +66,13 @@ with req as (
   where u.sale_id = $1::uuid and u.id = p.id
   returning u.id, u.reservation_id
 ), inserted as (
-  insert into reservations (id, sale_id, unit_id, user_id, status, idempotency_key, expires_at)
-  select held.reservation_id, $1::uuid, held.id, w.user_id, 'held', w.idempotency_key, now() + make_interval(secs => $7::int)
+  insert into reservations (id, sale_id, unit_id, user_id, status, idempotency_key, expires_at, queue_ticket_id)
+  select held.reservation_id, $1::uuid, held.id, w.user_id, 'held', w.idempotency_key,
+         now() + make_interval(secs => $7::int), w.queue_ticket_id
   from held join wanting w on w.reservation_id = held.reservation_id
   returning ${RESERVATION_COLUMNS}
 )
-select req.n, i.*, e.id as existing_id
+select req.n, i.*, e.id as existing_id, e.spent_id
 from req
 join existing e on e.n = req.n
 left join inserted i on i.id = req.reservation_id
@@ -83,7 +89,11 @@ export class PartlyClaimedError extends Error {
   }
 }
 
-type BatchRow = { [K in keyof ReservationRow]: ReservationRow[K] | null } & { n: string; existing_id: string | null };
+type BatchRow = { [K in keyof ReservationRow]: ReservationRow[K] | null } & {
+  n: string;
+  existing_id: string | null;
+  spent_id: string | null;
+};
 
 /**
  * One result per request, in order. A claim scans from the batch's start stripe upwards, then
@@ -108,6 +118,7 @@ export async function claimUnits(db: Queryable, batch: BatchClaim): Promise<Clai
         asked.map((r) => r.userId),
         asked.map((r) => r.idempotencyKey),
         batch.holdSeconds,
+        asked.map((r) => r.queueTicketId ?? null),
       ],
     });
     let rows: BatchRow[];
@@ -124,8 +135,9 @@ export async function claimUnits(db: Queryable, batch: BatchClaim): Promise<Clai
     const stillOpen: number[] = [];
     for (const row of rows) {
       const index = open[Number(row.n) - 1]!;
-      const { n: _n, existing_id, ...reservation } = row;
+      const { n: _n, existing_id, spent_id, ...reservation } = row;
       if (existing_id) results[index] = { kind: 'already-reserved', reservationId: existing_id };
+      else if (spent_id) results[index] = { kind: 'admission-spent', reservationId: spent_id };
       else if (reservation.id) results[index] = { kind: 'claimed', reservation: reservation as ReservationRow };
       else stillOpen.push(index);
     }

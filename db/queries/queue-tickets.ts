@@ -100,6 +100,16 @@ export async function findPlaceByTicket(db: Queryable, ticketId: string): Promis
   return rows[0];
 }
 
+/** The reservation that spent this ticket's admission (migrations/0013), if one did. */
+export async function findClaimOfTicket(db: Queryable, ticketId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>({
+    name: 'find-claim-of-queue-ticket',
+    text: `select id from reservations where queue_ticket_id = $1::uuid`,
+    values: [ticketId],
+  });
+  return rows[0]?.id;
+}
+
 export interface QueueAudit {
   shuffleSeed: string | null;
   shuffledAt: Date | null;
@@ -146,8 +156,8 @@ const GATE_SLACK_SECONDS = 5;
 
 /**
  * What the invariant checker reports about a sale's waiting room (invariants/check-sale-invariants.ts):
- * reservations made without a running admission, admissions beyond the counter, and positions
- * that are not exactly 1..assigned. Undefined for a sale without a waiting room.
+ * reservations made without a running admission, admissions spent by more than one claim,
+ * admissions beyond the counter, and positions that are not exactly 1..assigned. Undefined for a sale without a waiting room.
  */
 export async function queueViolations(db: Queryable, saleId: string): Promise<string[] | undefined> {
   const { rows: rooms } = await db.query<{
@@ -184,5 +194,12 @@ export async function queueViolations(db: Queryable, saleId: string): Promise<st
     [saleId, GATE_SLACK_SECONDS],
   );
   for (const r of unadmitted) problems.push(`reservation ${r.id} of ${r.user_id} was made without a running admission`);
+  // A shopper has one ticket per sale, so one admission, spent by one claim (waitlist offers are not claims).
+  const { rows: respent } = await db.query<{ user_id: string; claims: number }>(
+    `select user_id, count(*)::int as claims from reservations
+     where sale_id = $1::uuid and origin = 'claim' group by user_id having count(*) > 1`,
+    [saleId],
+  );
+  for (const r of respent) problems.push(`the admission of ${r.user_id} was spent by ${r.claims} claims`);
   return problems;
 }

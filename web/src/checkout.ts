@@ -159,7 +159,8 @@ async function claim(): Promise<void> {
     }
     if (error.code === 'sold-out') {
       void refreshSale();
-      if (sale?.releasePolicy === 'waitlist') return offerWaitlist();
+      // A sale with a waiting room has no waitlist: its queue is one (docs/DESIGN.md, "Waiting room").
+      if (sale?.releasePolicy === 'waitlist' && !sale.waitingRoom) return offerWaitlist();
       say('Sold out for now: every unit is held or sold. Units come back when holds expire, so try again in a moment.');
       return;
     }
