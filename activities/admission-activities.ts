@@ -9,8 +9,17 @@ export function createAdmissionActivities({ pool }: { pool: Pool }) {
     async shufflePreQueue({ saleId }: { saleId: string }): Promise<{ shuffled: boolean }> {
       return { shuffled: await shufflePreQueue(pool, saleId) };
     },
-    async admitStep({ saleId, budget }: { saleId: string; budget: number }): Promise<AdmissionTickResult> {
-      return admitStep(pool, saleId, budget);
+    /** `stepKey`: the tick's workflow time; a retry with the same key admits nobody twice (db/queries/admission.ts). */
+    async admitStep({
+      saleId,
+      budget,
+      stepKey,
+    }: {
+      saleId: string;
+      budget: number;
+      stepKey?: number;
+    }): Promise<AdmissionTickResult> {
+      return admitStep(pool, saleId, budget, stepKey);
     },
   };
 }

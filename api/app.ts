@@ -117,6 +117,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
     pool: deps.pool,
     queueSecret: deps.queueSecret,
     onPlaceRead: (kind) => deps.metrics.queuePlaceReads.inc({ kind }),
+    logger: deps.logger,
   });
   const sales = createSaleCache(deps.pool);
   const workflows = createReservationWorkflows(deps.temporal, deps.taskQueue);

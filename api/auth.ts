@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import { errors as joseErrors, jwtVerify } from 'jose';
+import { SHOPPER_TOKEN_SCOPE } from '../config/common';
 import { ErrorCode } from '../domain/errors';
+import { createAdminAuthThrottle, type AdminAuthThrottleRule } from './admin-auth-throttle';
 import { Problem } from './problem';
 
 export type Principal = { kind: 'shopper'; shopperId: string } | { kind: 'admin' };
@@ -9,6 +11,11 @@ export type Principal = { kind: 'shopper'; shopperId: string } | { kind: 'admin'
 export interface AuthConfig {
   jwtSecret: string;
   adminToken: string;
+  /** The `iss` and `aud` a shopper token must carry (JWT_ISSUER, JWT_AUDIENCE; default SHOPPER_TOKEN_SCOPE). */
+  issuer?: string;
+  audience?: string;
+  /** Failed authentications per client IP on the routes that take the admin token (api/admin-auth-throttle.ts); none = off. */
+  adminFailures?: AdminAuthThrottleRule;
 }
 
 const MAX_SUBJECT_LENGTH = 128;
@@ -38,6 +45,10 @@ export function createAuth(config: AuthConfig) {
   const verifiedTokens = new Map<string, { shopperId: string; expiresAtMs: number }>();
 
   const isAdminToken = (token: string): boolean => timingSafeEqual(digest(token), adminDigest);
+  const throttle = createAdminAuthThrottle(config.adminFailures ?? { limit: 0, windowMs: 1 });
+  // Refusals of tokens whose signature verified (expired, another audience...): made with
+  // JWT_SECRET, so no guess at the admin token; they do not count against the throttle.
+  const signedRefusals = new WeakSet<Problem>();
 
   async function shopperFrom(token: string): Promise<Principal> {
     // A token jose accepted before is accepted again until its `exp` (an HMAC over the same bytes
@@ -46,7 +57,13 @@ export function createAuth(config: AuthConfig) {
     const known = verifiedTokens.get(token);
     if (known && known.expiresAtMs > Date.now()) return { kind: 'shopper', shopperId: known.shopperId };
     try {
-      const { payload } = await jwtVerify(token, jwtKey, { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] });
+      // `iss` and `aud`: a token signed with the same secret for another service is not ours.
+      const { payload } = await jwtVerify(token, jwtKey, {
+        algorithms: ['HS256'],
+        requiredClaims: ['sub', 'exp', 'iss', 'aud'],
+        issuer: config.issuer ?? SHOPPER_TOKEN_SCOPE.issuer,
+        audience: config.audience ?? SHOPPER_TOKEN_SCOPE.audience,
+      });
       // jose types `sub` as a string but does not check it: a signed `"sub": 42` or `["a"]` arrives as is.
       const sub: unknown = payload.sub;
       if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH || !SUBJECT.test(sub))
@@ -55,22 +72,44 @@ export function createAuth(config: AuthConfig) {
       verifiedTokens.set(token, { shopperId: sub, expiresAtMs: (payload.exp ?? 0) * 1000 });
       return { kind: 'shopper', shopperId: sub };
     } catch (error) {
-      if (error instanceof Problem) throw error;
+      if (error instanceof Problem) throw signed(error);
       const reason = error instanceof joseErrors.JWTExpired ? 'the token has expired' : 'the token is not valid';
-      throw new Problem(401, ErrorCode.Unauthorized, reason);
+      const problem = new Problem(401, ErrorCode.Unauthorized, reason);
+      // jose checks the claims only once the signature has verified.
+      const claimsRefused = error instanceof joseErrors.JWTExpired || error instanceof joseErrors.JWTClaimValidationFailed;
+      throw claimsRefused ? signed(problem) : problem;
     }
+  }
+
+  function signed(problem: Problem): Problem {
+    signedRefusals.add(problem);
+    return problem;
   }
 
   function guard(accept: { shopper: boolean; admin: boolean }): RequestHandler {
     return async (req, res, next) => {
       const token = bearerToken(req.get('authorization'));
       if (!token) throw new Problem(401, ErrorCode.Unauthorized, 'send Authorization: Bearer <token>');
-      if (accept.admin && isAdminToken(token)) {
+      if (!accept.admin) {
+        res.locals.principal = await shopperFrom(token);
+        return next();
+      }
+      // Past its failures a client's token is not compared with the admin token (429), though a
+      // valid shopper token still passes where one is accepted.
+      const throttled = await throttle.refusal(req, res);
+      if (!throttled && isAdminToken(token)) {
         res.locals.principal = { kind: 'admin' } satisfies Principal;
         return next();
       }
-      if (!accept.shopper) throw new Problem(401, ErrorCode.Unauthorized, 'this route needs the admin token');
-      res.locals.principal = await shopperFrom(token);
+      try {
+        if (!accept.shopper) throw new Problem(401, ErrorCode.Unauthorized, 'this route needs the admin token');
+        res.locals.principal = await shopperFrom(token);
+      } catch (error) {
+        if (throttled) throw throttled;
+        if (error instanceof Problem && !signedRefusals.has(error)) await throttle.failed(req);
+        throw error;
+      }
+      if (throttled) res.removeHeader('Retry-After');
       next();
     };
   }

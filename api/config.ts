@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { databaseEnv, logEnv, parseEnv, secret, temporalEnv } from '../config/common';
+import { databaseEnv, logEnv, parseEnv, secret, shopperTokenEnv, temporalEnv } from '../config/common';
 
 export const apiEnv = databaseEnv
   .merge(temporalEnv)
   .merge(logEnv)
+  .merge(shopperTokenEnv)
   .extend({
     HOST: z.string().default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -26,6 +27,9 @@ export const apiEnv = databaseEnv
     /** Challenges plus queue joins per window per shopper (waiting-room routes); 0 = off. */
     RATE_LIMIT_QUEUE_PER_SHOPPER: z.coerce.number().int().min(0).default(20),
     RATE_LIMIT_QUEUE_PER_SHOPPER_WINDOW_MS: z.coerce.number().int().min(1).default(60_000),
+    /** Failed authentications per client IP on the routes that take the admin token (api/admin-auth-throttle.ts); 0 = off. */
+    ADMIN_AUTH_FAILURES_PER_IP: z.coerce.number().int().min(0).default(10),
+    ADMIN_AUTH_FAILURES_WINDOW_MS: z.coerce.number().int().min(1).default(900_000),
     /** Proxies in front of the API whose X-Forwarded-For is believed (Express `trust proxy` hop count). */
     TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
     /** The Temporal Web UI's address, for the dashboard's links to a sale's workflows; unset = no links. */

@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { SHOPPER_TOKEN_SCOPE } from '../config/common';
 import { solveChallenge } from '../clients/waiting-room-client';
 import type { ReleasePolicy } from '../domain/reservation';
 import type { ChaosHttp } from './http';
@@ -89,6 +90,8 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
     const token = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(shopper.id)
+      .setIssuer(SHOPPER_TOKEN_SCOPE.issuer)
+      .setAudience(SHOPPER_TOKEN_SCOPE.audience)
       .setIssuedAt()
       .setExpirationTime('3h')
       .sign(secret);

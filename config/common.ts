@@ -38,6 +38,14 @@ export const secret = (minLength: number) =>
     })
     .min(minLength, `at least ${minLength} characters`);
 
+/** A shopper JWT's `iss` and `aud` unless JWT_ISSUER and JWT_AUDIENCE say otherwise (api/auth.ts checks both). */
+export const SHOPPER_TOKEN_SCOPE = { issuer: 'flash-sale', audience: 'flash-sale-api' } as const;
+
+export const shopperTokenEnv = z.object({
+  JWT_ISSUER: z.string().min(1).default(SHOPPER_TOKEN_SCOPE.issuer),
+  JWT_AUDIENCE: z.string().min(1).default(SHOPPER_TOKEN_SCOPE.audience),
+});
+
 export const logEnv = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

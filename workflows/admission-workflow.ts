@@ -55,7 +55,12 @@ export async function admissionWorkflow(input: AdmissionWorkflowInput): Promise<
     carry.lastTickMs = now;
     const allowance = carry.credit + (admitPerSecond * elapsed) / 1_000;
     const budget = Math.floor(allowance);
-    const result: AdmissionTickResult | undefined = await step('admit', saleId, () => admission.admitStep({ saleId, budget }));
+    // The tick's workflow time keys the step: it only grows, across continueAsNew too, and a
+    // retried attempt carries the same, so a step that committed but lost its answer admits nobody
+    // twice (db/queries/admission.ts). The history is the same as without the key.
+    const result: AdmissionTickResult | undefined = await step('admit', saleId, () =>
+      admission.admitStep({ saleId, budget, stepKey: now }),
+    );
     // Unused allowance is not saved up: a room that was paused resumes at its rate, not in a burst.
     carry.credit = result?.admitted === budget ? allowance - budget : 0;
     if (result?.finished) return { serving: result.serving };

@@ -72,6 +72,7 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
     deps.metrics.claims.inc({ outcome: outcome.kind });
     deps.saleFeed?.countClaim(sale.id, outcome.kind);
     if (outcome.kind === 'sold-out' && outcome.noUnitLeft) deps.soldOut.markSoldOut(sale.id, ticket);
+    if (outcome.kind === 'reserved' && !outcome.replayed) deps.soldOut.unitClaimed(sale.id);
     switch (outcome.kind) {
       case 'reserved':
         res.status(201).location(`/v1/reservations/${outcome.reservation.id}`).json(toReservationView(outcome.reservation));

@@ -8,7 +8,9 @@ import type { Logger } from 'pino';
  * notified since, so a release that lands between its query and its mark cannot leave a stale
  * mark behind. Bounds, so no claim is refused for long after a unit comes back:
  * - the mark lapses after `ttlMs` (3 s) even if no notification came: a unit can come back
- *   without one when a claim that had it locked rolls back (a shopper racing themselves);
+ *   without one when a claim that had it locked rolls back (a shopper racing themselves). Past
+ *   the lapse one claim at a time probes Postgres; a probe that finds no unit marks the sale
+ *   again, one that gets a unit clears the mark for everyone (`unitClaimed`);
  * - while the LISTEN connection is down no sale counts as sold out: every claim asks Postgres.
  */
 export interface SoldOutRegistry {
@@ -24,6 +26,8 @@ export interface SoldOutRegistry {
   /** Taken before a claim asks Postgres; handed back to markSoldOut. */
   ticket(saleId: string): number;
   markSoldOut(saleId: string, ticket: number): void;
+  /** A claim got a unit: a lapsed mark goes (units came back unannounced); a fresh one stays until it lapses. */
+  unitClaimed(saleId: string): void;
   stop(): Promise<void>;
 }
 
@@ -96,6 +100,13 @@ export function createSoldOutRegistry(options: { databaseUrl: string; logger: Lo
     markSoldOut(saleId, ticket) {
       if (listening && ticket >= 0 && ticket === ticketOf(saleId)) {
         soldOutUntil.set(saleId, Date.now() + ttlMs);
+        probeUntil.delete(saleId);
+      }
+    },
+    unitClaimed(saleId) {
+      const until = soldOutUntil.get(saleId);
+      if (until !== undefined && until <= Date.now()) {
+        soldOutUntil.delete(saleId);
         probeUntil.delete(saleId);
       }
     },

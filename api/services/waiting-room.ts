@@ -1,6 +1,8 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { reportJoins } from '../../db/queries/pow-join-counts';
 import { findPlaceByShopper, findPlaceByTicket, type QueuePlaceRow } from '../../db/queries/queue-tickets';
 import { positionsGiven, roomCounters, type RoomCounters } from '../../db/queries/room-counters';
 import type { SaleRow } from '../../db/rows';
@@ -23,6 +25,10 @@ const TICKET_AUDIENCE = 'queue-ticket';
 const SURGE_FACTOR = 2;
 const MAX_EXTRA_BITS = 8;
 const SURGE_WINDOW_MS = 10_000;
+/** How often a process writes its joins and reads the other processes' (db/queries/pow-join-counts.ts), per sale. */
+const SURGE_REPORT_MS = 1_000;
+/** Other processes' joins older than this (reports failing) are left out: the count falls back to this process's. */
+const SURGE_SHARED_TTL_MS = 3_000;
 /** How stale the "now serving" counter queue/me answers with may be. */
 const SERVING_TTL_MS = 250;
 /**
@@ -71,42 +77,74 @@ export function createWaitingRoom(deps: {
   now?: () => number;
   /** Counts queue/me's reads of places (`queue_place_reads_total`). */
   onPlaceRead?: (kind: 'shopper' | 'positions') => void;
+  logger?: Pick<Logger, 'warn'>;
 }) {
   const { pool } = deps;
   const now = deps.now ?? Date.now;
   const tickets = createTicketInserts(pool);
   const hmacKey = createHash('sha256').update(`challenge:${deps.queueSecret}`).digest();
   const ticketKey = new TextEncoder().encode(`ticket:${deps.queueSecret}`);
-  // Joins per sale in the current and previous window, for the automatic difficulty raise (per process).
-  const joins = new Map<string, { windowStart: number; current: number; previous: number }>();
+  /*
+   * The surge is the sale's join rate across every API process: each counts its own joins per
+   * 10 s window (aligned to the clock, so processes share window numbers) and, at most once a
+   * second per sale while joins or challenges come, writes them to Postgres and reads everyone
+   * else's (db/queries/pow-join-counts.ts). The others' count is up to a second old; if it cannot
+   * be read for 3 s, only this process's joins count.
+   */
+  const processId = randomUUID();
+  const joins = new Map<string, { window: number; current: number; previous: number }>();
+  const elsewhere = new Map<string, { joins: number; readAt: number }>();
+  const reportsDue = new Set<string>();
 
   const sign = (payload: string) => createHmac('sha256', hmacKey).update(payload).digest();
+  const windowOf = (t: number) => Math.floor(t / SURGE_WINDOW_MS);
+
+  /** This process's joins of the sale in the current and previous window. */
+  function localJoins(saleId: string, window: number): { current: number; previous: number } {
+    const entry = joins.get(saleId);
+    if (entry?.window === window) return entry;
+    if (entry?.window === window - 1) return { current: 0, previous: entry.current };
+    return { current: 0, previous: 0 };
+  }
+
+  function scheduleReport(saleId: string): void {
+    if (reportsDue.has(saleId)) return;
+    reportsDue.add(saleId);
+    setTimeout(() => {
+      reportsDue.delete(saleId);
+      const window = windowOf(now());
+      reportJoins(pool, { saleId, processId, windowIndex: window, ...localJoins(saleId, window) })
+        .then((others) => {
+          if (elsewhere.size > 10_000 && !elsewhere.has(saleId)) elsewhere.delete(elsewhere.keys().next().value!);
+          elsewhere.set(saleId, { joins: others, readAt: now() });
+        })
+        .catch((error: unknown) => deps.logger?.warn({ err: error, saleId }, 'join counts not shared; surge counted locally'));
+    }, SURGE_REPORT_MS).unref();
+  }
 
   function recordJoin(saleId: string): void {
-    const t = now();
-    const entry = joins.get(saleId) ?? { windowStart: t, current: 0, previous: 0 };
-    if (t - entry.windowStart >= SURGE_WINDOW_MS) {
-      entry.previous = t - entry.windowStart >= 2 * SURGE_WINDOW_MS ? 0 : entry.current;
-      entry.current = 0;
-      entry.windowStart = t;
-    }
-    entry.current++;
+    const window = windowOf(now());
+    const { current, previous } = localJoins(saleId, window);
     if (joins.size > 10_000 && !joins.has(saleId)) joins.delete(joins.keys().next().value!);
-    joins.set(saleId, entry);
+    joins.set(saleId, { window, current: current + 1, previous });
+    scheduleReport(saleId);
   }
 
   /**
    * The sale's difficulty, plus one bit per doubling of the join rate above SURGE_FACTOR ×
-   * admitPerSecond over the last window (this process's joins), at most MAX_EXTRA_BITS more.
+   * admitPerSecond over the current and previous window (every process's joins), at most
+   * MAX_EXTRA_BITS more.
    */
   function difficultyFor(saleId: string, room: WaitingRoomSettings): number {
-    const entry = joins.get(saleId);
+    const t = now();
+    const { current, previous } = localJoins(saleId, windowOf(t));
+    const shared = elsewhere.get(saleId);
+    if (!shared || t - shared.readAt >= SURGE_REPORT_MS) scheduleReport(saleId);
+    const others = shared && t - shared.readAt < SURGE_SHARED_TTL_MS ? shared.joins : 0;
     let extra = 0;
-    if (entry && now() - entry.windowStart < 2 * SURGE_WINDOW_MS) {
-      const perSecond = ((entry.previous + entry.current) * 1000) / SURGE_WINDOW_MS / 2;
-      const ratio = perSecond / (room.admitPerSecond * SURGE_FACTOR);
-      if (ratio > 1) extra = Math.min(MAX_EXTRA_BITS, Math.ceil(Math.log2(ratio)));
-    }
+    const perSecond = ((previous + current + others) * 1000) / SURGE_WINDOW_MS / 2;
+    const ratio = perSecond / (room.admitPerSecond * SURGE_FACTOR);
+    if (ratio > 1) extra = Math.min(MAX_EXTRA_BITS, Math.ceil(Math.log2(ratio)));
     return Math.min(MAX_POW_DIFFICULTY, room.powDifficulty + extra);
   }
 

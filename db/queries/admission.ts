@@ -56,15 +56,30 @@ export async function shufflePreQueue(pool: Pool, saleId: string): Promise<boole
  * unspent (a shopper admitted who has not claimed yet may take one). An admission that runs out
  * unused stops counting, so the next shoppers move up; the first claim spends it (that unit is
  * held; if it comes back, it is available to the next shopper, not kept for this one).
+ *
+ * `stepKey` (the tick's workflow time, strictly increasing along the workflow's runs) makes the
+ * step idempotent: a key not above the last one recorded admits nothing and answers the result
+ * recorded with it, so a retry of an attempt that committed but whose answer was lost, or a late
+ * attempt of an older step, admits no second batch. Without a key (histories from before
+ * migration 0017) the step is not recorded.
  */
-export async function admitStep(pool: Pool, saleId: string, budget: number): Promise<AdmissionTickResult> {
+export async function admitStep(pool: Pool, saleId: string, budget: number, stepKey?: number): Promise<AdmissionTickResult> {
   return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ assigned: number; serving: number; admission_seconds: number }>(
-      `select assigned, serving, admission_seconds from waiting_rooms where sale_id = $1::uuid for update`,
+    const { rows } = await client.query<{
+      assigned: number;
+      serving: number;
+      admission_seconds: number;
+      last_step_key: string | null;
+      last_step_result: AdmissionTickResult | null;
+    }>(
+      `select assigned, serving, admission_seconds, last_step_key, last_step_result
+       from waiting_rooms where sale_id = $1::uuid for update`,
       [saleId],
     );
     const room = rows[0];
     if (!room) throw new Error(`sale ${saleId} has no waiting room`);
+    if (stepKey !== undefined && room.last_step_key !== null && stepKey <= Number(room.last_step_key) && room.last_step_result)
+      return room.last_step_result;
     const ordered = await client.query(
       `with arrivals as (
          select id, row_number() over (order by arrival) as rank from queue_tickets
@@ -106,14 +121,24 @@ export async function admitStep(pool: Pool, saleId: string, budget: number): Pro
     }
     // Nothing available and nothing held: no unit can come back, so the room is over for everyone
     // still queued (recorded once; queue/me answers `sold-out` from then on).
+    const result: AdmissionTickResult = {
+      admitted: admit,
+      serving,
+      assigned,
+      available,
+      pendingAdmissions: pending,
+      finished: sold >= units,
+    };
     await client.query(
       `update waiting_rooms set assigned = $2::int, serving = $3::int,
          serving_updated_at = case when $3::int > serving then now() else serving_updated_at end,
-         sold_out_at = case when $4::boolean then coalesce(sold_out_at, now()) else sold_out_at end
+         sold_out_at = case when $4::boolean then coalesce(sold_out_at, now()) else sold_out_at end,
+         last_step_key = coalesce($5::bigint, last_step_key),
+         last_step_result = case when $5::bigint is null then last_step_result else $6::jsonb end
        where sale_id = $1::uuid`,
-      [saleId, assigned, serving, available === 0 && held === 0],
+      [saleId, assigned, serving, available === 0 && held === 0, stepKey ?? null, JSON.stringify(result)],
     );
-    return { admitted: admit, serving, assigned, available, pendingAdmissions: pending, finished: sold >= units };
+    return result;
   });
 }
 

@@ -15,11 +15,16 @@ const signInBody = z.strictObject({
  * (test/helpers/entries/api-with-dev-sign-in.ts): the production entry, api/server.ts, never has
  * it, so a production API answers 404 here. Anyone who can reach it can be any shopper.
  */
-export function devSignInRouter(options: { jwtSecret: string; tokenTtl?: string }): Router {
+export function devSignInRouter(options: {
+  jwtSecret: string;
+  tokenTtl?: string;
+  /** JWT_ISSUER and JWT_AUDIENCE of the API it is mounted in (default SHOPPER_TOKEN_SCOPE). */
+  scope?: { issuer: string; audience: string };
+}): Router {
   const router = Router();
   router.post('/dev/sign-in', async (req, res) => {
     const { shopperId } = parseBody(signInBody, req.body);
-    const token = await mintShopperToken(options.jwtSecret, shopperId, options.tokenTtl ?? '12h');
+    const token = await mintShopperToken(options.jwtSecret, shopperId, options.tokenTtl ?? '12h', options.scope);
     res.setHeader('Cache-Control', 'no-store');
     res.status(201).json({ shopperId, token });
   });

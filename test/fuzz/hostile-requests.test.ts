@@ -87,7 +87,9 @@ async function buildWorld(): Promise<FuzzWorld> {
 
 beforeAll(async () => {
   // The limits are on (the middleware runs) but far above what the run sends.
-  app = await startAppUnderTest({ env: { RATE_LIMIT_PER_IP: '10000000', RATE_LIMIT_PER_SHOPPER: '10000000' } });
+  app = await startAppUnderTest({
+    env: { RATE_LIMIT_PER_IP: '10000000', RATE_LIMIT_PER_SHOPPER: '10000000', ADMIN_AUTH_FAILURES_PER_IP: '0' },
+  });
   api = apiClient(app.apiUrl, 16);
   db = new Pool({ connectionString: testInfra().databaseUrl, max: 2 });
   client = fuzzClient(app.apiUrl, IN_FLIGHT);

@@ -156,7 +156,9 @@ test('schemathesis reaches every operation, finds no answer outside docs/openapi
   ensureSchemathesis();
   // No per-shopper limits: otherwise most generated claims, payments, challenges and queue joins
   // would only meet the 429.
-  app = await startAppUnderTest({ env: { RATE_LIMIT_PER_SHOPPER: '0', RATE_LIMIT_QUEUE_PER_SHOPPER: '0' } });
+  app = await startAppUnderTest({
+    env: { RATE_LIMIT_PER_SHOPPER: '0', RATE_LIMIT_QUEUE_PER_SHOPPER: '0', ADMIN_AUTH_FAILURES_PER_IP: '0' },
+  });
   dir = mkdtempSync(path.join(os.tmpdir(), 'flash-sale-schemathesis-'));
   const token = await shopperToken('schemathesis', TEST_SECRETS.JWT_SECRET, '1h');
   const data = await fuzzData(app.apiUrl, token);

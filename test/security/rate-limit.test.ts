@@ -29,6 +29,7 @@ async function startApp(rateLimits: RateLimitConfig, trustProxy = 0): Promise<{ 
       admit: () => 'claim',
       ticket: () => -1,
       markSoldOut: () => undefined,
+      unitClaimed: () => undefined,
       stop: async () => undefined,
     },
     changeFeed: {

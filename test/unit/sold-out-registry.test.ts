@@ -64,3 +64,20 @@ test('after a lapse one claim probes Postgres while the others keep the memory a
   registry.markSoldOut(sale, registry.ticket(sale)); // the probe found nothing: marked again
   expect(registry.isSoldOut(sale)).toBe(true);
 });
+
+test('a claim that gets a unit clears a lapsed mark, not a fresh one', async () => {
+  registry.markSoldOut(sale, registry.ticket(sale));
+  registry.unitClaimed(sale); // fresh: a claim that found nothing since decides until the lapse
+  expect(registry.admit(sale)).toBe('sold-out');
+  await waitFor(
+    async () => registry.isSoldOut(sale),
+    (soldOut) => !soldOut,
+    5_000,
+    'mark lapsed',
+  );
+  expect(registry.admit(sale)).toBe('claim'); // the probe
+  expect(registry.admit(sale)).toBe('sold-out');
+  registry.unitClaimed(sale); // the probe got a unit (one came back unannounced)
+  expect(registry.admit(sale)).toBe('claim');
+  expect(registry.admit(sale)).toBe('claim');
+});

@@ -126,6 +126,12 @@ test('a sale already running is shuffled at once and admits at its rate until it
   expect(early.serving).toBeLessThanOrEqual(4);
   await env.sleep('5 seconds');
   expect(await room(sale.id)).toMatchObject({ serving: 8, assigned: 8 });
+  // Each step is keyed by its tick's workflow time (the test server's skipped clock).
+  const { rows } = await pool.query<{ last_step_key: string | null }>(
+    'select last_step_key from waiting_rooms where sale_id = $1',
+    [sale.id],
+  );
+  expect(Number(rows[0]!.last_step_key)).toBeGreaterThan(input.startsAtMs);
   await sellEverything(sale.id);
   expect(await handle.result()).toEqual({ serving: 8 });
   await recordHistory(env.address, handle, 'admission-first-run');
