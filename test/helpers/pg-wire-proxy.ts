@@ -16,6 +16,8 @@ export interface PgWireProxy {
   freeze(applicationName: string): number;
   /** Connections of `applicationName` open now (frozen ones included). */
   connections(applicationName: string): number;
+  /** The client-side ports of those connections (the process under test's end). */
+  clientPorts(applicationName: string): number[];
   stop(): Promise<void>;
 }
 
@@ -110,6 +112,7 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
       return frozen.length;
     },
     connections: (applicationName) => named(applicationName).length,
+    clientPorts: (applicationName) => named(applicationName).map((t) => t.client.remotePort!),
     async stop() {
       for (const tunnel of tunnels) {
         tunnel.client.destroy();

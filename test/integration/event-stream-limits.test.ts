@@ -5,13 +5,12 @@
  * 429 problem+json with Retry-After; a closed stream gives its slot back; a caller refused by
  * authentication takes none.
  */
-import { Agent, request } from 'undici';
+import http from 'node:http';
 import { shopperToken } from '../helpers/api-client';
 import { startIntegrationApp, stopIntegrationApp, type IntegrationApp } from '../helpers/integration-app';
 import { createTestSale, waitFor } from '../helpers/sales';
 
 let parts: IntegrationApp;
-const agents = new Map<string, Agent>();
 
 beforeAll(async () => {
   parts = await startIntegrationApp({
@@ -20,7 +19,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([...agents.values()].map((agent) => agent.destroy()));
   await stopIntegrationApp(parts);
 });
 
@@ -33,25 +31,29 @@ interface Opened {
   close(): void;
 }
 
-/** Opens a stream from `from` (a loopback address) and keeps it open until close(). */
-async function open(path: string, from: string, token?: string): Promise<Opened> {
-  let agent = agents.get(from);
-  if (!agent) agents.set(from, (agent = new Agent({ connect: { localAddress: from }, connections: 16 })));
-  const controller = new AbortController();
-  const response = await request(parts.app.apiUrl + path, {
-    headers: { accept: 'text/event-stream', ...(token && { authorization: `Bearer ${token}` }) },
-    dispatcher: agent,
-    signal: controller.signal,
+/** Opens a stream from `from` (a loopback address; node:http, since undici ignores localAddress) and keeps it open until close(). */
+function open(path: string, from: string, token?: string): Promise<Opened> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      parts.app.apiUrl + path,
+      { localAddress: from, headers: { accept: 'text/event-stream', ...(token && { authorization: `Bearer ${token}` }) } },
+      (response) => {
+        const opened: Opened = {
+          status: response.statusCode ?? 0,
+          retryAfter: response.headers['retry-after'],
+          contentType: String(response.headers['content-type']),
+          close: () => req.destroy(),
+        };
+        response.on('error', () => undefined);
+        if (opened.status === 200) return resolve(opened);
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ ...opened, problem: JSON.parse(body) as Opened['problem'] }));
+      },
+    );
+    req.on('error', reject);
   });
-  response.body.on('error', () => undefined);
-  const opened: Opened = {
-    status: response.statusCode,
-    retryAfter: response.headers['retry-after'] as string | undefined,
-    contentType: String(response.headers['content-type']),
-    close: () => controller.abort(),
-  };
-  if (response.statusCode !== 200) opened.problem = (await response.body.json()) as Opened['problem'];
-  return opened;
 }
 
 async function openStreams(): Promise<number> {

@@ -129,12 +129,14 @@ it('notices a LISTEN connection that went deaf (half-open) and reconnects: the s
   for (const s of streams) s.close();
 });
 
-it('turns TCP keepalive on for every Postgres connection of the API', async () => {
+it('turns TCP keepalive on for the pool’s and the change feed’s Postgres connections', async () => {
   const port = new URL(proxy.url).port;
+  const ours = new Set([...proxy.clientPorts(POOL), ...proxy.clientPorts(FEED)].map(String));
+  expect(proxy.clientPorts(FEED)).toHaveLength(1);
   // The API's sockets to the proxy; `-o` shows a keepalive timer on a socket with SO_KEEPALIVE.
   const lines = execFileSync('ss', ['-tnoH', 'state', 'established', `( dport = :${port} )`], { encoding: 'utf8' })
     .split('\n')
-    .filter(Boolean);
-  expect(lines.length).toBeGreaterThan(1);
+    .filter((line) => ours.has(/127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:\d+/.exec(line)?.[1] ?? ''));
+  expect(lines.length).toBe(ours.size);
   expect(lines.filter((line) => !line.includes('timer:(keepalive'))).toEqual([]);
 });
