@@ -140,7 +140,12 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
     metrics: { polls: deps.metrics.saleFeedPolls, subscribers: deps.metrics.saleFeedSubscribers },
   });
   deps.changeFeed.onStop(() => saleFeed.stop());
-  const waitlistFeed = createWaitlistFeed({ pool: deps.pool, changeFeed: deps.changeFeed, logger: deps.logger });
+  const waitlistFeed = createWaitlistFeed({
+    pool: deps.pool,
+    changeFeed: deps.changeFeed,
+    logger: deps.logger,
+    onRead: () => deps.metrics.waitlistFeedReads.inc(),
+  });
   const readReservation = batchedReader(
     async (ids) => new Map((await findReservations(deps.pool, ids)).map((row) => [row.id, row])),
   );

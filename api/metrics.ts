@@ -54,6 +54,11 @@ export function createMetrics() {
     labelNames: ['limit'] as const,
     registers: [registry],
   });
+  const waitlistFeedReads = new Counter({
+    name: 'waitlist_feed_reads_total',
+    help: 'Statements reading the followed entries of a sale’s waitlist streams (api/services/waitlist-feed.ts), one per move per sale',
+    registers: [registry],
+  });
   const changeFeedReconnects = new Counter({
     name: 'change_feed_reconnects_total',
     help: 'Reconnects of the change feed’s LISTEN connection, by reason (ended, check-failed)',
@@ -80,6 +85,7 @@ export function createMetrics() {
     saleFeedSubscribers,
     streamsOpen,
     streamsRefused,
+    waitlistFeedReads,
     changeFeedReconnects,
     observeRequests,
   };

@@ -283,7 +283,8 @@ function figureRows(results: BenchResults): Row[] {
 function streamsRows(streams: StreamsResult): Row[] {
   const s = streams.settings;
   const label = `streams: ${n(streams.opened)} waitlist streams open, claims at ${n(s.claimsPerSecond)}/s on another sale`;
-  const api = (cpu: StreamsResult['baseline']['cpu']) => n(cpu.processes.find((p) => p.name === 'api')?.cores, 2);
+  const cores = (cpu: StreamsResult['baseline']['cpu'], name: string) => n(cpu.processes.find((p) => p.name === name)?.cores, 2);
+  const api = (cpu: StreamsResult['baseline']['cpu']) => `${cores(cpu, 'api')}, Postgres ${cores(cpu, 'postgres')}`;
   return [
     {
       figure: `${label}: streams opened of ${n(s.streams)}${streams.refused.length ? ` (refused ${JSON.stringify(streams.refused)})` : ''}`,
@@ -304,7 +305,7 @@ function streamsRows(streams: StreamsResult): Row[] {
       verdict: atMost(streams.releases.claims.p99, TARGETS.streamsClaimP99Ms),
     },
     {
-      figure: `${label}: ms from the first release until every stream showed all ${n(s.releases)} (${n(streams.releases.streamsMoved)} did)`,
+      figure: `${label}: ms from the first release until every stream showed all ${n(s.releases)} (${n(streams.releases.streamsMoved)} did; ${n(streams.releases.sharedReads)} shared waitlist reads)`,
       value: n(streams.releases.msUntilEveryStreamMoved),
       target: 'every stream',
       verdict: streams.releases.msUntilEveryStreamMoved === null ? 'FAIL' : '—',

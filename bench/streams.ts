@@ -42,6 +42,8 @@ export interface StreamsResult {
   refused: Array<[string, number]>;
   baseline: StreamsWindow;
   releases: StreamsWindow & {
+    /** `waitlist_feed_reads_total` of the API over the window (absent before issue 19: 0). */
+    sharedReads: number;
     /** From the first cancel until the last stream showed its final view; null if some never did. */
     msUntilEveryStreamMoved: number | null;
     streamsMoved: number;
@@ -229,6 +231,9 @@ export async function benchStreams(
       startPositions[i]! <= settings.releases
         ? e.latest?.status !== undefined && e.latest.status !== 'waiting'
         : e.latest?.position === startPositions[i]! - settings.releases;
+    const sharedReads = async () =>
+      Number(/^waitlist_feed_reads_total (\d+)/m.exec(await (await fetch(`${apiUrl}/metrics`)).text())?.[1] ?? 0);
+    const readsBefore = await sharedReads();
     let firstCancel = 0;
     let everyMoved = false;
     const releases = await window(async () => {
@@ -248,6 +253,7 @@ export async function benchStreams(
       baseline,
       releases: {
         ...releases,
+        sharedReads: (await sharedReads()) - readsBefore,
         msUntilEveryStreamMoved: everyMoved ? Math.round(lastMove - firstCancel) : null,
         streamsMoved: open.filter(moved).length,
       },
@@ -255,7 +261,7 @@ export async function benchStreams(
     say(
       `releases: claims p50/p95/p99 ${releases.claims.p50}/${releases.claims.p95}/${releases.claims.p99} ms; ` +
         `${result.releases.streamsMoved} of ${open.length} streams moved, the last ${String(result.releases.msUntilEveryStreamMoved)} ms after the first cancel; ` +
-        `API ${releases.cpu.processes.find((p) => p.name === 'api')?.cores ?? '?'} cores (pid ${api.pid()})`,
+        `${result.releases.sharedReads} shared waitlist reads; API ${releases.cpu.processes.find((p) => p.name === 'api')?.cores ?? '?'} cores (pid ${api.pid()})`,
     );
     return result;
   } finally {
