@@ -36,6 +36,10 @@ import { checkSaleInvariants } from '../invariants/check-sale-invariants';
 import { createSaleFeed } from './services/sale-feed';
 import { webPagesRouter } from './web-pages';
 import type { CrashPointHook } from '../domain/crash-points';
+import { createStreamLimits, type StreamLimitsConfig } from './stream-limits';
+import { createWaitlistFeed } from './services/waitlist-feed';
+import { batchedReader } from './services/batched-reads';
+import { findReservations } from '../db/queries/find-reservations';
 
 export interface AppDeps {
   pool: Pool;
@@ -54,6 +58,8 @@ export interface AppDeps {
   /** The payment providers' ledgers, read by the invariant checker route. */
   gateways: PaymentGateway[];
   rateLimits?: RateLimitConfig;
+  /** Caps on open Server-Sent Events streams (api/stream-limits.ts); none = no caps. */
+  streamLimits?: StreamLimitsConfig;
   /** Express `trust proxy` hop count; 0 uses the socket's address as the client IP. */
   trustProxy?: number;
   /** Browser origins allowed by CORS; none (the default) leaves CORS off. */
@@ -110,6 +116,16 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   // The sold-out fast path (below) counts in the same per-shopper budget.
   const shopperLimit = sharedShopperRateLimit(rateLimits.perShopper, deps.logger);
   app.post(SHOPPER_LIMITED_ROUTES, auth.shopper, shopperLimit.middleware);
+  // Each stream route's own guard first, so a caller without a valid token is answered 401 and
+  // takes no slot; the routers run the guard again (a verified token is cached).
+  const streams = createStreamLimits(deps.streamLimits ?? { total: 0, perIp: 0, perShopper: 0 }, {
+    refused: (limit) => deps.metrics.streamsRefused.inc({ limit }),
+    counted: (open) => deps.metrics.streamsOpen.set(open),
+  });
+  app.get('/v1/reservations/:reservationId/events', auth.shopperOrAdmin, streams.admit);
+  app.get(['/v1/sales/:saleId/queue/me/events', '/v1/sales/:saleId/waitlist/me/events'], auth.shopper, streams.admit);
+  app.get('/v1/sales/:saleId/events', streams.admit);
+  app.get('/v1/admin/sales/:saleId/events', auth.admin, streams.admit);
   const queueLimit = shopperRateLimit(rateLimits.queuePerShopper ?? NO_RATE_LIMITS.queuePerShopper!, deps.logger);
   app.get(QUEUE_LIMITED_ROUTES[0]!, auth.shopper, queueLimit);
   app.post(QUEUE_LIMITED_ROUTES[1]!, auth.shopper, queueLimit);
@@ -127,6 +143,15 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
     metrics: { polls: deps.metrics.saleFeedPolls, subscribers: deps.metrics.saleFeedSubscribers },
   });
   deps.changeFeed.onStop(() => saleFeed.stop());
+  const waitlistFeed = createWaitlistFeed({
+    pool: deps.pool,
+    changeFeed: deps.changeFeed,
+    logger: deps.logger,
+    onRead: () => deps.metrics.waitlistFeedReads.inc(),
+  });
+  const readReservation = batchedReader(
+    async (ids) => new Map((await findReservations(deps.pool, ids)).map((row) => [row.id, row])),
+  );
 
   // Before the JSON parser: webhook signatures are verified over the raw body.
   app.use(webhooksRouter({ pool: deps.pool, workflows, webhookSecret: deps.webhookSecret, logger: deps.logger }));
@@ -149,9 +174,9 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   );
   app.use(waitingRoomRouter({ pool: deps.pool, sales, auth, waitingRoom }));
   app.use(queueEventsRouter({ sales, auth, waitingRoom, feed: deps.changeFeed, logger: deps.logger }));
-  app.use(waitlistRouter({ pool: deps.pool, sales, auth, feed: deps.changeFeed, logger: deps.logger }));
+  app.use(waitlistRouter({ pool: deps.pool, sales, auth, waitlistFeed, logger: deps.logger }));
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
-  app.use(reservationEventsRouter({ pool: deps.pool, auth, feed: deps.changeFeed, logger: deps.logger }));
+  app.use(reservationEventsRouter({ pool: deps.pool, auth, feed: deps.changeFeed, readReservation, logger: deps.logger }));
   app.use(saleEventsRouter({ sales, saleFeed, changeFeed: deps.changeFeed, logger: deps.logger }));
   app.use(
     adminSalesRouter({

@@ -30,6 +30,12 @@ export const apiEnv = databaseEnv
     /** Failed authentications per client IP on the routes that take the admin token (api/admin-auth-throttle.ts); 0 = off. */
     ADMIN_AUTH_FAILURES_PER_IP: z.coerce.number().int().min(0).default(10),
     ADMIN_AUTH_FAILURES_WINDOW_MS: z.coerce.number().int().min(1).default(900_000),
+    /** Server-Sent Events streams open at once in this API process, from one client IP, and of one shopper; 0 = no cap. */
+    SSE_MAX_STREAMS: z.coerce.number().int().min(0).default(5_000),
+    SSE_MAX_STREAMS_PER_IP: z.coerce.number().int().min(0).default(50),
+    SSE_MAX_STREAMS_PER_SHOPPER: z.coerce.number().int().min(0).default(5),
+    /** How often the change feed's LISTEN connection proves it still hears (a NOTIFY to itself); no echo within as long again reconnects. */
+    CHANGE_FEED_CHECK_MS: z.coerce.number().int().min(100).default(10_000),
     /** Proxies in front of the API whose X-Forwarded-For is believed (Express `trust proxy` hop count). */
     TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
     /** The Temporal Web UI's address, for the dashboard's links to a sale's workflows; unset = no links. */

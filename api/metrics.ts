@@ -43,6 +43,29 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const streamsOpen = new Gauge({
+    name: 'event_streams_open',
+    help: 'Open Server-Sent Events streams in this process, as counted against SSE_MAX_STREAMS',
+    registers: [registry],
+  });
+  const streamsRefused = new Counter({
+    name: 'event_streams_refused_total',
+    help: 'Event streams answered 429, by the cap they hit (total, per-ip, per-shopper)',
+    labelNames: ['limit'] as const,
+    registers: [registry],
+  });
+  const waitlistFeedReads = new Counter({
+    name: 'waitlist_feed_reads_total',
+    help: 'Statements reading the followed entries of a sale’s waitlist streams (api/services/waitlist-feed.ts), one per move per sale',
+    registers: [registry],
+  });
+  const changeFeedReconnects = new Counter({
+    name: 'change_feed_reconnects_total',
+    help: 'Reconnects of the change feed’s LISTEN connection, by reason (ended, check-failed)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+
   const observeRequests: RequestHandler = (req, res, next) => {
     const stop = httpDuration.startTimer({ method: req.method });
     res.on('finish', () => {
@@ -53,7 +76,19 @@ export function createMetrics() {
     next();
   };
 
-  return { registry, claims, queueMeFastPath, queuePlaceReads, saleFeedPolls, saleFeedSubscribers, observeRequests };
+  return {
+    registry,
+    claims,
+    queueMeFastPath,
+    queuePlaceReads,
+    saleFeedPolls,
+    saleFeedSubscribers,
+    streamsOpen,
+    streamsRefused,
+    waitlistFeedReads,
+    changeFeedReconnects,
+    observeRequests,
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

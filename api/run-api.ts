@@ -39,7 +39,13 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
   const soldOut = createSoldOutRegistry({ databaseUrl: config.DATABASE_URL, logger });
-  const changeFeed = createChangeFeed({ databaseUrl: config.DATABASE_URL, logger });
+  const metrics = createMetrics();
+  const changeFeed = createChangeFeed({
+    databaseUrl: config.DATABASE_URL,
+    logger,
+    checkEveryMs: config.CHANGE_FEED_CHECK_MS,
+    onReconnect: (reason) => metrics.changeFeedReconnects.inc({ reason }),
+  });
   const { listener } = createApp({
     soldOut,
     changeFeed,
@@ -54,7 +60,7 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
       adminFailures: { limit: config.ADMIN_AUTH_FAILURES_PER_IP, windowMs: config.ADMIN_AUTH_FAILURES_WINDOW_MS },
     },
     logger,
-    metrics: createMetrics(),
+    metrics,
     maxStripes: config.SALE_MAX_STRIPES,
     webhookSecret: config.WEBHOOK_SECRET,
     queueSecret: config.QUEUE_SECRET,
@@ -70,6 +76,11 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
       },
     },
     trustProxy: config.TRUST_PROXY,
+    streamLimits: {
+      total: config.SSE_MAX_STREAMS,
+      perIp: config.SSE_MAX_STREAMS_PER_IP,
+      perShopper: config.SSE_MAX_STREAMS_PER_SHOPPER,
+    },
     temporalUiUrl: config.TEMPORAL_UI_URL,
     temporalNamespace: config.TEMPORAL_NAMESPACE,
     dashboardCheckEveryMs: config.DASHBOARD_CHECK_EVERY_MS,

@@ -7,6 +7,7 @@ import type { SoldOutResult } from './soldout';
 import type { CostRun } from './workflow-cost';
 import type { WaitingRoomResult } from './waiting-room';
 import type { SaleResult } from './sale';
+import type { StreamsResult } from './streams';
 import type { LatencySummary } from './util';
 
 export interface BenchResults {
@@ -20,6 +21,7 @@ export interface BenchResults {
   workflowCost?: CostRun[];
   waitingRoom?: WaitingRoomResult;
   sale?: SaleResult;
+  streams?: StreamsResult;
 }
 
 type Verdict = 'PASS' | 'MISS' | 'FAIL' | '—' | 'skipped';
@@ -57,6 +59,8 @@ export const TARGETS = {
   saleFloorRatio: 0.7,
   saleJoinsPerSecond: 2_000,
   saleSoldOutLearnedSeconds: 2,
+  /** Issue 19: claims on another sale while the waitlist streams fan out, p99. */
+  streamsClaimP99Ms: 100,
 };
 
 function figureRows(results: BenchResults): Row[] {
@@ -272,7 +276,41 @@ function figureRows(results: BenchResults): Row[] {
     );
   }
   if (results.sale) rows.push(...saleRows(results.sale));
+  if (results.streams) rows.push(...streamsRows(results.streams));
   return rows;
+}
+
+function streamsRows(streams: StreamsResult): Row[] {
+  const s = streams.settings;
+  const label = `streams: ${n(streams.opened)} waitlist streams open, claims at ${n(s.claimsPerSecond)}/s on another sale`;
+  const cores = (cpu: StreamsResult['baseline']['cpu'], name: string) => n(cpu.processes.find((p) => p.name === name)?.cores, 2);
+  const api = (cpu: StreamsResult['baseline']['cpu']) => `${cores(cpu, 'api')}, Postgres ${cores(cpu, 'postgres')}`;
+  return [
+    {
+      figure: `${label}: streams opened of ${n(s.streams)}${streams.refused.length ? ` (refused ${JSON.stringify(streams.refused)})` : ''}`,
+      value: n(streams.opened),
+      target: `= ${n(s.streams)}`,
+      verdict: streams.opened === s.streams ? 'PASS' : 'FAIL',
+    },
+    {
+      figure: `${label}, no release: claim latency p50/p95/p99 ms (API ${api(streams.baseline.cpu)} cores, ${n(streams.baseline.claimFailures)} failed)`,
+      value: latency(streams.baseline.claims),
+      target: '—',
+      verdict: '—',
+    },
+    {
+      figure: `${label}, ${n(s.releases)} releases: claim latency p50/p95/p99 ms (API ${api(streams.releases.cpu)} cores, ${n(streams.releases.claimFailures)} failed)`,
+      value: latency(streams.releases.claims),
+      target: `p99 ≤ ${TARGETS.streamsClaimP99Ms}`,
+      verdict: atMost(streams.releases.claims.p99, TARGETS.streamsClaimP99Ms),
+    },
+    {
+      figure: `${label}: ms from the first release until every stream showed all ${n(s.releases)} (${n(streams.releases.streamsMoved)} did; ${n(streams.releases.sharedReads)} shared waitlist reads)`,
+      value: n(streams.releases.msUntilEveryStreamMoved),
+      target: 'every stream',
+      verdict: streams.releases.msUntilEveryStreamMoved === null ? 'FAIL' : '—',
+    },
+  ];
 }
 
 function saleRows(sale: SaleResult): Row[] {

@@ -1,5 +1,5 @@
 /*
- * `npm run bench [-- --only claims,soldout,crowd,full,memory,cost,queue,sale] [--connections N]
+ * `npm run bench [-- --only claims,soldout,crowd,full,memory,cost,queue,sale,streams] [--connections N]
  * [--servers dev,cluster] [--steps 8,16,32] [--step-seconds S]
  * [--min-gain P] [--claimers 1,8,64,256] [--shoppers N --units M]`; BENCH_QUICK=1 for a run of seconds. Starts its own throwaway stack per Temporal
  * server (bench/stack.ts), measures, prints markdown tables with targets and writes
@@ -27,8 +27,9 @@ import { benchWorkflowCost } from './workflow-cost';
 import { benchWaitingRoom } from './waiting-room';
 import { benchSale } from './sale';
 import { writeSaleChart } from './sale-chart';
+import { benchStreams, STREAMS_API_ENV } from './streams';
 
-const PHASES = ['claims', 'soldout', 'crowd', 'full', 'memory', 'cost', 'queue', 'sale'] as const;
+const PHASES = ['claims', 'soldout', 'crowd', 'full', 'memory', 'cost', 'queue', 'sale', 'streams'] as const;
 type Phase = (typeof PHASES)[number];
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -92,6 +93,14 @@ function settings(argv: string[]) {
       admitPerSecond: 50,
     },
     sale: saleSettings(flag, int),
+    streams: {
+      streams: int(flag('streams'), 2_000),
+      releases: int(flag('releases'), 20),
+      releaseEveryMs: 250,
+      claimsPerSecond: int(flag('claims-per-second'), 50),
+      baselineSeconds: QUICK ? 5 : 10,
+      maxSeconds: 120,
+    },
     apiPoolMax: int(process.env.BENCH_PG_POOL_MAX, 20),
   };
 }
@@ -162,7 +171,9 @@ async function main(): Promise<void> {
   let machine: Awaited<ReturnType<typeof machineFacts>> | undefined;
   try {
     const run = (phase: Phase) => config.phases.has(phase);
-    for (const [index, server] of config.servers.entries()) {
+    // The streams phase brings its own stack (below); alone, it needs no other.
+    const sharedStackPhases = [...config.phases].some((phase) => phase !== 'streams');
+    for (const [index, server] of sharedStackPhases ? config.servers.entries() : []) {
       stack = await startBenchStack(sayer(`stack ${server}`), { apiPoolMax: config.apiPoolMax, temporalServer: server });
       machine ??= await machineFacts(stack);
       // Order matters: the claim statements need the database to themselves (before the services
@@ -184,6 +195,20 @@ async function main(): Promise<void> {
         await stack.stop();
         stack = undefined;
       }
+    }
+
+    if (run('streams')) {
+      // Its own stack, on the first server: its API lets one address open thousands of streams.
+      if (stack) await stack.stop();
+      stack = undefined;
+      const server = config.servers[0]!;
+      stack = await startBenchStack(sayer(`stack streams ${server}`), {
+        apiPoolMax: config.apiPoolMax,
+        temporalServer: server,
+        apiEnv: STREAMS_API_ENV,
+      });
+      machine ??= await machineFacts(stack);
+      results.streams = await benchStreams(stack, { ...config.streams, say: sayer('streams') });
     }
 
     const table = markdownReport(results);

@@ -50,7 +50,7 @@ export interface BenchStack {
 
 export async function startBenchStack(
   say: (message: string) => void,
-  options: { apiPoolMax: number; temporalServer: TemporalServerKind },
+  options: { apiPoolMax: number; temporalServer: TemporalServerKind; apiEnv?: NodeJS.ProcessEnv },
 ): Promise<BenchStack> {
   const { apiPoolMax, temporalServer } = options;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flash-sale-bench-'));
@@ -148,7 +148,7 @@ export async function startBenchStack(
     const api = serviceProcess({
       name: 'api',
       entry: 'api/server.ts',
-      env,
+      env: { ...env, ...options.apiEnv },
       onLine: remember('api'),
       ...(profileDir && { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] }),
     });

@@ -11,6 +11,15 @@ export interface PoolConfig {
   logger?: Pick<Logger, 'warn'>;
 }
 
+/*
+ * TCP keepalive on every Postgres connection: after a failover or a dead network path, a
+ * connection nobody writes to (an idle pooled one, the LISTEN connections) would otherwise stay
+ * open on this side forever. Linux then probes after 10 s idle and, with its default 9 probes
+ * 75 s apart, gives up after about 11 minutes; the LISTEN connection of api/services/change-feed.ts
+ * also checks itself every CHANGE_FEED_CHECK_MS, which is what bounds how long a stream is deaf.
+ */
+export const TCP_KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 } as const;
+
 export function createPool(config: PoolConfig): Pool {
   const pool = new Pool({
     connectionString: config.databaseUrl,
@@ -19,6 +28,7 @@ export function createPool(config: PoolConfig): Pool {
     statement_timeout: config.statementTimeoutMs,
     idle_in_transaction_session_timeout: config.statementTimeoutMs * 2,
     connectionTimeoutMillis: 5_000,
+    ...TCP_KEEPALIVE,
   });
   // pg-pool listens for errors only on idle clients. A checked-out client (withTransaction,
   // between two statements) whose server dies emits 'error' with no listener, which ends the

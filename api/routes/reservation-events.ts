@@ -1,19 +1,21 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { findReservation } from '../../db/queries/find-reservation';
-import { toReservationView } from '../../db/rows';
+import { toReservationView, type ReservationRow } from '../../db/rows';
 import { isFinal } from '../../domain/reservation';
 import type { createAuth } from '../auth';
 import { followView } from '../event-stream';
 import { requestLogger } from '../request-log';
 import { CHANGE_CHANNELS, type ChangeFeed } from '../services/change-feed';
+import type { BatchedRead } from '../services/batched-reads';
 import { visibleReservation } from '../services/visible-reservation';
 
 export interface ReservationEventsDeps {
   pool: Pool;
   auth: ReturnType<typeof createAuth>;
   feed: ChangeFeed;
+  /** The streams' re-reads, batched (api/services/batched-reads.ts): a reconnect's resync is a few statements. */
+  readReservation: BatchedRead<ReservationRow>;
   logger: Logger;
 }
 
@@ -36,7 +38,7 @@ export function reservationEventsRouter(deps: ReservationEventsDeps): Router {
       event: 'reservation',
       first: toReservationView(first),
       read: async () => {
-        const row = await findReservation(deps.pool, first.id);
+        const row = await deps.readReservation(first.id);
         return row && toReservationView(row);
       },
       isFinal: (view) => isFinal(view.status),

@@ -9,15 +9,14 @@ import { requireSale } from '../require-sale';
 import { Problem } from '../problem';
 import type { SaleCache } from '../services/sale-cache';
 import type { Logger } from 'pino';
-import { followView } from '../event-stream';
-import { requestLogger } from '../request-log';
-import { CHANGE_CHANNELS, type ChangeFeed } from '../services/change-feed';
+import type { WaitlistFeed } from '../services/waitlist-feed';
+import { followWaitlistEntry } from './waitlist-events';
 
 export interface WaitlistRouteDeps {
   pool: Pool;
   sales: SaleCache;
   auth: ReturnType<typeof createAuth>;
-  feed: ChangeFeed;
+  waitlistFeed: WaitlistFeed;
   logger: Logger;
 }
 
@@ -66,29 +65,18 @@ export function waitlistRouter(deps: WaitlistRouteDeps): Router {
 
   /*
    * GET /v1/sales/:saleId/waitlist/me/events: the shopper's entry as Server-Sent Events (`entry`,
-   * the view of GET …/waitlist/me), instead of polling it. An entry of the sale leaving `waiting`
-   * notifies `waitlist_moved` (migrations/0011): every stream of the sale re-reads its own entry,
-   * whose position may have moved up or which may now carry the offer. The stream ends once the
-   * entry is no longer waiting; the page then follows the offered reservation's own stream.
+   * the view of GET …/waitlist/me), instead of polling it (api/routes/waitlist-events.ts): an
+   * entry of the sale leaving `waiting` notifies `waitlist_moved` (migrations/0011), and one read
+   * per sale gives every stream its entry, whose position may have moved up or which may now carry
+   * the offer. The stream ends once the entry is no longer waiting; the page then follows the
+   * offered reservation's own stream.
    */
   router.get('/v1/sales/:saleId/waitlist/me/events', deps.auth.shopper, async (req, res) => {
     const shopperId = shopperOf(res);
     const sale = await waitlistSale(deps, req.params.saleId);
     const first = await findWaitlistEntry(deps.pool, sale.id, shopperId);
     if (!first) throw new Problem(404, ErrorCode.NotFound, 'you are not on this sale’s waitlist');
-    followView(req, res, {
-      feed: deps.feed,
-      channel: CHANGE_CHANNELS.waitlist,
-      key: sale.id,
-      event: 'entry',
-      first: toWaitlistView(first),
-      read: async () => {
-        const entry = await findWaitlistEntry(deps.pool, sale.id, shopperId);
-        return entry && toWaitlistView(entry);
-      },
-      isFinal: (view) => view.status !== 'waiting',
-      onReadError: (error) => requestLogger(deps.logger, req).warn({ err: error }, 'waitlist stream could not re-read'),
-    });
+    followWaitlistEntry(req, res, { waitlistFeed: deps.waitlistFeed, saleId: sale.id, shopperId, first, toView: toWaitlistView });
   });
 
   return router;

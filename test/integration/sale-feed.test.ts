@@ -10,7 +10,8 @@ let api: ApiClient;
 const streams = new Agent({ connections: 512, pipelining: 1 });
 
 beforeAll(async () => {
-  ({ app, api } = await startIntegrationApp({}, 16));
+  // 200 streams from one address: past the default per-IP cap (test/integration/event-stream-limits.test.ts tests it).
+  ({ app, api } = await startIntegrationApp({ apiEnv: { SSE_MAX_STREAMS_PER_IP: '0' } }, 16));
 });
 
 afterAll(async () => {

@@ -2,7 +2,8 @@
  * Server-Sent Events read with fetch, because EventSource cannot send the Authorization header
  * the API needs. Parses the text/event-stream format (event, data and retry fields; comment
  * lines are heartbeats), and reconnects after the server's `retry` delay when the connection
- * drops, until `stop()` or until `onEvent` returns 'done'.
+ * drops (after its Retry-After when it refused the stream with 429: too many streams open), until
+ * `stop()` or until `onEvent` returns 'done'.
  */
 export interface StreamEvent {
   event: string;
@@ -20,6 +21,8 @@ export interface EventStreamOptions {
 export function openEventStream(options: EventStreamOptions): { stop(): void } {
   const abort = new AbortController();
   let retryMs = 2_000;
+  /** The wait before the next attempt when the server asked for a longer one than `retryMs`. */
+  let waitMs: number | undefined;
   let done = false;
 
   const readOnce = async (): Promise<void> => {
@@ -29,6 +32,8 @@ export function openEventStream(options: EventStreamOptions): { stop(): void } {
       cache: 'no-store',
     });
     if (!response.ok || !response.body) {
+      const retryAfter = Number(response.headers.get('retry-after'));
+      if (response.status === 429 && retryAfter > 0) waitMs = retryAfter * 1000;
       if (options.onError?.(response.status) === 'stop') done = true;
       return;
     }
@@ -74,7 +79,9 @@ export function openEventStream(options: EventStreamOptions): { stop(): void } {
         if (options.onError?.(0) === 'stop') return;
       }
       if (done || abort.signal.aborted) return;
-      await new Promise((resolve) => setTimeout(resolve, retryMs));
+      const wait = Math.max(retryMs, waitMs ?? 0);
+      waitMs = undefined;
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   })();
 
