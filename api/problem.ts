@@ -23,6 +23,7 @@ const TITLES: Record<ErrorCode, string> = {
   'invalid-challenge': 'The proof-of-work solution is not accepted',
   'hold-expired': 'The hold has expired',
   'invalid-state': 'Not possible in the reservation’s current state',
+  'start-refused': 'The reservation could not be started; its unit was given back',
   'bad-signature': 'The signature does not verify',
   'payload-too-large': 'The request body is too large',
   'unsupported-media-type': 'Unsupported media type',

@@ -21,14 +21,25 @@ import {
 } from '../domain/reservation-workflow-contract';
 import type { ReservationRow } from '../db/rows';
 import type { lateChargeWorkflow, reservationWorkflow } from '../workflows';
+import {
+  DETAILS_MAX_BYTES,
+  fitPayload,
+  SEARCH_ATTRIBUTE_VALUE_MAX_BYTES,
+  SUMMARY_MAX_BYTES,
+  truncateUtf8,
+} from './workflow-metadata';
 
 export interface ReservationWorkflows {
   /**
    * Starts `reservation-<id>`. Idempotent: a workflow that exists, running or closed, counts as
    * started (the id may never be reused, so a late retry cannot run a reservation twice).
-   * `saleName` goes into the summary support staff see in the Web UI ("XPhone 15 · alice · unit 23").
+   * `saleName` goes into the summary support staff see in the Web UI ("XPhone 15 · alice · unit 23"),
+   * cut to Temporal's limits (clients/workflow-metadata.ts). A start Temporal refuses for good
+   * (INVALID_ARGUMENT) throws WorkflowStartRefusedError.
    */
   start(input: ReservationWorkflowInput, saleName?: string): Promise<void>;
+  /** Whether `reservation-<id>` exists, running or closed; throws when Temporal cannot say. */
+  exists(reservationId: string): Promise<boolean>;
   /** Returns the status after cancelling, or the workflow's refusal code. */
   cancel(reservationId: string): Promise<UpdateAnswer>;
   /** Hands the payment to the workflow; answers once the reservation is payment_pending. */
@@ -82,14 +93,46 @@ async function refusalOr<T>(update: () => Promise<T>): Promise<{ value: T } | { 
   }
 }
 
-/** Ids are never reused (REJECT_DUPLICATE): a workflow that exists, running or closed, counts as started. */
+/** A start Temporal refused for good: the same request would be refused on every retry. */
+export class WorkflowStartRefusedError extends Error {
+  override name = 'WorkflowStartRefusedError';
+  constructor(readonly reason: string) {
+    super(`Temporal refused to start the workflow: ${reason}`);
+  }
+}
+
+/** gRPC status INVALID_ARGUMENT: the request itself is wrong (a limit, an unknown search attribute). */
+const GRPC_INVALID_ARGUMENT = 3;
+
+/**
+ * Ids are never reused (REJECT_DUPLICATE): a workflow that exists, running or closed, counts as
+ * started. Other refusals are retryable (Temporal unreachable, overloaded) but INVALID_ARGUMENT.
+ */
 async function startOnce(start: () => Promise<unknown>): Promise<void> {
   try {
     await start();
   } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return;
+    const cause: unknown = error instanceof ServiceError ? error.cause : undefined;
+    if (typeof cause === 'object' && cause !== null && 'code' in cause && cause.code === GRPC_INVALID_ARGUMENT) {
+      const details = 'details' in cause && typeof cause.details === 'string' ? cause.details : '';
+      throw new WorkflowStartRefusedError(details || (error as Error).message);
+    }
+    throw error;
   }
 }
+
+/** The summary with its user text bounded first, so " · unit N" survives (a 200-character name fits whole in ASCII). */
+function boundedSummary(input: ReservationWorkflowInput, saleName?: string): string {
+  const summary = reservationSummary(
+    { ...input, shopperId: truncateUtf8(input.shopperId, 96) },
+    saleName === undefined ? undefined : truncateUtf8(saleName, 240),
+  );
+  return fitPayload(summary, SUMMARY_MAX_BYTES);
+}
+
+/** A keyword search attribute's value within Temporal's size limit (a shopper id is at most 128 characters, well under it). */
+const keyword = (value: string) => fitPayload(value, SEARCH_ATTRIBUTE_VALUE_MAX_BYTES);
 
 export function createReservationWorkflows(client: Client, taskQueue: string): ReservationWorkflows {
   return {
@@ -100,15 +143,25 @@ export function createReservationWorkflows(client: Client, taskQueue: string): R
           taskQueue,
           args: [input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          staticSummary: reservationSummary(input, saleName),
-          staticDetails: reservationDetails(input, saleName),
+          staticSummary: boundedSummary(input, saleName),
+          staticDetails: fitPayload(reservationDetails(input, saleName), DETAILS_MAX_BYTES),
           typedSearchAttributes: [
             { key: SaleIdAttribute, value: input.saleId },
-            { key: ShopperIdAttribute, value: input.shopperId },
+            { key: ShopperIdAttribute, value: keyword(input.shopperId) },
             { key: ReservationStatusAttribute, value: 'held' },
           ],
         }),
       ),
+
+    async exists(reservationId) {
+      try {
+        await client.workflow.getHandle(reservationWorkflowId(reservationId)).describe();
+        return true;
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      }
+    },
 
     cancel: (reservationId) =>
       refusalAware(() => client.workflow.getHandle(reservationWorkflowId(reservationId)).executeUpdate(cancelReservationUpdate)),
@@ -145,7 +198,7 @@ export function createReservationWorkflows(client: Client, taskQueue: string): R
           args: [input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           typedSearchAttributes: [{ key: SaleIdAttribute, value: saleId }],
-          staticSummary: `Late capture ${input.chargeId} · reservation ${input.reservationId}`,
+          staticSummary: fitPayload(`Late capture ${input.chargeId} · reservation ${input.reservationId}`, SUMMARY_MAX_BYTES),
         }),
       ),
   };

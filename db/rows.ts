@@ -44,10 +44,12 @@ export interface ReservationRow {
   charge_id: string | null;
   failure_reason: string | null;
   origin: ReservationOrigin;
+  /** Why Temporal refused to start its workflow for good; the relay then gave the unit back (migrations/0014). */
+  start_refusal: string | null;
 }
 
 export const RESERVATION_COLUMNS =
-  'id, sale_id, unit_id, user_id, status, expires_at, created_at, workflow_started_at, payment_status, charge_id, failure_reason, origin';
+  'id, sale_id, unit_id, user_id, status, expires_at, created_at, workflow_started_at, payment_status, charge_id, failure_reason, origin, start_refusal';
 
 export function toReservationView(row: ReservationRow): ReservationView {
   return {

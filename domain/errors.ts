@@ -19,6 +19,8 @@ export const ErrorCode = {
   InvalidChallenge: 'invalid-challenge',
   HoldExpired: 'hold-expired',
   InvalidState: 'invalid-state',
+  /** Temporal refused to start the reservation's workflow for good; its unit was (or is being) given back. */
+  StartRefused: 'start-refused',
   BadSignature: 'bad-signature',
   PayloadTooLarge: 'payload-too-large',
   UnsupportedMediaType: 'unsupported-media-type',

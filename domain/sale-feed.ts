@@ -14,6 +14,10 @@ export interface SalePoint {
   units: Record<string, number>;
   /** Held reservations whose hold ends within the next minute. */
   expiringNextMinute: number;
+  /** Reservations whose workflow start the outbox relay gave up, giving the unit back (`start_refusal` says why). */
+  startsRefused: number;
+  /** The latest of their reasons, or null. */
+  lastStartRefusal: string | null;
   /** The sale's reservations by payment status (`pending`, `captured`, `failed`, `refunded`). */
   payments: Record<string, number>;
   /** Claims per second by outcome, answered by THIS API process since the previous reading. */

@@ -54,6 +54,7 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
     leaseSeconds: config.OUTBOX_LEASE_SECONDS,
     onCrashPoint: hooks.onCrashPoint,
     onStarted: (seconds) => metrics.workflowStartLatency.observe(seconds),
+    onGivenUp: (reason) => metrics.workflowStartsGivenUp.inc({ reason }),
   });
   // One notifier for every notice: the workflows' outcomes and the dispatcher's reminders, offers and sold-outs.
   const notifier = config.SMTP_URL

@@ -21,7 +21,8 @@ export function createWorkerMetrics(pool: Pool, options: { waitingRooms: () => b
     async collect() {
       // The relay's own index (reservations_awaiting_workflow) answers the min.
       const { rows } = await pool.query<{ age: number | null }>(
-        `select extract(epoch from now() - min(created_at))::float8 as age from reservations where workflow_started_at is null`,
+        `select extract(epoch from now() - min(created_at))::float8 as age from reservations
+         where workflow_started_at is null and start_refused_at is null`,
       );
       this.set(Math.max(0, rows[0]?.age ?? 0));
     },
@@ -32,6 +33,13 @@ export function createWorkerMetrics(pool: Pool, options: { waitingRooms: () => b
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
+  const workflowStartsGivenUp = new Counter({
+    name: 'outbox_workflow_starts_given_up_total',
+    help: "Reservations whose workflow start this worker's relay gave up, releasing the unit: refused (for good by Temporal) or hold_ended (failing until the hold was over)",
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const reason of ['refused', 'hold_ended']) workflowStartsGivenUp.inc({ reason }, 0);
   const activityFailures = new Counter({
     name: 'worker_activity_failures_total',
     help: 'Activity attempts that ended in an error, by activity type (Temporal retries most of them)',
@@ -111,7 +119,15 @@ export function createWorkerMetrics(pool: Pool, options: { waitingRooms: () => b
     },
   });
 
-  return { registry, workflowStartLatency, notificationsSent, notificationSendErrors, notificationsFailed, activityInterceptor };
+  return {
+    registry,
+    workflowStartLatency,
+    workflowStartsGivenUp,
+    notificationsSent,
+    notificationSendErrors,
+    notificationsFailed,
+    activityInterceptor,
+  };
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

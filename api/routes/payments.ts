@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { workflowInputOf, type ReservationWorkflows } from '../../clients/reservation-workflows';
+import type { ReservationWorkflows } from '../../clients/reservation-workflows';
 import { findReservation } from '../../db/queries/find-reservation';
 import { toReservationView, type ReservationRow } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
@@ -9,6 +9,7 @@ import { PAYMENT_METHOD_PATTERN } from '../../domain/payment';
 import type { createAuth } from '../auth';
 import { Problem } from '../problem';
 import { parseBody } from '../schemas';
+import { ensureWorkflowStarted, refuseIfStartRefused } from '../services/cancel-reservation';
 import { visibleReservation } from '../services/visible-reservation';
 
 export interface PaymentRouteDeps {
@@ -22,6 +23,7 @@ const paymentBody = z.strictObject({
 });
 
 function refuseUnlessPayable(reservation: ReservationRow): void {
+  refuseIfStartRefused(reservation);
   const holdOver =
     reservation.status === 'expired' || (reservation.status === 'held' && Date.now() >= reservation.expires_at.getTime());
   if (holdOver) throw new Problem(409, ErrorCode.HoldExpired, `the hold ended at ${reservation.expires_at.toISOString()}`);
@@ -40,7 +42,7 @@ export function paymentsRouter(deps: PaymentRouteDeps): Router {
     const reservation = await visibleReservation(deps.pool, res, req.params.reservationId);
     refuseUnlessPayable(reservation);
     // The relay may not have started the workflow yet; starting is idempotent.
-    if (!reservation.workflow_started_at) await deps.workflows.start(workflowInputOf(reservation));
+    await ensureWorkflowStarted(deps.workflows, reservation);
     const answer = await deps.workflows.submitPayment(reservation.id, paymentMethod);
     const after = (await findReservation(deps.pool, reservation.id)) ?? reservation;
     if (!answer.ok) {

@@ -40,6 +40,8 @@ export interface SaleFeed {
 interface PollRow {
   units: Record<string, number> | null;
   expiring: number;
+  starts_refused: number;
+  last_start_refusal: string | null;
   payments: Record<string, number> | null;
   reservations: number;
   queue_length: number | null;
@@ -53,6 +55,11 @@ select
      (select status, count(*)::int as n from units where sale_id = $1::uuid group by status) u) as units,
   (select count(*)::int from reservations
      where status = 'held' and expires_at < now() + interval '1 minute' and sale_id = $1::uuid) as expiring,
+  (select count(*)::int from reservations
+     where sale_id = $1::uuid and start_refused_at is not null) as starts_refused,
+  (select start_refusal from reservations
+     where sale_id = $1::uuid and start_refused_at is not null
+     order by start_refused_at desc limit 1) as last_start_refusal,
   (select json_object_agg(payment_status, n) from
      (select payment_status, count(*)::int as n from reservations
         where sale_id = $1::uuid and payment_status is not null group by payment_status) p) as payments,
@@ -98,6 +105,8 @@ export function createSaleFeed(options: SaleFeedOptions): SaleFeed {
       ),
       units,
       expiringNextMinute: row.expiring,
+      startsRefused: row.starts_refused,
+      lastStartRefusal: row.last_start_refusal,
       payments: row.payments ?? {},
       claimsPerSecond,
       reservationsPerSecond: poller.previous ? rate(row.reservations - poller.previous.reservations) : 0,

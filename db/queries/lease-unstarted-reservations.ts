@@ -8,7 +8,8 @@ export type LeasedReservation = ReservationRow & { sale_name: string };
  * Takes up to `limit` reservations whose workflow has not been started and leases them to the
  * caller for `leaseSeconds`, in one short statement. A relay that dies mid-batch loses its
  * lease and another relay (or itself, restarted) takes the rows again; starting twice is
- * harmless because workflow ids are unique.
+ * harmless because workflow ids are unique. A row whose start the relay gave up
+ * (`start_refused_at`, releaseReservation) is never taken again.
  */
 export async function leaseUnstartedReservations(
   db: Queryable,
@@ -21,7 +22,8 @@ export async function leaseUnstartedReservations(
        set relay_lease_until = now() + make_interval(secs => $2::int)
        where id in (
          select id from reservations
-         where workflow_started_at is null and (relay_lease_until is null or relay_lease_until < now())
+         where workflow_started_at is null and start_refused_at is null
+           and (relay_lease_until is null or relay_lease_until < now())
          order by created_at
          limit $1::int
          for update skip locked

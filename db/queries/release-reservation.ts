@@ -30,7 +30,13 @@ export type ReleaseOutcome =
  * for available units to its commit, so a shopper can never join a waitlist that the release just
  * found empty while it makes a unit available (a join answers `units-available` instead).
  */
-export async function releaseReservation(pool: Pool, reservationId: string, reason: ReleaseReason): Promise<ReleaseOutcome> {
+export async function releaseReservation(
+  pool: Pool,
+  reservationId: string,
+  reason: ReleaseReason,
+  /** The outbox relay giving up a start Temporal refused: only a hold without a workflow ends, and the refusal is kept. */
+  startRefusal?: string,
+): Promise<ReleaseOutcome> {
   return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{
       sale_id: string;
@@ -41,8 +47,11 @@ export async function releaseReservation(pool: Pool, reservationId: string, reas
       name: 'release-end-reservation',
       text: `with ended as (
                  update reservations
-                 set status = $2::text, released_at = now()
+                 set status = $2::text, released_at = now(),
+                     start_refusal = coalesce($3::text, start_refusal),
+                     start_refused_at = case when $3::text is null then start_refused_at else now() end
                  where id = $1::uuid and status in ('held', 'payment_pending')
+                   and ($3::text is null or (status = 'held' and workflow_started_at is null))
                  returning sale_id, unit_id
                )
                select ended.sale_id, ended.unit_id, s.release_policy, s.hold_seconds
@@ -50,7 +59,7 @@ export async function releaseReservation(pool: Pool, reservationId: string, reas
                join units u on u.sale_id = ended.sale_id and u.id = ended.unit_id
                  and u.reservation_id = $1::uuid and u.status = 'held'
                for update of u`,
-      values: [reservationId, reason],
+      values: [reservationId, reason, startRefusal ?? null],
     });
     const ended = rows[0];
     // Not open any more (a retry), or its unit is not held by it (the checker names that, invariant 7).

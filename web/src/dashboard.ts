@@ -75,6 +75,8 @@ function render(snapshot: AdminSaleSnapshot): void {
   const others = Object.entries(snapshot.units).filter(([name]) => !(name in SERIES_COLOURS));
   $('#units-other').textContent = others.map(([name, n]) => `${name}: ${n}`).join(' · ');
   $('#expiring').textContent = String(snapshot.expiringNextMinute);
+  $('#starts-refused').textContent = String(snapshot.startsRefused);
+  $('#start-refusal').textContent = snapshot.lastStartRefusal ? `Latest start given up: ${snapshot.lastStartRefusal}` : '';
   $('#reservations-rate').textContent = String(snapshot.reservationsPerSecond);
   fillTiles($('#claims'), snapshot.claimsPerSecond, 'no claims');
   fillTiles($('#payments'), snapshot.payments, 'no payments');
