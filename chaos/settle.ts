@@ -10,7 +10,7 @@ export interface SettleState {
   processingCharges: number;
 }
 
-export async function settleState(pool: Pool, psp: PaymentGateway, saleId: string): Promise<SettleState> {
+export async function settleState(pool: Pool, gateways: readonly PaymentGateway[], saleId: string): Promise<SettleState> {
   const { rows } = await pool.query<Omit<SettleState, 'processingCharges'>>(
     `select count(*) filter (where status = 'held')::int as held,
             count(*) filter (where status = 'payment_pending')::int as "paymentPending",
@@ -19,17 +19,18 @@ export async function settleState(pool: Pool, psp: PaymentGateway, saleId: strin
      from reservations where sale_id = $1::uuid and status in ('held', 'payment_pending')`,
     [saleId],
   );
-  const ledger = await psp.ledger();
-  return { ...rows[0]!, processingCharges: ledger.charges.filter((c) => c.status === 'processing').length };
+  const ledgers = await Promise.all(gateways.map((gateway) => gateway.ledger()));
+  const processingCharges = ledgers.flatMap((ledger) => ledger.charges).filter((c) => c.status === 'processing').length;
+  return { ...rows[0]!, processingCharges };
 }
 
 /**
- * After the load: waits (bounded) until no reservation is open and the provider has no charge in
+ * After the load: waits (bounded) until no reservation is open and no gateway has a charge in
  * flight, so the checker sees the end state rather than a payment half way.
  */
 export async function waitUntilSettled(
   pool: Pool,
-  psp: PaymentGateway,
+  gateways: readonly PaymentGateway[],
   saleId: string,
   timeoutMs: number,
   say: (message: string) => void,
@@ -39,7 +40,7 @@ export async function waitUntilSettled(
   let lastSaid = 0;
   while (Date.now() - began < timeoutMs) {
     try {
-      last = await settleState(pool, psp, saleId);
+      last = await settleState(pool, gateways, saleId);
       if (last.held + last.paymentPending + last.processingCharges === 0) return { settled: true, ms: Date.now() - began, last };
       if (Date.now() - lastSaid > 5_000) {
         say(`settling: ${JSON.stringify(last)}`);

@@ -10,7 +10,20 @@ const ROOT = path.resolve(__dirname, '..', '..');
  */
 test('chaos: 8 kill -9s of worker, API, Temporal and Postgres during a sale leave no invariant violated', async () => {
   const args = ['--import', 'tsx', path.join(ROOT, 'scripts', 'chaos.ts')];
-  args.push('--kills', '8', '--seconds', '60', '--shoppers', '150', '--units', '100', '--seed', '20260101');
+  args.push(
+    '--scenario',
+    'classic',
+    '--kills',
+    '8',
+    '--seconds',
+    '60',
+    '--shoppers',
+    '150',
+    '--units',
+    '100',
+    '--seed',
+    '20260101',
+  );
   args.push('--settle-seconds', '120');
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -33,7 +46,20 @@ test('chaos: 8 kill -9s of worker, API, Temporal and Postgres during a sale leav
  */
 test('chaos: kill -9s during waitlist hand-offs lose no offer and leave no invariant violated', async () => {
   const args = ['--import', 'tsx', path.join(ROOT, 'scripts', 'chaos.ts')];
-  args.push('--kills', '4', '--seconds', '30', '--shoppers', '120', '--units', '30', '--hold-seconds', '6');
+  args.push(
+    '--scenario',
+    'classic',
+    '--kills',
+    '4',
+    '--seconds',
+    '30',
+    '--shoppers',
+    '120',
+    '--units',
+    '30',
+    '--hold-seconds',
+    '6',
+  );
   args.push('--release-policy', 'waitlist', '--seed', '20261122', '--settle-seconds', '120');
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
