@@ -6,8 +6,13 @@ export interface DuplicateMail {
   key: string;
   /** When each copy was delivered, seconds after the run's start (the kills' clock). */
   atSeconds: number[];
-  /** Kills from 35 s (a notice lease and then some) before the first copy to the last copy. */
-  killsAround: string[];
+  /**
+   * Kills while the first copy was on its way (from the longest sink delay plus 2 s before it to
+   * 2 s after): a worker killed mid-send, or Postgres killed before the send was recorded, loses
+   * the acknowledgement and the notice is sent again once its lease lapses (at-least-once). A
+   * duplicate without such a kill has another cause.
+   */
+  killsAtFirstCopy: string[];
 }
 
 export interface MailCensus {
@@ -15,6 +20,8 @@ export interface MailCensus {
   /** Distinct notice keys delivered, by kind (the key's last part: `paid`, `hold-reminder`, …). */
   byKind: Record<string, { notices: number; messages: number }>;
   duplicates: number;
+  /** Duplicated notices with no kill while their first copy was sent. */
+  unexplainedDuplicates: number;
   duplicated: DuplicateMail[];
   /** Notices the database records as sent of which the sink got no copy. */
   sentNotDelivered: string[];
@@ -62,7 +69,9 @@ export async function mailCensus(
   deliveries: readonly Delivery[],
   kills: readonly KillRecord[],
   startedAt: number,
+  smtpDelayMs: number,
 ): Promise<MailCensus> {
+  const sendWindowSeconds = (1.5 * smtpDelayMs) / 1000 + 2;
   const rows = await noticeRows(pool, saleId);
   const copies = new Map<string, Delivery[]>();
   for (const delivery of deliveries) copies.set(delivery.key, [...(copies.get(delivery.key) ?? []), delivery]);
@@ -74,12 +83,12 @@ export async function mailCensus(
     kind.messages += mine.length;
     if (mine.length < 2) continue;
     const atSeconds = mine.map((d) => Math.round((d.atMs - startedAt) / 100) / 10);
-    const [first, last] = [atSeconds[0]!, atSeconds.at(-1)!];
+    const first = atSeconds[0]!;
     duplicated.push({
       key,
       atSeconds,
-      killsAround: kills
-        .filter((k) => k.atSeconds >= first - 35 && k.atSeconds <= last)
+      killsAtFirstCopy: kills
+        .filter((k) => k.atSeconds >= first - sendWindowSeconds && k.atSeconds <= first + 2)
         .map((k) => `${k.target} at ${k.atSeconds.toFixed(1)} s`),
     });
   }
@@ -88,6 +97,7 @@ export async function mailCensus(
   for (const row of rows) rowsByState[row.state] = (rowsByState[row.state] ?? 0) + 1;
   return {
     delivered: deliveries.length,
+    unexplainedDuplicates: duplicated.filter((d) => d.killsAtFirstCopy.length === 0).length,
     byKind,
     duplicates: duplicated.reduce((n, d) => n + d.atSeconds.length - 1, 0),
     duplicated,

@@ -52,6 +52,8 @@ export interface RoomClientStats {
   calls: number;
   retries: number;
   gaveUp: number;
+  /** Why calls were retried: the answer's status, or `no answer`. */
+  retriedOn: Record<string, number>;
 }
 
 export interface CrowdResult {
@@ -91,7 +93,7 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
   let claimed = 0;
   let offered = 0;
   let jumpersReserved = 0;
-  const roomClient: RoomClientStats = { calls: 0, retries: 0, gaveUp: 0 };
+  const roomClient: RoomClientStats = { calls: 0, retries: 0, gaveUp: 0, retriedOn: {} };
   const crowdStarted = Date.now();
   const count = (into: Record<string, number>, key: string) => (into[key] = (into[key] ?? 0) + 1);
 
@@ -184,6 +186,7 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
           throw error;
         }
         roomClient.retries++;
+        count(roomClient.retriedOn, error instanceof WaitingRoomError ? String(error.status) : 'no answer');
         const backoff = Math.min(8_000, 300 * 2 ** (attempt + 1));
         await sleep(backoff / 2 + Math.random() * (backoff / 2));
       }

@@ -53,7 +53,9 @@ export function summaryLines(s: RunSummary): string[] {
     lines.push(`shopper plans: ${fmt(s.crowd.plans)}`, `shopper outcomes: ${fmt(s.crowd.outcomes)}`);
     if (o.waitingRoom) {
       const c = s.crowd.roomClient;
-      lines.push(`waiting-room client calls: ${c.calls}, retried ${c.retries}, gave up ${c.gaveUp}`);
+      lines.push(
+        `waiting-room client calls: ${c.calls}, retried ${c.retries} (on ${fmt(c.retriedOn) || '-'}), gave up ${c.gaveUp}`,
+      );
     }
     if (s.crowd.jumpers > 0)
       lines.push(`queue jumpers: ${s.crowd.jumpers} skipped the queue, ${s.crowd.jumpersReserved} of them got a hold anyway`);
@@ -150,8 +152,9 @@ function mailLines(s: RunSummary): string[] {
   for (const key of m.sentNotDelivered.slice(0, 10)) lines.push(`  LOST notice ${key}`);
   for (const d of m.duplicated.slice(0, 20))
     lines.push(
-      `  DUPLICATE ${d.key}: copies at ${d.atSeconds.map((t) => `${t.toFixed(1)} s`).join(', ')}; kills from 35 s before: ${d.killsAround.join(', ') || 'none'}`,
+      `  DUPLICATE ${d.key}: copies at ${d.atSeconds.map((t) => `${t.toFixed(1)} s`).join(', ')}; kills while the first was sent: ${d.killsAtFirstCopy.join(', ') || 'none'}`,
     );
+  lines.push(`duplicated notices with no kill while their first copy was sent: ${m.unexplainedDuplicates}`);
   lines.push(`duplicate e-mails: ${m.duplicates}`);
   return lines;
 }

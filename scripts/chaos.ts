@@ -218,7 +218,7 @@ async function main(): Promise<number> {
     }
     if (smtp) {
       await waitForMailToDrain(pool, smtp, saleId, 90_000, say);
-      summary.mail = await mailCensus(pool, saleId, smtp.deliveries, summary.kills, startedAt);
+      summary.mail = await mailCensus(pool, saleId, smtp.deliveries, summary.kills, startedAt, options.smtpDelayMs);
     }
     const failedAsPlanned = options.primaryFailsAt === undefined || summary.primaryFailedAt !== undefined;
     ok =
