@@ -12,7 +12,7 @@ export interface SettleState {
   processingCharges: number;
 }
 
-export async function settleState(pool: Pool, psp: PaymentGateway, saleId: string): Promise<SettleState> {
+export async function settleState(pool: Pool, gateways: readonly PaymentGateway[], saleId: string): Promise<SettleState> {
   const { rows } = await pool.query<Omit<SettleState, 'processingCharges'>>(
     `select count(*) filter (where status = 'held')::int as held,
             count(*) filter (where status = 'payment_pending')::int as "paymentPending",
@@ -22,12 +22,13 @@ export async function settleState(pool: Pool, psp: PaymentGateway, saleId: strin
      from reservations where sale_id = $1::uuid`,
     [saleId],
   );
-  const ledger = await psp.ledger();
-  return { ...rows[0]!, processingCharges: ledger.charges.filter((c) => c.status === 'processing').length };
+  const ledgers = await Promise.all(gateways.map((gateway) => gateway.ledger()));
+  const processingCharges = ledgers.flatMap((ledger) => ledger.charges).filter((c) => c.status === 'processing').length;
+  return { ...rows[0]!, processingCharges };
 }
 
 /**
- * After the load: waits until no reservation is open and the provider has no charge in flight, so
+ * After the load: waits until no reservation is open and no gateway has a charge in flight, so
  * the checker sees the end state rather than a payment half way. The bound is on a stall, not on
  * the whole wait: it starts again whenever a reservation ends, because on a waitlist sale each
  * unit that comes back is offered to the next entry on a fresh hold, and entries of shoppers who
@@ -35,7 +36,7 @@ export async function settleState(pool: Pool, psp: PaymentGateway, saleId: strin
  */
 export async function waitUntilSettled(
   pool: Pool,
-  psp: PaymentGateway,
+  gateways: readonly PaymentGateway[],
   saleId: string,
   timeoutMs: number,
   say: (message: string) => void,
@@ -47,7 +48,7 @@ export async function waitUntilSettled(
   while (Date.now() - progressAt < timeoutMs) {
     try {
       const previous = last;
-      last = await settleState(pool, psp, saleId);
+      last = await settleState(pool, gateways, saleId);
       if (last.held + last.paymentPending + last.processingCharges === 0) return { settled: true, ms: Date.now() - began, last };
       if (previous && last.ended > previous.ended) progressAt = Date.now();
       if (Date.now() - lastSaid > 5_000) {

@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { SHOPPER_TOKEN_SCOPE } from '../config/common';
-import { solveChallenge } from '../clients/waiting-room-client';
+import { joinQueue, pollPosition, queueTicketHeader, WaitingRoomError, type QueueTicket } from '../clients/waiting-room-client';
 import type { ReleasePolicy } from '../domain/reservation';
 import type { ChaosHttp } from './http';
 import type { Random } from './random';
@@ -10,6 +10,10 @@ export type Plan = 'pay:tok_visa' | 'pay:tok_chargeDeclined' | 'pay:tok_slow' | 
 export type Outcome =
   | 'sold-out'
   | 'queue-gave-up'
+  | 'queue-expired'
+  | 'queue-sold-out'
+  | 'jumper-refused'
+  | 'jumper-not-placed'
   | 'not-admitted'
   | 'waitlist-not-offered'
   | 'waitlist-refused'
@@ -38,6 +42,19 @@ export interface CrowdOptions {
   say: (message: string) => void;
   /** The sale has a waiting room: join it, wait to be admitted, claim with the ticket. */
   waitingRoom?: boolean;
+  /** Waiting room and waitlist: this share of shoppers skips the queue and goes straight for the waitlist. */
+  queueJumpers?: number;
+  /** The API's address, for the waiting-room client (clients/waiting-room-client.ts). */
+  apiUrl: string;
+}
+
+/** Calls made through the waiting-room client (each may be several requests), apart from `ChaosHttp`'s. */
+export interface RoomClientStats {
+  calls: number;
+  retries: number;
+  gaveUp: number;
+  /** Why calls were retried: the answer's status, or `no answer`. */
+  retriedOn: Record<string, number>;
 }
 
 export interface CrowdResult {
@@ -46,6 +63,10 @@ export interface CrowdResult {
   claimed: number;
   /** Waitlist sales: holds offered to waiting shoppers (also counted in `claimed`). */
   offered: number;
+  /** Shoppers who skipped the queue, and how many of them got a hold anyway (also in `claimed`). */
+  jumpers: number;
+  jumpersReserved: number;
+  roomClient: RoomClientStats;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -72,6 +93,8 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
   const outcomes: Record<string, number> = {};
   let claimed = 0;
   let offered = 0;
+  let jumpersReserved = 0;
+  const roomClient: RoomClientStats = { calls: 0, retries: 0, gaveUp: 0, retriedOn: {} };
   const crowdStarted = Date.now();
   const count = (into: Record<string, number>, key: string) => (into[key] = (into[key] ?? 0) + 1);
 
@@ -82,11 +105,14 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
     const thinkMs = plan.startsWith('pay-late')
       ? random.between(holdMs - 1_500, holdMs + 500)
       : random.between(300, holdMs * 0.5);
-    return { id: `chaos-${options.seed}-${i}`, plan, arrivalMs, thinkMs };
+    const jumpers = options.waitingRoom && options.releasePolicy === 'waitlist' ? (options.queueJumpers ?? 0) : 0;
+    const jumper = jumpers > 0 && random.next() < jumpers;
+    return { id: `chaos-${options.seed}-${i}`, plan, arrivalMs, thinkMs, jumper };
   });
 
   const shop = async (shopper: (typeof shoppers)[number]): Promise<Outcome> => {
     await sleep(shopper.arrivalMs);
+    let reservationId: string;
     const token = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(shopper.id)
@@ -95,29 +121,36 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
       .setIssuedAt()
       .setExpirationTime('3h')
       .sign(secret);
-    let ticket: string | undefined;
-    if (options.waitingRoom) {
-      ticket = await enterQueue(token);
-      if (!ticket) return 'queue-gave-up';
-    }
-    const claim = await http.call('POST', `/v1/sales/${saleId}/reservations`, {
-      token,
-      idempotencyKey: `checkout-${shopper.id}`,
-      ...(ticket && { headers: { 'queue-ticket': ticket } }),
-    });
-    if (!claim) return 'claim-gave-up';
-    if (claim.status === 403) return 'not-admitted';
-    let reservationId: string;
-    if (claim.status === 409 && String(claim.body.type).endsWith('sold-out')) {
-      if (options.releasePolicy !== 'waitlist') return 'sold-out';
-      const offer = await waitForOffer(token);
-      if ('outcome' in offer) return offer.outcome;
-      reservationId = offer.reservationId;
-      offered++;
-    } else if (claim.status !== 201) {
-      return claim.status >= 500 ? 'claim-gave-up' : 'claim-refused';
+    if (shopper.jumper) {
+      const jumped = await jumpTheQueue(token, shopper.id);
+      if ('outcome' in jumped) return jumped.outcome;
+      reservationId = jumped.reservationId;
+      jumpersReserved++;
     } else {
-      reservationId = String(claim.body.id);
+      let ticket: QueueTicket | undefined;
+      if (options.waitingRoom) {
+        const entered = await enterQueue(token);
+        if (typeof entered === 'string') return entered;
+        ticket = entered;
+      }
+      const ticketHeader = ticket ? queueTicketHeader(ticket) : undefined;
+      const claim = await http.call('POST', `/v1/sales/${saleId}/reservations`, {
+        token,
+        idempotencyKey: `checkout-${shopper.id}`,
+        ...(ticketHeader && { headers: ticketHeader }),
+      });
+      if (!claim) return 'claim-gave-up';
+      if (claim.status === 403) return 'not-admitted';
+      if (claim.status === 409 && String(claim.body.type).endsWith('sold-out')) {
+        if (options.releasePolicy !== 'waitlist') return 'sold-out';
+        const offer = await waitForOffer(token, ticketHeader);
+        if ('outcome' in offer) return offer.outcome;
+        reservationId = offer.reservationId;
+      } else if (claim.status !== 201) {
+        return claim.status >= 500 ? 'claim-gave-up' : 'claim-refused';
+      } else {
+        reservationId = String(claim.body.id);
+      }
     }
     claimed++;
     if (shopper.plan === 'abandon') return 'abandoned';
@@ -140,48 +173,100 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
   };
 
   /*
-   * Join the queue (a fresh challenge per attempt: an attempt whose answer was lost to a kill may
-   * have spent its challenge, and the next one gets the same ticket, 200), then poll queue/me
-   * until admitted. A shopper still waiting when the room has nothing left to admit gives up.
+   * The waiting-room client's calls (clients/waiting-room-client.ts) as a checkout page retries
+   * them: no answer, 5xx or 429 is retried with backoff; another refusal is the answer.
+   */
+  async function withRetries<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      roomClient.calls++;
+      try {
+        return await call();
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        const transient = !(error instanceof WaitingRoomError) || error.status >= 500 || error.status === 429;
+        if (!transient || attempt >= 5) {
+          if (transient) roomClient.gaveUp++;
+          throw error;
+        }
+        roomClient.retries++;
+        count(roomClient.retriedOn, error instanceof WaitingRoomError ? String(error.status) : 'no answer');
+        const backoff = Math.min(8_000, 300 * 2 ** (attempt + 1));
+        await sleep(backoff / 2 + Math.random() * (backoff / 2));
+      }
+    }
+  }
+
+  /*
+   * Join the queue with the real client (a fresh challenge per attempt: an attempt whose answer
+   * was lost to a kill may have spent its challenge, and the next one gets the same ticket, 200),
+   * then follow the place with `pollPosition` (the server's `nextPollSeconds`) until admitted.
    */
   const queueWaitMs = 60_000 + options.holdSeconds * 3_000;
-  async function enterQueue(token: string): Promise<string | undefined> {
-    let ticket: string | undefined;
-    for (let attempt = 0; attempt < 4 && !ticket; attempt++) {
-      const challenge = await http.call('GET', `/v1/sales/${saleId}/challenge`, { token });
-      if (challenge?.status !== 200) continue;
-      const nonce = await solveChallenge(String(challenge.body.challenge), Number(challenge.body.difficulty));
-      const joined = await http.call('POST', `/v1/sales/${saleId}/queue`, {
-        token,
-        body: { challenge: challenge.body.challenge, nonce },
-      });
-      if (joined?.status === 201 || joined?.status === 200) ticket = String(joined.body.ticket);
+  async function enterQueue(token: string): Promise<QueueTicket | Outcome> {
+    let ticket: QueueTicket;
+    try {
+      ticket = await withRetries(() => joinQueue(options.apiUrl, saleId, token));
+    } catch {
+      return 'queue-gave-up';
     }
-    if (!ticket) return undefined;
-    const deadline = Date.now() + queueWaitMs;
+    const deadline = AbortSignal.timeout(queueWaitMs);
+    for (;;) {
+      try {
+        const view = await withRetries(() => pollPosition(options.apiUrl, saleId, token, { signal: deadline }), deadline);
+        if (view.status === 'admitted') return ticket;
+        return view.status === 'expired' ? 'queue-expired' : 'queue-sold-out';
+      } catch {
+        if (deadline.aborted) return 'queue-gave-up';
+        // Out of retries while the API was down: start following again until the deadline.
+        await sleep(1_000);
+      }
+    }
+  }
+
+  /*
+   * A queue jumper (a script, not the checkout page): claims without a ticket (the room should
+   * answer 403), then tries to join the waitlist directly every 2 s until it may (units-available
+   * until the sale is sold out) or the arrivals plus two holds are over, and waits for an offer.
+   */
+  async function jumpTheQueue(token: string, shopperId: string): Promise<{ reservationId: string } | { outcome: Outcome }> {
+    const claim = await http.call('POST', `/v1/sales/${saleId}/reservations`, {
+      token,
+      idempotencyKey: `checkout-${shopperId}`,
+    });
+    if (claim?.status === 201) return { reservationId: String(claim.body.id) };
+    const deadline = crowdStarted + options.arrivalSeconds * 1000 + 2 * options.holdSeconds * 1000;
     while (Date.now() < deadline) {
-      const place = await http.call('GET', `/v1/sales/${saleId}/queue/me`, { token });
-      if (place?.body.status === 'admitted') return ticket;
-      if (place?.body.status === 'expired') return undefined;
-      await sleep(1_000);
+      const joined = await http.call('POST', `/v1/sales/${saleId}/waitlist`, { token });
+      if (joined?.status === 201 || joined?.status === 200) return waitForOffer(token, undefined, true);
+      if (joined?.status === 403) return { outcome: 'jumper-refused' };
+      if (joined && joined.status !== 409) return { outcome: 'waitlist-refused' };
+      if (joined && !String(joined.body.type).endsWith('units-available')) return { outcome: 'waitlist-refused' };
+      await sleep(2_000);
     }
-    return undefined;
+    return { outcome: 'jumper-not-placed' };
   }
 
   /*
    * A shopper told sold-out on a waitlist sale joins the waitlist and polls their entry until a
    * hold is offered (its reservation id) or the load is over: the arrivals plus four holds.
    */
-  const waitForOffer = async (token: string): Promise<{ reservationId: string } | { outcome: Outcome }> => {
-    const joined = await http.call('POST', `/v1/sales/${saleId}/waitlist`, { token });
-    if (!joined || (joined.status !== 201 && joined.status !== 200)) return { outcome: 'waitlist-refused' };
+  const waitForOffer = async (
+    token: string,
+    headers?: Record<string, string>,
+    joinedAlready = false,
+  ): Promise<{ reservationId: string } | { outcome: Outcome }> => {
+    if (!joinedAlready) {
+      // The ticket goes along: an admitted shopper's proof, whether or not the API asks for it.
+      const joined = await http.call('POST', `/v1/sales/${saleId}/waitlist`, { token, ...(headers && { headers }) });
+      if (!joined || (joined.status !== 201 && joined.status !== 200)) return { outcome: 'waitlist-refused' };
+    }
     const deadline = crowdStarted + options.arrivalSeconds * 1000 + 4 * options.holdSeconds * 1000;
     while (Date.now() < deadline) {
       const entry = await http.call('GET', `/v1/sales/${saleId}/waitlist/me`, { token });
       if (entry?.status === 200 && entry.body.status !== 'waiting') {
-        return entry.body.status === 'offered'
-          ? { reservationId: String(entry.body.reservationId) }
-          : { outcome: 'waitlist-not-offered' };
+        if (entry.body.status !== 'offered') return { outcome: 'waitlist-not-offered' };
+        offered++;
+        return { reservationId: String(entry.body.reservationId) };
       }
       await sleep(1_000);
     }
@@ -196,17 +281,25 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
   try {
     await Promise.all(
       shoppers.map(async (shopper) => {
-        count(plans, shopper.plan);
+        count(plans, shopper.jumper ? `jumper ${shopper.plan}` : shopper.plan);
         const outcome = await shop(shopper).catch((error: unknown) => {
           options.say(`shopper ${shopper.id} failed: ${String(error)}`);
           return 'claim-gave-up' as const;
         });
-        count(outcomes, outcome);
+        count(outcomes, shopper.jumper ? `jumper ${outcome}` : outcome);
         done++;
       }),
     );
   } finally {
     clearInterval(progress);
   }
-  return { plans, outcomes, claimed, offered };
+  return {
+    plans,
+    outcomes,
+    claimed,
+    offered,
+    jumpers: shoppers.filter((s) => s.jumper).length,
+    jumpersReserved,
+    roomClient,
+  };
 }

@@ -1,7 +1,8 @@
 /*
  * The chaos run's own stack in a temp dir on free ports: embedded Postgres (persistent data dir),
  * the Temporal dev server on a SQLite file (TEMPORAL_SERVER=cluster: Temporal's own server on that
- * Postgres), the PSP simulator with a journal, the migrations, then
+ * Postgres), the PSP simulator with a journal (and a second one as the secondary gateway when
+ * asked), the migrations, then
  * the API and the worker as real processes. Each of the four killable processes is a `Victim`:
  * kill -9 it, start it again, ask whether it is still alive.
  */
@@ -40,6 +41,8 @@ export interface ChaosStack {
   temporalAddress: string;
   apiUrl: string;
   pspUrl: string;
+  /** The secondary gateway's simulator, when the stack has one. */
+  pspSecondaryUrl?: string;
   victims: Record<Target, Victim>;
   /** Set while a victim is down on purpose, so the watchdog does not report it. */
   expectDown(target: Target, down: boolean): void;
@@ -52,6 +55,10 @@ export interface ChaosStack {
 export interface ChaosStackOptions {
   seed: number;
   say: (message: string) => void;
+  /** Start a second simulator (`PSP_NAME=secondary`) and give the worker and the API `PSP_SECONDARY_URL`. */
+  secondaryGateway?: boolean;
+  /** Outcome e-mails go to this SMTP server instead of NOTIFICATIONS_FILE. */
+  smtpUrl?: string;
 }
 
 const TASK_QUEUE = 'flash-sale-chaos';
@@ -66,23 +73,33 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     recent.push(`[${source}] ${line}`);
     if (recent.length > 100) recent.shift();
   };
-  const [pgPort, temporalPort, apiPort, pspPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [pgPort, temporalPort, apiPort, pspPort, pspSecondaryPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   let postgres: RunningPostgres | undefined;
   let temporal: RunningTemporal | undefined;
   let api: ServiceProcess | undefined;
   let worker: ServiceProcess | undefined;
   let psp: ServiceProcess | undefined;
+  let pspSecondary: ServiceProcess | undefined;
   const deaths: Array<{ target: Target; detail: string }> = [];
   const down = new Set<Target>();
 
   const stop = async () => {
     down.add('api').add('worker').add('temporal').add('postgres');
-    await Promise.allSettled([api?.stop(), worker?.stop(), psp?.stop()]);
+    await Promise.allSettled([api?.stop(), worker?.stop(), psp?.stop(), pspSecondary?.stop()]);
     await Promise.allSettled([temporal?.stop(), postgres?.stop()]);
   };
 
   try {
-    say(`stack in ${dir}: Postgres :${pgPort}, Temporal :${temporalPort}, API :${apiPort}, PSP :${pspPort}`);
+    say(
+      `stack in ${dir}: Postgres :${pgPort}, Temporal :${temporalPort}, API :${apiPort}, PSP :${pspPort}` +
+        (options.secondaryGateway ? `, secondary PSP :${pspSecondaryPort}` : ''),
+    );
     ({ postgres, temporal } = await startDataServices({
       dir,
       pgPort,
@@ -95,32 +112,41 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
 
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const pspUrl = `http://127.0.0.1:${pspPort}`;
-    psp = serviceProcess({
-      name: 'psp',
-      entry: 'psp-simulator/server.ts',
-      env: {
-        ...process.env,
-        PSP_PORT: String(pspPort),
-        PSP_HOST: '127.0.0.1',
-        WEBHOOK_SECRET: CHAOS_SECRETS.WEBHOOK_SECRET,
-        PSP_WEBHOOK_URL: `${apiUrl}/v1/webhooks/payments`,
-        PSP_DATA_FILE: path.join(dir, 'psp-journal.jsonl'),
-        PSP_SEED: String(options.seed),
-        PSP_SLOW_MS: '7000', // tok_slow: longer than one charge attempt (5 s)
-        PSP_FAULT_RESET_RATE: '0.05',
-        PSP_FAULT_5XX_RATE: '0.05',
-        PSP_FAULT_SLOW_RATE: '0.05',
-        PSP_FAULT_SLOW_MS: '3000',
-        PSP_WEBHOOK_DUPLICATE_RATE: '0.2',
-        PSP_WEBHOOK_LATE_RATE: '0.1',
-        PSP_WEBHOOK_LATE_MS: '8000',
-        PSP_WEBHOOK_REORDER_RATE: '0.1',
-        LOG_LEVEL: 'warn',
-      },
-      onLine: logTo('psp'),
-    });
+    const pspSecondaryUrl = options.secondaryGateway ? `http://127.0.0.1:${pspSecondaryPort}` : undefined;
+    const simulator = (name: 'primary' | 'secondary', port: number, seed: number) =>
+      serviceProcess({
+        name: name === 'primary' ? 'psp' : 'psp-secondary',
+        entry: 'psp-simulator/server.ts',
+        env: {
+          ...process.env,
+          PSP_PORT: String(port),
+          PSP_HOST: '127.0.0.1',
+          PSP_NAME: name,
+          WEBHOOK_SECRET: CHAOS_SECRETS.WEBHOOK_SECRET,
+          PSP_WEBHOOK_URL: `${apiUrl}/v1/webhooks/payments`,
+          PSP_DATA_FILE: path.join(dir, `psp-${name}-journal.jsonl`),
+          PSP_SEED: String(seed),
+          PSP_SLOW_MS: '7000', // tok_slow: longer than one charge attempt (5 s)
+          PSP_FAULT_RESET_RATE: '0.05',
+          PSP_FAULT_5XX_RATE: '0.05',
+          PSP_FAULT_SLOW_RATE: '0.05',
+          PSP_FAULT_SLOW_MS: '3000',
+          PSP_WEBHOOK_DUPLICATE_RATE: '0.2',
+          PSP_WEBHOOK_LATE_RATE: '0.1',
+          PSP_WEBHOOK_LATE_MS: '8000',
+          PSP_WEBHOOK_REORDER_RATE: '0.1',
+          LOG_LEVEL: 'warn',
+        },
+        onLine: logTo(name === 'primary' ? 'psp' : 'psp-secondary'),
+      });
+    psp = simulator('primary', pspPort, options.seed);
     psp.start();
     await waitForHttp(`${pspUrl}/healthz`, 30_000);
+    if (pspSecondaryUrl) {
+      pspSecondary = simulator('secondary', pspSecondaryPort, options.seed + 1);
+      pspSecondary.start();
+      await waitForHttp(`${pspSecondaryUrl}/healthz`, 30_000);
+    }
 
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -133,7 +159,9 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       PG_POOL_MAX: '10',
       LOG_LEVEL: 'warn',
       PSP_URL: pspUrl,
+      ...(pspSecondaryUrl && { PSP_SECONDARY_URL: pspSecondaryUrl }),
       NOTIFICATIONS_FILE: path.join(dir, 'notifications.jsonl'),
+      ...(options.smtpUrl && { SMTP_URL: options.smtpUrl }),
     };
     let workerRunning: () => void = () => undefined;
     worker = serviceProcess({
@@ -218,6 +246,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       temporalAddress: tp.address,
       apiUrl,
       pspUrl,
+      ...(pspSecondaryUrl && { pspSecondaryUrl }),
       victims,
       expectDown: (target, isDown) => (isDown ? down.add(target) : down.delete(target)),
       unexpectedDeaths: () => {

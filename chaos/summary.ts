@@ -1,12 +1,15 @@
 import type { InvariantReport, Violation } from '../invariants/check-sale-invariants';
+import type { AdmissionCensus, WaitlistCensus } from './admission-census';
+import type { GatewayUse } from './gateways';
 import type { RequestStats } from './http';
+import type { MailCensus } from './mail-census';
 import type { KillRecord, UnexpectedDeath } from './killer';
-import { TARGETS, type ChaosOptions } from './options';
+import { TARGETS, type ResolvedChaosOptions } from './options';
 import type { CrowdResult } from './shoppers';
 import type { WorkflowCensus } from './workflow-census';
 
 export interface RunSummary {
-  options: ChaosOptions;
+  options: ResolvedChaosOptions;
   saleId?: string;
   seconds: number;
   kills: KillRecord[];
@@ -18,6 +21,12 @@ export interface RunSummary {
   reservations?: Record<string, number>;
   report?: InvariantReport;
   workflows?: WorkflowCensus;
+  /** Seconds after the start when the primary gateway was told to fail. */
+  primaryFailedAt?: number;
+  gateways?: GatewayUse[];
+  admission?: AdmissionCensus;
+  waitlist?: WaitlistCensus;
+  mail?: MailCensus;
   failure?: string;
 }
 
@@ -27,7 +36,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 export function summaryLines(s: RunSummary): string[] {
   const o = s.options;
   const lines = [
-    `chaos run: seed ${o.seed}, ${o.kills} kills planned, ${o.shoppers} shoppers over ${o.seconds} s, ${o.units} units, hold ${o.holdSeconds} s, ${o.releasePolicy}; sale ${s.saleId ?? '-'}; ${Math.round(s.seconds)} s in all`,
+    `chaos run (${o.scenario}): seed ${o.seed}, ${o.kills} kills planned, ${o.shoppers} shoppers over ${o.seconds} s, ${o.units} units, hold ${o.holdSeconds} s, ${o.releasePolicy}${o.waitingRoom ? `, waiting room ${o.admitPerSecond}/s` : ''}; sale ${s.saleId ?? '-'}; ${Math.round(s.seconds)} s in all`,
   ];
   const per = TARGETS.map((target) => {
     const mine = s.kills.filter((k) => k.target === target).map((k) => k.restartMs);
@@ -40,7 +49,17 @@ export function summaryLines(s: RunSummary): string[] {
         .map((u) => `\n  ${u.target} at ${u.atSeconds.toFixed(1)} s: ${u.detail} (back after ${u.restartMs} ms)`)
         .join(''),
   );
-  if (s.crowd) lines.push(`shopper plans: ${fmt(s.crowd.plans)}`, `shopper outcomes: ${fmt(s.crowd.outcomes)}`);
+  if (s.crowd) {
+    lines.push(`shopper plans: ${fmt(s.crowd.plans)}`, `shopper outcomes: ${fmt(s.crowd.outcomes)}`);
+    if (o.waitingRoom) {
+      const c = s.crowd.roomClient;
+      lines.push(
+        `waiting-room client calls: ${c.calls}, retried ${c.retries} (on ${fmt(c.retriedOn) || '-'}), gave up ${c.gaveUp}`,
+      );
+    }
+    if (s.crowd.jumpers > 0)
+      lines.push(`queue jumpers: ${s.crowd.jumpers} skipped the queue, ${s.crowd.jumpersReserved} of them got a hold anyway`);
+  }
   if (s.requests) {
     const r = s.requests;
     lines.push(
@@ -53,15 +72,19 @@ export function summaryLines(s: RunSummary): string[] {
   for (const v of s.midRun.violations.slice(0, 20)) lines.push(`  MID-RUN VIOLATION invariant ${v.invariant}: ${v.detail}`);
   if (s.settle) lines.push(`settled: ${s.settle.settled ? 'yes' : 'NO'} after ${(s.settle.ms / 1000).toFixed(1)} s`);
   if (s.reservations) lines.push(`reservations by status: ${fmt(s.reservations)}`);
+  lines.push(...admissionLines(s), ...gatewayLines(s), ...mailLines(s));
   if (s.report) {
     const { counts, provider, workflows } = s.report;
     lines.push(
       `units: ${counts.units} = available ${counts.available} + held ${counts.held} + sold ${counts.sold} + withdrawn ${counts.withdrawn}`,
     );
-    if (s.report.waitlist)
+    if (s.report.waitlist) {
+      const byStatus = s.waitlist?.offersByStatus ?? {};
       lines.push(
         `waitlist: ${s.report.waitlist.offered} entries offered a unit (${s.crowd?.offered ?? 0} taken up by shoppers), ${s.report.waitlist.waiting} still waiting`,
+        `waitlist offers made: ${s.waitlist?.offers ?? 0}; taken (paid) ${byStatus.paid ?? 0}, payment failed ${byStatus.payment_failed ?? 0}, cancelled ${byStatus.cancelled ?? 0}, let expire ${byStatus.expired ?? 0}`,
       );
+    }
     if (typeof provider === 'object') lines.push(`captures: ${provider.captures}, refunds: ${provider.refunds}`);
     if (typeof workflows === 'object') lines.push(`open reservations whose workflow was checked: ${workflows.checked}`);
     if (s.workflows) {
@@ -73,11 +96,66 @@ export function summaryLines(s: RunSummary): string[] {
       for (const id of w.stillRunning.slice(0, 10)) lines.push(`  NOTE reservation ${id} is final but its workflow runs`);
     }
     for (const v of s.report.violations) lines.push(`  VIOLATION invariant ${v.invariant}: ${v.detail}`);
+    lines.push(
+      `invariant checker: ${s.report.violations.length === 0 ? 'all seven invariants and the queue checks hold' : `${s.report.violations.length} violations`}`,
+    );
     lines.push(`violations: ${s.report.violations.length + s.midRun.violations.length}`);
   } else {
     lines.push('violations: not checked');
   }
   if (s.failure) lines.push(`FAILED: ${s.failure}`);
+  return lines;
+}
+
+function admissionLines(s: RunSummary): string[] {
+  const a = s.admission;
+  if (!a) return [];
+  const all = Object.values(a.reservations);
+  const sum = (pick: (r: (typeof all)[number]) => number) => all.reduce((n, r) => n + pick(r), 0);
+  const per = Object.entries(a.reservations)
+    .map(
+      ([origin, r]) => `${origin} ${r.inAdmission}/${r.total} (admission over ${r.admissionOver}, not admitted ${r.notAdmitted})`,
+    )
+    .join(', ');
+  return [
+    `waiting room: ${a.tickets} tickets, ${a.admitted} admitted`,
+    `reservations by admitted shoppers: ${sum((r) => r.inAdmission)} of ${sum((r) => r.total)} made inside a running admission; by origin: ${per || '-'}`,
+  ];
+}
+
+function gatewayLines(s: RunSummary): string[] {
+  if (!s.gateways) return [];
+  const failed =
+    s.primaryFailedAt === undefined
+      ? 'never told to fail'
+      : `failing from ${s.primaryFailedAt.toFixed(1)} s (${s.options.primaryFailsAt} s into the sale) to the end`;
+  return [
+    `primary gateway ${failed}`,
+    ...s.gateways.map(
+      (g) =>
+        `  gateway ${g.name}: charges ${fmt(g.chargesByStatus) || 'none'}; voided keys ${g.voidedKeys}; faults ${fmt(g.faults ?? {})}`,
+    ),
+  ];
+}
+
+function mailLines(s: RunSummary): string[] {
+  const m = s.mail;
+  if (!m) return [];
+  const kinds = Object.entries(m.byKind)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([kind, k]) => `${kind} ${k.notices} notices/${k.messages} messages`)
+    .join(', ');
+  const lines = [
+    `e-mails delivered: ${m.delivered} for ${Object.values(m.byKind).reduce((n, k) => n + k.notices, 0)} notice ids; per kind: ${kinds || '-'}`,
+    `notice rows by state: ${fmt(m.rowsByState) || '-'}; sent but never delivered ${m.sentNotDelivered.length}; delivered with an unknown key ${m.unknownKeys.length}`,
+  ];
+  for (const key of m.sentNotDelivered.slice(0, 10)) lines.push(`  LOST notice ${key}`);
+  for (const d of m.duplicated.slice(0, 20))
+    lines.push(
+      `  DUPLICATE ${d.key}: copies at ${d.atSeconds.map((t) => `${t.toFixed(1)} s`).join(', ')}; kills while the first was sent: ${d.killsAtFirstCopy.join(', ') || 'none'}`,
+    );
+  lines.push(`duplicated notices with no kill while their first copy was sent: ${m.unexplainedDuplicates}`);
+  lines.push(`duplicate e-mails: ${m.duplicates}`);
   return lines;
 }
 

@@ -1,16 +1,22 @@
 /*
- * `npm run chaos [-- --kills 24 --seconds 150 --seed 7]`: a live sale on a throwaway stack while
- * the worker, the API, the Temporal dev server and Postgres are killed with SIGKILL at random
- * moments and started again; then every reservation is let end and the seven invariants are
- * checked against Postgres, Temporal and the provider's ledger. Progress on stderr, a summary
- * on stdout; exits 1 on any violation or when the stack did not come back.
+ * `npm run chaos [-- --kills 24 --seconds 150 --seed 7 --scenario full|classic]`: a live sale on a
+ * throwaway stack while the worker, the API, the Temporal dev server and Postgres are killed with
+ * SIGKILL at random moments and started again; then every reservation is let end and the seven
+ * invariants are checked against Postgres, Temporal and the providers' ledgers. The `full`
+ * scenario (default) adds a waiting room, a waitlist, a primary gateway that fails half way and
+ * slow SMTP (chaos/README.md). Progress on stderr, a summary on stdout; exits 1 on any violation,
+ * a duplicate e-mail, or when the stack did not come back.
  */
 import { rmSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
 import { checkSaleInvariants, type InvariantReport, type Violation } from '../invariants/check-sale-invariants';
 import { createHttpGateway } from '../payments/http-gateway';
+import { admissionCensus, waitlistCensus } from '../chaos/admission-census';
+import { failGateway, gatewayUse, PRIMARY_FAILURE } from '../chaos/gateways';
 import { chaosHttp } from '../chaos/http';
+import { mailCensus, waitForMailToDrain } from '../chaos/mail-census';
+import { startSlowSmtp, type SlowSmtp } from '../chaos/slow-smtp';
 import { runKiller } from '../chaos/killer';
 import { parseChaosOptions } from '../chaos/options';
 import { seededRandom } from '../chaos/random';
@@ -50,9 +56,18 @@ async function main(): Promise<number> {
     `seed ${options.seed}: ${options.kills} kills of ${options.targets.join(', ')}, ${options.shoppers} shoppers over ${options.seconds} s, ${options.units} units`,
   );
   let stack: ChaosStack;
+  let smtp: SlowSmtp | undefined;
   try {
-    stack = await startChaosStack({ seed: options.seed, say });
+    // The sink has its own random stream: mail timing must not shift the kills and the crowd.
+    if (options.slowSmtp) smtp = await startSlowSmtp({ delayMs: options.smtpDelayMs, random: seededRandom(options.seed + 2) });
+    stack = await startChaosStack({
+      seed: options.seed,
+      say,
+      secondaryGateway: options.secondaryGateway,
+      ...(smtp && { smtpUrl: smtp.url }),
+    });
   } catch (error) {
+    await smtp?.stop();
     summary.failure = `the stack did not start: ${String(error)}`;
     process.stdout.write(summaryLines(summary).join('\n') + '\n');
     return 1;
@@ -62,6 +77,11 @@ async function main(): Promise<number> {
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const psp = createHttpGateway({ baseUrl: stack.pspUrl, timeoutMs: 10_000 });
+  const gateways = [
+    psp,
+    ...(stack.pspSecondaryUrl ? [createHttpGateway({ baseUrl: stack.pspSecondaryUrl, timeoutMs: 10_000 })] : []),
+  ];
+  let primaryFailure: NodeJS.Timeout | undefined;
   const http = chaosHttp(stack.apiUrl);
   let connection: Connection | undefined;
   let ok = false;
@@ -87,6 +107,18 @@ async function main(): Promise<number> {
     );
 
     const loadStarted = Date.now();
+    if (options.primaryFailsAt !== undefined) {
+      const at = options.primaryFailsAt;
+      primaryFailure = setTimeout(() => {
+        failGateway(stack.pspUrl).then(
+          () => {
+            summary.primaryFailedAt = (Date.now() - startedAt) / 1000;
+            say(`the primary gateway fails from now on: ${JSON.stringify(PRIMARY_FAILURE)}`);
+          },
+          (error: unknown) => (summary.failure = `the primary gateway could not be made to fail: ${String(error)}`),
+        );
+      }, at * 1000);
+    }
     const crowd = runCrowd({
       saleId,
       shoppers: options.shoppers,
@@ -99,6 +131,8 @@ async function main(): Promise<number> {
       http,
       say,
       waitingRoom: options.waitingRoom,
+      queueJumpers: options.queueJumpers,
+      apiUrl: stack.apiUrl,
     });
     let crowdDone = false;
     void crowd.finally(() => (crowdDone = true)).catch(() => undefined);
@@ -152,7 +186,7 @@ async function main(): Promise<number> {
       `load over: ${summary.crowd.claimed} claims; waiting for every reservation to end (giving up after ${options.settleSeconds} s in which none ends)`,
     );
 
-    summary.settle = await waitUntilSettled(pool, psp, saleId, options.settleSeconds * 1000, say);
+    summary.settle = await waitUntilSettled(pool, gateways, saleId, options.settleSeconds * 1000, say);
     await killer.restartUnexpected();
     summary.unexpected = killer.unexpected;
 
@@ -162,7 +196,7 @@ async function main(): Promise<number> {
     const recheckUntil = Date.now() + 30_000;
     // Refunds of late captures may still be on their way when the last reservation ends.
     for (;;) {
-      report = await checkSaleInvariants({ pool, temporal, gateways: [psp] }, saleId);
+      report = await checkSaleInvariants({ pool, temporal, gateways }, saleId);
       if (report.violations.length === 0 || Date.now() > recheckUntil) break;
       say(`checker: ${report.violations.length} violations; checking again in 5 s`);
       await sleep(5_000);
@@ -176,24 +210,45 @@ async function main(): Promise<number> {
       await sleep(2_000);
     } while (Date.now() < censusUntil);
     summary.reservations = await reservationsByStatus(pool, saleId);
+    summary.admission = await admissionCensus(pool, saleId);
+    if (options.releasePolicy === 'waitlist') summary.waitlist = await waitlistCensus(pool, saleId);
+    if (options.secondaryGateway) {
+      const references = new Set(
+        (await pool.query<{ id: string }>(`select id from reservations where sale_id = $1::uuid`, [saleId])).rows.map(
+          (r) => r.id,
+        ),
+      );
+      const ledgers = await Promise.all(gateways.map((gateway) => gateway.ledger()));
+      summary.gateways = ledgers.map((ledger) => gatewayUse(ledger.gateway, ledger, references));
+    }
+    if (smtp) {
+      await waitForMailToDrain(pool, smtp, saleId, 90_000, say);
+      summary.mail = await mailCensus(pool, saleId, smtp.deliveries, summary.kills, startedAt, options.smtpDelayMs);
+    }
+    const failedAsPlanned = options.primaryFailsAt === undefined || summary.primaryFailedAt !== undefined;
     ok =
+      failedAsPlanned &&
+      (summary.mail?.duplicates ?? 0) === 0 &&
       report.violations.length === 0 &&
       summary.midRun.violations.length === 0 &&
       summary.unexpected.length === 0 &&
       summary.settle.settled;
     if (!summary.settle.settled) summary.failure = 'the system did not settle in time';
     else if (summary.unexpected.length > 0) summary.failure = 'a process did not survive a dependency restart';
+    else if (summary.mail?.duplicates) summary.failure = `${summary.mail.duplicates} duplicate e-mails`;
   } catch (error) {
     summary.failure ??= error instanceof Error ? error.message : String(error);
     say(`recent logs:\n${stack.recentLogs().join('\n')}`);
   } finally {
     summary.seconds = (Date.now() - startedAt) / 1000;
     clearTimeout(backstop);
+    clearTimeout(primaryFailure);
     await connection?.close().catch(() => undefined);
     await http.close().catch(() => undefined);
     await pool.end().catch(() => undefined);
     say('stopping the stack');
     await stack.stop();
+    await smtp?.stop();
   }
   process.stdout.write(summaryLines(summary).join('\n') + '\n');
   if (ok && !options.keep) rmSync(stack.dir, { recursive: true, force: true });

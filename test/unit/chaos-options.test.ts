@@ -25,3 +25,43 @@ describe('chaos --targets', () => {
     expect(() => parseChaosOptions(['--targets=', '--kills', '4'], {})).toThrow(/targets/);
   });
 });
+
+describe('chaos --scenario', () => {
+  test('full is the default: a waiting-room sale with a waitlist, two gateways, the primary failing half way, slow SMTP', () => {
+    const options = parseChaosOptions(['--seconds', '40'], {});
+    expect(options).toMatchObject({
+      scenario: 'full',
+      waitingRoom: true,
+      releasePolicy: 'waitlist',
+      secondaryGateway: true,
+      primaryFailsAt: 20,
+      slowSmtp: true,
+      queueJumpers: 0.1,
+      smtpDelayMs: 2_500,
+    });
+    expect(parseChaosOptions(['--primary-fails-at', '5', '--smtp-delay-ms=800'], {})).toMatchObject({
+      primaryFailsAt: 5,
+      smtpDelayMs: 800,
+    });
+  });
+
+  test('classic is the sale the flags describe, with one gateway and mail to a file', () => {
+    const options = parseChaosOptions(['--scenario', 'classic', '--release-policy', 'waitlist'], {});
+    expect(options).toMatchObject({
+      scenario: 'classic',
+      waitingRoom: false,
+      releasePolicy: 'waitlist',
+      secondaryGateway: false,
+      slowSmtp: false,
+      queueJumpers: 0,
+    });
+    expect(options.primaryFailsAt).toBeUndefined();
+    expect(parseChaosOptions([], { CHAOS_SCENARIO: 'classic' }).scenario).toBe('classic');
+  });
+
+  test('options that contradict a scenario are refused rather than ignored', () => {
+    expect(() => parseChaosOptions(['--release-policy', 'relist'], {})).toThrow(/waitlist sale/);
+    expect(() => parseChaosOptions(['--scenario', 'classic', '--smtp-delay-ms', '100'], {})).toThrow(/full scenario/);
+    expect(() => parseChaosOptions(['--scenario', 'storm'], {})).toThrow(/scenario/);
+  });
+});
