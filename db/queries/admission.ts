@@ -61,7 +61,7 @@ export async function shufflePreQueue(pool: Pool, saleId: string): Promise<boole
  * step idempotent: a key not above the last one recorded admits nothing and answers the result
  * recorded with it, so a retry of an attempt that committed but whose answer was lost, or a late
  * attempt of an older step, admits no second batch. Without a key (histories from before
- * migration 0017) the step is not recorded.
+ * migration 0015) the step is not recorded.
  */
 export async function admitStep(pool: Pool, saleId: string, budget: number, stepKey?: number): Promise<AdmissionTickResult> {
   return withTransaction(pool, async (client) => {
