@@ -142,7 +142,9 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
       if (!claim) return 'claim-gave-up';
       if (claim.status === 403) return 'not-admitted';
       if (claim.status === 409 && String(claim.body.type).endsWith('sold-out')) {
-        if (options.releasePolicy !== 'waitlist') return 'sold-out';
+        // Behind a waiting room the queue is the waitlist (docs/DESIGN.md): a unit that comes back
+        // admits the next queued shopper, so an admitted shopper told sold-out has nowhere to wait.
+        if (options.releasePolicy !== 'waitlist' || options.waitingRoom) return 'sold-out';
         const offer = await waitForOffer(token, ticketHeader);
         if ('outcome' in offer) return offer.outcome;
         reservationId = offer.reservationId;
@@ -227,6 +229,7 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
    * A queue jumper (a script, not the checkout page): claims without a ticket (the room should
    * answer 403), then tries to join the waitlist directly every 2 s until it may (units-available
    * until the sale is sold out) or the arrivals plus two holds are over, and waits for an offer.
+   * The room's answer is 409 `no-waitlist`: its queue is the waitlist.
    */
   async function jumpTheQueue(token: string, shopperId: string): Promise<{ reservationId: string } | { outcome: Outcome }> {
     const claim = await http.call('POST', `/v1/sales/${saleId}/reservations`, {
@@ -239,6 +242,8 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
       const joined = await http.call('POST', `/v1/sales/${saleId}/waitlist`, { token });
       if (joined?.status === 201 || joined?.status === 200) return waitForOffer(token, undefined, true);
       if (joined?.status === 403) return { outcome: 'jumper-refused' };
+      // A waiting-room sale has no waitlist beside its queue.
+      if (joined?.status === 409 && String(joined.body.type).endsWith('no-waitlist')) return { outcome: 'jumper-refused' };
       if (joined && joined.status !== 409) return { outcome: 'waitlist-refused' };
       if (joined && !String(joined.body.type).endsWith('units-available')) return { outcome: 'waitlist-refused' };
       await sleep(2_000);
