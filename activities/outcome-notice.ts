@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { recordAfterSend } from '../db/record-after-send';
 import {
   claimNotification,
   markNotificationFailed,
@@ -23,8 +24,9 @@ export const NOTICE_GIVEN_UP = 'notice-given-up';
 
 /**
  * Tells the shopper how the reservation ended, once per reservation and outcome across every
- * worker: the notice is claimed in Postgres with a lease, sent, then marked sent. A worker that
- * dies between sending and marking leaves the claim to lapse, and a retry sends again:
+ * worker: the notice is claimed in Postgres with a lease, sent, then marked sent (retried through a
+ * short database outage, db/record-after-send.ts). A worker that dies between sending and marking
+ * leaves the claim to lapse, and a retry sends again:
  * at-least-once, because a shopper who is never told their card was charged is worse off than one
  * told twice. Both copies carry the same key, so the duplicate is recognisable.
  *
@@ -68,7 +70,7 @@ export function createOutcomeNotice(
         nonRetryable: true,
       });
     }
-    await markNotificationSent(pool, reservationId, outcome, claim);
+    await recordAfterSend.execute(() => markNotificationSent(pool, reservationId, outcome, claim));
     onNoticeSent?.(outcome);
 
     async function giveUp(held: HeldClaim, error: string) {

@@ -7,12 +7,15 @@ export interface DuplicateMail {
   /** When each copy was delivered, seconds after the run's start (the kills' clock). */
   atSeconds: number[];
   /**
-   * Kills while the first copy was on its way (from the longest sink delay plus 2 s before it to
-   * 2 s after): a worker killed mid-send, or Postgres killed before the send was recorded, loses
-   * the acknowledgement and the notice is sent again once its lease lapses (at-least-once). A
-   * duplicate without such a kill has another cause.
+   * Worker kills while the first copy was on its way (from the longest sink delay plus 2 s before
+   * it to 2 s after): a worker killed after the SMTP server took the mail and before the send was
+   * recorded loses the record, and the notice is sent again, with the same Message-ID, once its
+   * lease lapses (at-least-once). A database outage does not explain a duplicate: the record is
+   * retried through it (db/record-after-send.ts).
    */
   killsAtFirstCopy: string[];
+  /** Whether every copy carried the same Message-ID, by which a mail client shows it once. */
+  sameMessageId: boolean;
 }
 
 export interface MailCensus {
@@ -20,7 +23,7 @@ export interface MailCensus {
   /** Distinct notice keys delivered, by kind (the key's last part: `paid`, `hold-reminder`, …). */
   byKind: Record<string, { notices: number; messages: number }>;
   duplicates: number;
-  /** Duplicated notices with no kill while their first copy was sent. */
+  /** Duplicated notices with no worker kill while their first copy was sent, or with two Message-IDs. */
   unexplainedDuplicates: number;
   duplicated: DuplicateMail[];
   /** Notices the database records as sent of which the sink got no copy. */
@@ -88,8 +91,9 @@ export async function mailCensus(
       key,
       atSeconds,
       killsAtFirstCopy: kills
-        .filter((k) => k.atSeconds >= first - sendWindowSeconds && k.atSeconds <= first + 2)
+        .filter((k) => k.target === 'worker' && k.atSeconds >= first - sendWindowSeconds && k.atSeconds <= first + 2)
         .map((k) => `${k.target} at ${k.atSeconds.toFixed(1)} s`),
+      sameMessageId: new Set(mine.map((d) => d.messageId)).size === 1,
     });
   }
   const known = new Set(rows.map((r) => r.key));
@@ -97,7 +101,7 @@ export async function mailCensus(
   for (const row of rows) rowsByState[row.state] = (rowsByState[row.state] ?? 0) + 1;
   return {
     delivered: deliveries.length,
-    unexplainedDuplicates: duplicated.filter((d) => d.killsAtFirstCopy.length === 0).length,
+    unexplainedDuplicates: duplicated.filter((d) => d.killsAtFirstCopy.length === 0 || !d.sameMessageId).length,
     byKind,
     duplicates: duplicated.reduce((n, d) => n + d.atSeconds.length - 1, 0),
     duplicated,

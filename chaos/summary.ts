@@ -152,9 +152,11 @@ function mailLines(s: RunSummary): string[] {
   for (const key of m.sentNotDelivered.slice(0, 10)) lines.push(`  LOST notice ${key}`);
   for (const d of m.duplicated.slice(0, 20))
     lines.push(
-      `  DUPLICATE ${d.key}: copies at ${d.atSeconds.map((t) => `${t.toFixed(1)} s`).join(', ')}; kills while the first was sent: ${d.killsAtFirstCopy.join(', ') || 'none'}`,
+      `  DUPLICATE ${d.key}: copies at ${d.atSeconds.map((t) => `${t.toFixed(1)} s`).join(', ')}; worker kills while the first was sent: ${d.killsAtFirstCopy.join(', ') || 'none'}${d.sameMessageId ? '' : '; MESSAGE-IDS DIFFER'}`,
     );
-  lines.push(`duplicated notices with no kill while their first copy was sent: ${m.unexplainedDuplicates}`);
+  lines.push(
+    `duplicated notices with no worker kill while their first copy was sent, or with two Message-IDs: ${m.unexplainedDuplicates}`,
+  );
   lines.push(`duplicate e-mails: ${m.duplicates}`);
   return lines;
 }

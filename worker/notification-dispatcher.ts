@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import { recordAfterSend } from '../db/record-after-send';
 import { composeNoticeEmail } from '../notifications/emails';
 import type { Notifier } from '../notifications/notifier';
 import {
@@ -54,7 +55,8 @@ export interface NotificationDispatcher {
  * dispatcher that lost a lease cannot mark, retry or release a notice another one now owns. Each
  * step is its own short statement: no transaction stays open across an SMTP call. A failed send
  * is retried with exponential backoff; after `maxAttempts` the row is `failed`, logged at error
- * and counted in `notifications_failed_total`. A send whose acknowledgement is lost (the process
+ * and counted in `notifications_failed_total`. Marking a notice sent is retried through a short
+ * database outage (db/record-after-send.ts); a send whose record is lost all the same (the process
  * dies after the SMTP server took it) is sent again when the lease lapses, with the same
  * Message-ID.
  */
@@ -110,7 +112,7 @@ export async function startNotificationDispatcher(options: NotificationDispatche
       }
       return;
     }
-    if (!(await markDispatchedSent(pool, notice)))
+    if (!(await recordAfterSend.execute(() => markDispatchedSent(pool, notice))))
       logger.warn({ key, attempts: notice.attempts }, 'notice sent after its lease was lost; another dispatcher may send it too');
     metrics?.notificationsSent.inc({ kind: notice.kind });
   }

@@ -84,7 +84,7 @@ test('chaos: kill -9s during waitlist hand-offs lose no offer and leave no invar
  * The full scenario (the default of `npm run chaos`): a waiting-room sale with a waitlist, queue
  * jumpers, the primary gateway failing from half way, every e-mail through a slow SMTP sink.
  */
-test('chaos (full): a waiting room, a waitlist, a failing primary gateway and slow SMTP under kill -9s: no violation, no mail twice', async () => {
+test('chaos (full): a waiting room, a waitlist, a failing primary gateway and slow SMTP under kill -9s: no violation, no mail twice but for a worker killed mid-send', async () => {
   const args = ['--import', 'tsx', path.join(ROOT, 'scripts', 'chaos.ts')];
   args.push('--scenario', 'full', '--kills', '4', '--seconds', '40', '--shoppers', '150', '--units', '40');
   args.push('--hold-seconds', '8', '--seed', '20261203', '--settle-seconds', '120');
@@ -104,7 +104,9 @@ test('chaos (full): a waiting room, a waitlist, a failing primary gateway and sl
   // Every reservation was made by a shopper inside a running admission, waitlist offers included.
   const [, inAdmission, total] = /^reservations by admitted shoppers: (\d+) of (\d+)/m.exec(stdout) ?? [];
   expect(Number(inAdmission)).toBe(Number(total));
-  expect(stdout).toMatch(/^duplicate e-mails: 0$/m);
+  // A notice is sent twice only when the worker died between the SMTP server's acceptance and the
+  // record of the send (at-least-once), and then both copies carry one Message-ID.
+  expect(stdout).toMatch(/^duplicated notices with no worker kill while their first copy was sent, or with two Message-IDs: 0$/m);
   expect(stdout).toMatch(/^violations: 0$/m);
   expect(stdout).toMatch(/^unexpected exits: 0$/m);
   expect(code).toBe(0);
