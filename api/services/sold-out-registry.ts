@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import type { Logger } from 'pino';
+import { TCP_KEEPALIVE } from '../../db/pool';
 
 /*
  * Sold-out answered from memory. A claim that finds no unit marks its sale sold out; every
@@ -49,7 +50,12 @@ export function createSoldOutRegistry(options: { databaseUrl: string; logger: Lo
 
   const connect = async (): Promise<void> => {
     while (!stopped) {
-      const candidate = new Client({ connectionString: options.databaseUrl, application_name: 'flash-sale-api-listener' });
+      // Keepalive: a half-open connection after a failover errors out instead of staying deaf.
+      const candidate = new Client({
+        connectionString: options.databaseUrl,
+        application_name: 'flash-sale-api-listener',
+        ...TCP_KEEPALIVE,
+      });
       try {
         await candidate.connect();
         candidate.on('notification', (message) => {

@@ -15,6 +15,7 @@ import { openSse, type SseStream } from '../helpers/sse';
 
 const POOL = 'flash-sale-api';
 const FEED = 'flash-sale-api-change-feed';
+const RELEASE_LISTENER = 'flash-sale-api-listener';
 const STREAMS = 40;
 
 let proxy: PgWireProxy;
@@ -129,10 +130,11 @@ it('notices a LISTEN connection that went deaf (half-open) and reconnects: the s
   for (const s of streams) s.close();
 });
 
-it('turns TCP keepalive on for the pool’s and the change feed’s Postgres connections', async () => {
+it('turns TCP keepalive on for the pool’s, the change feed’s and the release listener’s Postgres connections', async () => {
   const port = new URL(proxy.url).port;
-  const ours = new Set([...proxy.clientPorts(POOL), ...proxy.clientPorts(FEED)].map(String));
+  const ours = new Set([POOL, FEED, RELEASE_LISTENER].flatMap((name) => proxy.clientPorts(name)).map(String));
   expect(proxy.clientPorts(FEED)).toHaveLength(1);
+  expect(proxy.clientPorts(RELEASE_LISTENER)).toHaveLength(1);
   // The API's sockets to the proxy; `-o` shows a keepalive timer on a socket with SO_KEEPALIVE.
   const lines = execFileSync('ss', ['-tnoH', 'state', 'established', `( dport = :${port} )`], { encoding: 'utf8' })
     .split('\n')
