@@ -153,9 +153,6 @@ describe('a start Temporal refuses for good (namespace without the search attrib
     }
 
     expect(await metricSample(metricsUrl, 'outbox_workflow_starts_given_up_total', { reason: 'refused' })).toBe(before + 1);
-    const unstarted = await metricSample(metricsUrl, 'outbox_oldest_unstarted_seconds');
-    expect(unstarted).toBe(0);
-
     const report = await parts.api.get<{ violations: unknown[] }>(`/v1/admin/sales/${sale.id}/invariants`, ADMIN);
     expect(report.status).toBe(200);
     expect(report.body.violations).toEqual([]);
@@ -165,6 +162,12 @@ describe('a start Temporal refuses for good (namespace without the search attrib
       token: await shopperToken(`refused-next-${sale.id}`),
     });
     expect(next.status).toBe(201);
+
+    // The refused reservation no longer counts as waiting for its workflow. The gauge reads the
+    // whole database, which other files share (their waits are seconds old), so the refused row is
+    // made a day old: counted, it would be the oldest by far.
+    await parts.db.query("update reservations set created_at = now() - interval '1 day' where id = $1", [reservation.id]);
+    expect(await metricSample(metricsUrl, 'outbox_oldest_unstarted_seconds')).toBeLessThan(3_600);
   });
 });
 
