@@ -3,9 +3,9 @@ import { joinQueue } from '../../clients/waiting-room-client';
 import { freePort } from '../../scripts/stack/free-port';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/stack/service-process';
 import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
-import { TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
+import type { AppUnderTest } from '../helpers/app-under-test';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
-import { waitFor, type SaleAnswer } from '../helpers/sales';
+import { createTestSale, waitFor } from '../helpers/sales';
 
 /*
  * The proof-of-work surge (api/services/waiting-room.ts `difficultyFor`) counts the sale's joins
@@ -54,20 +54,10 @@ const difficultyAt = async (api: ApiClient, saleId: string) =>
   (await api.get<{ difficulty: number }>(`/v1/sales/${saleId}/challenge`, await shopperToken(`asker-${saleId}`))).body.difficulty;
 
 test('joins spread over two API processes raise the difficulty on both, as the same joins on one process would', async () => {
-  const created = await api1.post<SaleAnswer>('/v1/sales', {
-    token: TEST_SECRETS.ADMIN_TOKEN,
-    body: {
-      sku: 'XPHONE-15',
-      name: 'XPhone 15',
-      units: 10,
-      priceCents: 99_900,
-      currency: 'EUR',
-      startsAt: new Date(Date.now() + 3_600_000).toISOString(),
-      waitingRoom: { admitPerSecond: 1, powDifficulty: 0 },
-    },
+  const { id: saleId } = await createTestSale(api1, {
+    startsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    waitingRoom: { admitPerSecond: 1, powDifficulty: 0 },
   });
-  expect(created.status).toBe(201);
-  const saleId = created.body.id;
 
   await joinMany(api2Url, saleId, 'via-2');
   expect(await difficultyAt(api2, saleId)).toBe(0); // 30 joins in 20 s: 1.5/s, under the 2/s of the surge
