@@ -15,7 +15,13 @@ export interface MyOrdersDeps {
 
 const pageQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(ORDER_PAGE_MAX).default(ORDER_PAGE_DEFAULT),
+    // Decimal digits only: `Number()` would also take ` 5`, `1e1` or `0x10`.
+    limit: z
+      .string()
+      .regex(/^[1-9]\d{0,2}$/, 'a whole number from 1')
+      .transform(Number)
+      .pipe(z.number().max(ORDER_PAGE_MAX))
+      .default(ORDER_PAGE_DEFAULT),
     cursor: z.string().optional(),
   })
   .strict();
