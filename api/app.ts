@@ -22,6 +22,7 @@ import { salesRouter } from './routes/sales';
 import { waitingRoomRouter } from './routes/waiting-room';
 import { createWaitingRoom } from './services/waiting-room';
 import { waitlistRouter } from './routes/waitlist';
+import { myOrdersRouter } from './routes/my-orders';
 import { securityHeaders } from './security-headers';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
 import { createSaleCache } from './services/sale-cache';
@@ -94,6 +95,7 @@ const SHOPPER_LIMITED_ROUTES = [
   '/v1/reservations/:reservationId/payment',
   '/v1/sales/:saleId/waitlist',
 ];
+const ORDER_HISTORY_ROUTE = '/v1/me/reservations';
 
 /** The Express app, and the request listener to serve: the sold-out and queue/me fast paths in front of the app. */
 export function createApp(deps: AppDeps): { app: Express; listener: RequestListener } {
@@ -116,6 +118,8 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   // The sold-out fast path (below) counts in the same per-shopper budget.
   const shopperLimit = sharedShopperRateLimit(rateLimits.perShopper, deps.logger);
   app.post(SHOPPER_LIMITED_ROUTES, auth.shopper, shopperLimit.middleware);
+  // The order history: the same per-shopper rule, counted apart, so reading it never spends the claim budget.
+  app.get(ORDER_HISTORY_ROUTE, auth.shopper, shopperRateLimit(rateLimits.perShopper, deps.logger));
   // Each stream route's own guard first, so a caller without a valid token is answered 401 and
   // takes no slot; the routers run the guard again (a verified token is cached).
   const streams = createStreamLimits(deps.streamLimits ?? { total: 0, perIp: 0, perShopper: 0 }, {
@@ -176,6 +180,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.use(queueEventsRouter({ sales, auth, waitingRoom, feed: deps.changeFeed, logger: deps.logger }));
   app.use(waitlistRouter({ pool: deps.pool, sales, auth, waitlistFeed, logger: deps.logger }));
   app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
+  app.use(myOrdersRouter({ pool: deps.pool, auth }));
   app.use(reservationEventsRouter({ pool: deps.pool, auth, feed: deps.changeFeed, readReservation, logger: deps.logger }));
   app.use(saleEventsRouter({ sales, saleFeed, changeFeed: deps.changeFeed, logger: deps.logger }));
   app.use(

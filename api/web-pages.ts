@@ -11,8 +11,8 @@ import { pageSecurityHeaders } from './security-headers';
 export const WEB_DIST = path.resolve(__dirname, '..', 'web', 'dist');
 
 /**
- * The shopper pages: `/` (open a sale) and `/sales/:saleId` (the checkout), their module and
- * stylesheet under `/assets/`. Plain files built by scripts/build-web.js; every piece of data comes
+ * The shopper pages: `/` (open a sale), `/sales/:saleId` (the checkout) and `/orders` (the
+ * shopper's order history), their modules and stylesheet under `/assets/`. Plain files built by scripts/build-web.js; every piece of data comes
  * from the JSON API on the same origin. Pages and assets carry the pages' CSP (self only).
  */
 export function webPagesRouter(options: { distDir?: string; logger: Logger }): Router {
@@ -33,6 +33,7 @@ export function webPagesRouter(options: { distDir?: string; logger: Logger }): R
     requireUuid(req.params.saleId, 'sale');
     sendPage(res, 'sale.html');
   });
+  router.get('/orders', headers, (_req, res) => sendPage(res, 'orders.html'));
   // The operators' dashboard; the page asks for the admin token, its data comes from the admin stream.
   router.get('/admin/sales/:saleId', headers, (req, res) => {
     requireUuid(req.params.saleId, 'sale');

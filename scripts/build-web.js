@@ -16,7 +16,7 @@ const src = path.join(web, 'src');
 const dist = path.join(web, 'dist');
 const assets = path.join(dist, 'assets');
 /** One module per page; each is a bundle of its own (the shared modules are small). */
-const ENTRY_POINTS = ['checkout.ts', 'home.ts', 'dashboard.ts'];
+const ENTRY_POINTS = ['checkout.ts', 'home.ts', 'dashboard.ts', 'orders.ts'];
 
 function say(message) {
   process.stdout.write(`[build-web] ${message}\n`);

@@ -15,7 +15,7 @@ import { createTestSale } from '../helpers/sales';
  * claimed reservation) and sends methods the document does not list; every answer's status,
  * content type, headers and body must be ones the document declares for that operation, and
  * none may be a 5xx. schemathesis_hooks.py puts real sales, reservations, a queue place, a
- * waitlist entry, fresh challenges and webhook signatures into part of the cases, so that every
+ * waitlist entry, an order-history cursor, fresh challenges and webhook signatures into part of the cases, so that every
  * operation gets cases past authentication and 404; the test fails if one gets no 2xx at all.
  */
 const ROOT = path.resolve(__dirname, '../..');
@@ -138,6 +138,10 @@ async function fuzzData(apiUrl: string, token: string): Promise<NodeJS.ProcessEn
     const joined = await api.post(`/v1/sales/${waitlist.id}/waitlist`, { token });
     if (joined.status !== 201) throw new Error(`waitlist: ${joined.status} ${JSON.stringify(joined.body)}`);
     await joinQueue(apiUrl, room.id, token);
+    // A real cursor of the fuzz shopper's order history (their 20 claims make several pages).
+    const history = await api.get<{ nextCursor: string | null }>('/v1/me/reservations?limit=1', token);
+    if (history.status !== 200 || !history.body.nextCursor)
+      throw new Error(`order history: ${history.status} ${JSON.stringify(history.body)}`);
     return {
       FUZZ_API_URL: apiUrl,
       FUZZ_SHOPPER_TOKEN: token,
@@ -146,6 +150,7 @@ async function fuzzData(apiUrl: string, token: string): Promise<NodeJS.ProcessEn
       FUZZ_ROOM_SALE: room.id,
       FUZZ_WAITLIST_SALE: waitlist.id,
       FUZZ_RESERVATIONS: JSON.stringify(reservations),
+      FUZZ_ORDER_CURSOR: history.body.nextCursor,
     };
   } finally {
     await api.close();

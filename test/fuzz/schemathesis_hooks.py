@@ -7,6 +7,9 @@ creates real data and names it in the environment; these hooks put it into the g
   on the challenge and queue routes, the sold-out waitlist sale on the waitlist routes, the plain
   sale elsewhere, and one of the fuzz shopper's reservations set aside for that operation; the fourth case and every malformed
   value go as generated, so the 404 and 400 answers are fuzzed too;
+- a `cursor` of the order history (GET /v1/me/reservations) that matches the documented pattern
+  is swapped, in three cases of four, for a real `nextCursor` of the fuzz shopper's; the rest go
+  as generated (400);
 - a queue join on the waiting-room sale gets a fresh challenge of the API's (difficulty 0, so any
   nonce solves it) in three cases of four;
 - a payment webhook whose generated `X-Signature` is a valid (non-empty) string is signed with the API's webhook secret in three
@@ -42,6 +45,8 @@ WAITLIST_SALE = os.environ["FUZZ_WAITLIST_SALE"]
 # cancel, extend) and a few that only reads see: one operation using its reservations up (paid,
 # cancelled, extended to the limit) leaves the others theirs.
 RESERVATIONS = json.loads(os.environ["FUZZ_RESERVATIONS"])
+ORDER_CURSOR = os.environ["FUZZ_ORDER_CURSOR"]
+CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 RESERVATION_POOLS = {
     ("POST", "/v1/reservations/{reservationId}/payment"): "pay",
     ("POST", "/v1/reservations/{reservationId}/cancel"): "cancel",
@@ -110,6 +115,10 @@ def before_call(context, case, kwargs):
         whole = isinstance(units, (int, float)) and not isinstance(units, bool) and float(units).is_integer()
         if whole and FUZZ_MAX_UNITS < units <= API_MAX_UNITS:
             case.body["units"] = FUZZ_MAX_UNITS
+    elif method == "GET" and case.path == "/v1/me/reservations" and isinstance(case.query, dict):
+        cursor = case.query.get("cursor")
+        if isinstance(cursor, str) and CURSOR.match(cursor) and bucket(cursor) != 0:
+            case.query["cursor"] = ORDER_CURSOR
     elif method == "POST" and case.path == "/v1/sales/{saleId}/queue" and isinstance(case.body, dict):
         if case.path_parameters.get("saleId") == ROOM_SALE and bucket(case.body.get("nonce")) != 0:
             challenge = fresh_challenge()

@@ -178,6 +178,22 @@ describe('per shopper', () => {
     expect(read.status).toBe(404);
   });
 
+  test('the order history has the same rule on counters of its own: it never spends the claim budget', async () => {
+    const url = await app({ perIp: off, perShopper: minute(3) });
+    const alice = await sign('alice');
+    const history = (token: string) => fetch(`${url}/v1/me/reservations`, { headers: { authorization: `Bearer ${token}` } });
+    for (let i = 0; i < 3; i++) {
+      const page = await history(alice);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('ratelimit-policy')).toMatch(/^3;w=60/);
+    }
+    await expectRateLimited(await history(alice));
+    expect((await claim(url, alice)).status).toBe(404);
+    expect((await history(await sign('bob'))).status).toBe(200);
+    // Unauthenticated reads are 401 and counted nowhere.
+    expect((await fetch(`${url}/v1/me/reservations`)).status).toBe(401);
+  });
+
   test('is counted after authentication: forged tokens are 401 and spend nobody’s budget', async () => {
     const url = await app({ perIp: off, perShopper: minute(2) });
     const forged = await shopperToken('alice', 'another-secret-0123456789abcdef0123456789');
