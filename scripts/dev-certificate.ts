@@ -5,13 +5,13 @@
  * kept, missing, expiring or incomplete ones are made again (scripts/stack/dev-certificate.ts).
  */
 import path from 'node:path';
-import { DEV_CERTIFICATE_NAMES, ensureDevCertificate } from './stack/dev-certificate';
+import { DEV_CERTIFICATE_DIR, DEV_CERTIFICATE_NAMES, ensureDevCertificate } from './stack/dev-certificate';
 import { PROJECT_ROOT } from './stack/tools';
 
 function main(): void {
   const args = process.argv.slice(2);
   const dirAt = args.indexOf('--dir');
-  const dir = dirAt >= 0 ? path.resolve(args[dirAt + 1] ?? '') : path.join(PROJECT_ROOT, '.data', 'tls');
+  const dir = dirAt >= 0 ? path.resolve(args[dirAt + 1] ?? '') : path.join(PROJECT_ROOT, DEV_CERTIFICATE_DIR);
   const extra = args.filter((_, i) => dirAt < 0 || (i !== dirAt && i !== dirAt + 1));
   if (dirAt >= 0 && !args[dirAt + 1]) {
     console.error('usage: npm run dev-certificate -- [--dir <folder>] [host names or IPs...]');

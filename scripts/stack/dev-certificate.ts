@@ -15,6 +15,10 @@ export interface DevCertificate {
   action: 'created' | 'renewed' | 'kept';
 }
 
+/** Where `npm run dev-certificate` writes, relative to the project (gitignored), and the files it writes there. */
+export const DEV_CERTIFICATE_DIR = '.data/tls';
+export const DEV_CERTIFICATE_FILES = { ca: 'ca.crt', cert: 'server.crt', key: 'server.key' } as const;
+
 /** localhost over every loopback spelling, and `proxy`, the compose service the simulators post webhooks to. */
 export const DEV_CERTIFICATE_NAMES = ['localhost', '127.0.0.1', '::1', 'proxy'] as const;
 
@@ -34,10 +38,10 @@ const RENEW_BEFORE_MS = 30 * DAY_MS;
  */
 export function ensureDevCertificate(dir: string, names: readonly string[] = DEV_CERTIFICATE_NAMES): DevCertificate {
   mkdirSync(dir, { recursive: true });
-  const caFile = path.join(dir, 'ca.crt');
+  const caFile = path.join(dir, DEV_CERTIFICATE_FILES.ca);
   const caKey = path.join(dir, 'ca.key');
-  const certFile = path.join(dir, 'server.crt');
-  const keyFile = path.join(dir, 'server.key');
+  const certFile = path.join(dir, DEV_CERTIFICATE_FILES.cert);
+  const keyFile = path.join(dir, DEV_CERTIFICATE_FILES.key);
   const hadAny = existsSync(caFile) || existsSync(certFile);
 
   let ca = usable(caFile, caKey);

@@ -107,14 +107,17 @@ test('the migration tool and every connection the API opens (pool, change feed, 
   await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000);
   const names = ['flash-sale-api', 'flash-sale-api-change-feed', 'flash-sale-api-listener'];
   const connections = await waitFor(
-    () =>
-      query(
+    async () => {
+      // /readyz's Postgres check makes the pool open a connection (its answer is 503 without a worker).
+      await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      return query(
         url,
         `select a.application_name as name, bool_and(s.ssl) as ssl
            from pg_stat_activity a join pg_stat_ssl s using (pid)
           where a.application_name = any($1::text[]) group by 1 order by 1`,
         [names],
-      ),
+      );
+    },
     (rows) => rows.length === names.length,
     30_000,
     "the API's connections",

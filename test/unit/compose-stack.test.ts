@@ -13,6 +13,7 @@ import { parse } from 'yaml';
 import type { z } from 'zod';
 import { apiEnv } from '../../api/config';
 import { DEV_DEFAULTS } from '../../config/common';
+import { DEV_CERTIFICATE_DIR, DEV_CERTIFICATE_FILES } from '../../scripts/stack/dev-certificate';
 import { pspEnv } from '../../psp-simulator/config';
 import { workerEnv } from '../../worker/config';
 
@@ -462,7 +463,10 @@ describe('docker-compose.yml', () => {
     for (const name of serviceNames) {
       for (const volume of services[name]!.volumes ?? []) {
         const source = volume.split(':')[0]!;
-        if (source.startsWith('./')) expect([volume, existsSync(path.join(ROOT, source))]).toEqual([volume, true]);
+        // The certificate files are made by `npm run dev-certificate` (gitignored), not tracked.
+        if (source.startsWith(`./${DEV_CERTIFICATE_DIR}/`))
+          expect(Object.values(DEV_CERTIFICATE_FILES)).toContain(source.slice(`./${DEV_CERTIFICATE_DIR}/`.length));
+        else if (source.startsWith('./')) expect([volume, existsSync(path.join(ROOT, source))]).toEqual([volume, true]);
         else expect(named).toContain(source);
       }
     }
@@ -517,14 +521,17 @@ describe('proxy, Prometheus and Grafana', () => {
     const mounted = services.proxy!.volumes!.map((volume) => volume.split(':'));
     for (const [, file] of tls!.matchAll(/ssl_certificate(?:_key)?\s+(\S+);/g)) {
       const mount = mounted.find(([, target]) => target === file);
-      expect([file, mount?.[0]]).toEqual([file, `\${TLS_CERT_DIR:-./.data/tls}/${path.posix.basename(file!)}`]);
+      expect([file, mount?.[0]]).toEqual([file, `./${DEV_CERTIFICATE_DIR}/${path.posix.basename(file!)}`]);
     }
-    expect(read('.gitignore').split('\n')).toContain('.data/');
+    expect(read('docker-compose.yml')).toContain(`\${TLS_CERT_DIR:-./${DEV_CERTIFICATE_DIR}}/`);
+    expect(read('.gitignore').split('\n')).toContain(`${DEV_CERTIFICATE_DIR.split('/')[0]}/`);
     // The simulators post their webhooks over HTTPS and trust the CA that signed the proxy's certificate.
     for (const psp of servicesRunning('psp-simulator/server.ts')) {
       const env = services[psp]!.environment!;
       expect(new URL(env.PSP_WEBHOOK_URL!).protocol).toBe('https:');
-      expect(services[psp]!.volumes).toContain(`\${TLS_CERT_DIR:-./.data/tls}/ca.crt:${env.NODE_EXTRA_CA_CERTS}:ro`);
+      expect(services[psp]!.volumes).toContain(
+        `./${DEV_CERTIFICATE_DIR}/${DEV_CERTIFICATE_FILES.ca}:${env.NODE_EXTRA_CA_CERTS}:ro`,
+      );
     }
   });
 
