@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../domain/reservation-workflow-contract';
+import { databaseUrl } from './database-url';
 
 /**
  * Development addresses; `npm run dev` starts services at exactly these. Secrets have no default
@@ -13,7 +14,7 @@ export const DEV_DEFAULTS = {
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const databaseEnv = z.object({
-  DATABASE_URL: z.string().url().default(DEV_DEFAULTS.databaseUrl),
+  DATABASE_URL: databaseUrl.default(DEV_DEFAULTS.databaseUrl),
   PG_POOL_MAX: int(20),
   PG_STATEMENT_TIMEOUT_MS: int(5_000),
 });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { findPostgresBinaries, placePostgres } from './postgres-placement';
@@ -12,6 +12,8 @@ export interface EmbeddedPostgresOptions {
   nativeDir?: string;
   /** Receives the server's own log lines, and a line for anything placed elsewhere than asked. */
   onLog?: (line: string) => void;
+  /** Serve TLS (`ssl=on`) with this certificate and key, copied into the data directory. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface RunningPostgres {
@@ -53,6 +55,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     spawn(bin(name), args, { ...placement.runAs, env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
 
   if (!existsSync(path.join(placement.dataDir, 'PG_VERSION'))) await initdb(placement, spawnAs, log);
+  const tlsFlags = options.tls ? placeServerCertificate(placement, options.tls) : [];
 
   let server: ChildProcess | undefined;
   const stopOnExit = () => server?.kill('SIGINT');
@@ -64,7 +67,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         placement.dataDir,
         '-p',
         String(options.port),
-        ...SERVER_FLAGS.flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+        ...[...SERVER_FLAGS, ...tlsFlags].flatMap(([k, v]) => ['-c', `${k}=${v}`]),
       ]);
       server = child;
       const recent: string[] = [];
@@ -109,6 +112,27 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     start,
     stop,
   };
+}
+
+/*
+ * Postgres reads its certificate and key as its own user and refuses a key others can read, so
+ * both are copied into the data directory (where ssl_cert_file and ssl_key_file point by default),
+ * owned by that user, the key 0600.
+ */
+function placeServerCertificate(
+  placement: ReturnType<typeof placePostgres>,
+  tls: { certFile: string; keyFile: string },
+): string[][] {
+  for (const [source, name, mode] of [
+    [tls.certFile, 'server.crt', 0o644],
+    [tls.keyFile, 'server.key', 0o600],
+  ] as const) {
+    const target = path.join(placement.dataDir, name);
+    copyFileSync(source, target);
+    chmodSync(target, mode);
+    if (placement.runAs) chownSync(target, placement.runAs.uid, placement.runAs.gid);
+  }
+  return [['ssl', 'on']];
 }
 
 async function initdb(

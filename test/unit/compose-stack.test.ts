@@ -13,6 +13,7 @@ import { parse } from 'yaml';
 import type { z } from 'zod';
 import { apiEnv } from '../../api/config';
 import { DEV_DEFAULTS } from '../../config/common';
+import { DEV_CERTIFICATE_DIR, DEV_CERTIFICATE_FILES } from '../../scripts/stack/dev-certificate';
 import { pspEnv } from '../../psp-simulator/config';
 import { workerEnv } from '../../worker/config';
 
@@ -218,14 +219,20 @@ describe('Dockerfile', () => {
 
 // --- docker-compose.yml ---------------------------------------------------------------------------
 
-/** What each service listens on inside its container. */
-function listenPort(name: string): number {
+/** The proxy's plain HTTP port, or with `https` its TLS port (deploy/nginx/nginx.conf). */
+function proxyPort(scheme: 'http' | 'https'): number {
+  const nginx = read('deploy/nginx/nginx.conf');
+  return Number((scheme === 'https' ? /listen\s+(\d+)\s+ssl;/ : /listen\s+(\d+);/).exec(nginx)![1]);
+}
+
+/** What each service listens on inside its container (the proxy: for `scheme`). */
+function listenPort(name: string, scheme: 'http' | 'https' = 'http'): number {
   const service = services[name]!;
   const entry = entryPointOf(service);
   if (entry === 'api/server.ts') return Number(configOf(name).PORT);
   if (entry === 'psp-simulator/server.ts') return Number(configOf(name).PSP_PORT);
   if (entry === 'worker/main.ts') return Number(String(configOf(name).WORKER_METRICS_ADDRESS).split(':')[1]);
-  if (name === 'proxy') return Number(/listen\s+(\d+);/.exec(read('deploy/nginx/nginx.conf'))![1]);
+  if (name === 'proxy') return proxyPort(scheme);
   // The third-party images' documented default ports.
   const defaults: Record<string, number> = {
     'postgres:': 5432,
@@ -331,7 +338,8 @@ describe('docker-compose.yml', () => {
         continue;
       }
       const { schema } = ENTRY_POINTS[entry]!;
-      const known = Object.keys(schema.shape);
+      // Read by Node itself: the simulators trust the development CA for their HTTPS webhooks.
+      const known = [...Object.keys(schema.shape), 'NODE_EXTRA_CA_CERTS'];
       for (const key of Object.keys(env)) expect([name, key, known.includes(key)]).toEqual([name, key, true]);
       expect(() => configOf(name)).not.toThrow();
       for (const [key, field] of Object.entries(schema.shape)) {
@@ -375,7 +383,8 @@ describe('docker-compose.yml', () => {
         if (!addressVariables.includes(key)) continue;
         const { host, port } = hostAndPort(value);
         expect([name, key, serviceNames.includes(host)]).toEqual([name, key, true]);
-        expect([name, key, port]).toEqual([name, key, listenPort(host)]);
+        const scheme = value.startsWith('https://') ? 'https' : 'http';
+        expect([name, key, port]).toEqual([name, key, listenPort(host, scheme)]);
         checked++;
       }
     }
@@ -454,7 +463,10 @@ describe('docker-compose.yml', () => {
     for (const name of serviceNames) {
       for (const volume of services[name]!.volumes ?? []) {
         const source = volume.split(':')[0]!;
-        if (source.startsWith('./')) expect([volume, existsSync(path.join(ROOT, source))]).toEqual([volume, true]);
+        // The certificate files are made by `npm run dev-certificate` (gitignored), not tracked.
+        if (source.startsWith(`./${DEV_CERTIFICATE_DIR}/`))
+          expect(Object.values(DEV_CERTIFICATE_FILES)).toContain(source.slice(`./${DEV_CERTIFICATE_DIR}/`.length));
+        else if (source.startsWith('./')) expect([volume, existsSync(path.join(ROOT, source))]).toEqual([volume, true]);
         else expect(named).toContain(source);
       }
     }
@@ -492,10 +504,35 @@ describe('proxy, Prometheus and Grafana', () => {
   it('balances over every API replica on the port it listens on, and publishes the port it listens on', () => {
     const upstream = [...nginx.matchAll(/^\s*server\s+([\w-]+):(\d+)/gm)].map((m) => ({ host: m[1]!, port: Number(m[2]) }));
     expect(upstream).toEqual(servicesRunning('api/server.ts').map((host) => ({ host, port: listenPort(host) })));
-    expect(services.proxy!.ports!.map((port) => Number(port.split(':').at(-1)))).toEqual([listenPort('proxy')]);
+    expect(services.proxy!.ports!.map((port) => Number(port.split(':').at(-1)))).toEqual([proxyPort('http'), proxyPort('https')]);
     // One proxy hop in front of the API, which overwrites (not appends to) X-Forwarded-For.
     for (const name of servicesRunning('api/server.ts')) expect(configOf(name).TRUST_PROXY).toBe(1);
     expect(nginx).toContain('proxy_set_header X-Forwarded-For $remote_addr;');
+  });
+
+  it('terminates TLS with the mounted certificate, sends HSTS only over HTTPS and redirects HTTP', () => {
+    const [plain, tls] = nginx.split(/^\s*server\s*\{/m).slice(1);
+    expect(plain).toMatch(/listen\s+\d+;/);
+    expect(plain).toContain('return 308 https://$host$request_uri;');
+    expect(plain).not.toContain('Strict-Transport-Security');
+    expect(tls).toMatch(/listen\s+\d+\s+ssl;/);
+    expect(tls).toMatch(/add_header Strict-Transport-Security "max-age=\d+" always;/);
+    // Every certificate file nginx reads is mounted from the certificate folder, which is gitignored.
+    const mounted = services.proxy!.volumes!.map((volume) => volume.split(':'));
+    for (const [, file] of tls!.matchAll(/ssl_certificate(?:_key)?\s+(\S+);/g)) {
+      const mount = mounted.find(([, target]) => target === file);
+      expect([file, mount?.[0]]).toEqual([file, `./${DEV_CERTIFICATE_DIR}/${path.posix.basename(file!)}`]);
+    }
+    expect(read('docker-compose.yml')).toContain(`\${TLS_CERT_DIR:-./${DEV_CERTIFICATE_DIR}}/`);
+    expect(read('.gitignore').split('\n')).toContain(`${DEV_CERTIFICATE_DIR.split('/')[0]}/`);
+    // The simulators post their webhooks over HTTPS and trust the CA that signed the proxy's certificate.
+    for (const psp of servicesRunning('psp-simulator/server.ts')) {
+      const env = services[psp]!.environment!;
+      expect(new URL(env.PSP_WEBHOOK_URL!).protocol).toBe('https:');
+      expect(services[psp]!.volumes).toContain(
+        `./${DEV_CERTIFICATE_DIR}/${DEV_CERTIFICATE_FILES.ca}:${env.NODE_EXTRA_CA_CERTS}:ro`,
+      );
+    }
   });
 
   it('scrapes every API replica and worker at a service and port that serve /metrics', () => {
