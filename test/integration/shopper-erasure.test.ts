@@ -251,7 +251,13 @@ test('a shopper with a paid and an expired reservation, a queue ticket and notic
   );
 
   // Temporal: every execution deleted, and gone from visibility.
-  expect(await Promise.all([paid.id, expired.id, live.id].map(workflowStatus))).toEqual(['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND']);
+  // Temporal deletes asynchronously: describe() finds the executions until it has.
+  await waitFor(
+    () => Promise.all([paid.id, expired.id, live.id].map(workflowStatus)),
+    (statuses) => statuses.every((status) => status === 'NOT_FOUND'),
+    30_000,
+    'the deleted executions',
+  );
   await waitFor(
     () => visibleWorkflows(shopperId),
     (ids) => ids.length === 0,
@@ -316,7 +322,12 @@ test('an erasure that stopped after its first step (a crash) is finished by the 
     erased: { pseudonymised: { reservations: 1, queueTickets: 0 }, deleted: { notices: 1, workflows: 1 } },
   });
   expect(await census(shopperId, pseudonym)).toMatchObject({ reservations: 0, notices: 0, pseudonymisedReservations: 1 });
-  expect(await workflowStatus(claim.body.id)).toBe('NOT_FOUND');
+  await waitFor(
+    () => workflowStatus(claim.body.id),
+    (status) => status === 'NOT_FOUND',
+    30_000,
+    'the deleted execution',
+  );
   expect(await invariantViolations(sale.id)).toEqual([]);
   expect((await erase(shopperId)).body).toEqual(finished.body);
 }, 120_000);
