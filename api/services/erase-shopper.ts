@@ -27,7 +27,11 @@ export async function eraseShopper(deps: EraseShopperDeps, shopperId: string): P
   const pseudonym = shopperPseudonym(deps.erasureSecret, shopperId);
   const before = await shopperPresence(deps.pool, shopperId, pseudonym);
   const recorded = await findErasure(deps.pool, pseudonym);
-  if (recorded?.state === 'done' && before.remaining === 0) return toErasureView(recorded);
+  if (recorded?.state === 'done' && before.remaining === 0) {
+    // Temporal deletes asynchronously; an execution still there is asked again (counted already).
+    await deps.shopperWorkflows.deleteClosed((await deps.shopperWorkflows.find(shopperId, before.erased)).closed);
+    return toErasureView(recorded);
+  }
 
   refuseLive(before.live, []);
   const workflows = await deps.shopperWorkflows.find(shopperId, [...before.ended, ...before.erased]);
