@@ -41,6 +41,9 @@ import { createStreamLimits, type StreamLimitsConfig } from './stream-limits';
 import { createWaitlistFeed } from './services/waitlist-feed';
 import { batchedReader } from './services/batched-reads';
 import { findReservations } from '../db/queries/find-reservations';
+import { myDataRouter } from './routes/my-data';
+import { adminShoppersRouter } from './routes/admin-shoppers';
+import { createShopperWorkflows } from '../clients/shopper-workflows';
 
 export interface AppDeps {
   pool: Pool;
@@ -53,6 +56,13 @@ export interface AppDeps {
   webhookSecret: string;
   /** HMAC key of waiting-room challenges and queue tickets. */
   queueSecret: string;
+  /** The export and the erasure (api/routes/my-data.ts, api/routes/admin-shoppers.ts). */
+  shopperData: {
+    /** ERASURE_SECRET: the key of erased shoppers' pseudonyms (api/services/shopper-pseudonym.ts). */
+    erasureSecret: string;
+    /** NOTIFY_EMAIL_DOMAIN: the export names the address the worker mails. */
+    notifyEmailDomain: string;
+  };
   soldOut: SoldOutRegistry;
   /** Tells the event streams (reservations, queue places) when what they show moved. */
   changeFeed: ChangeFeed;
@@ -201,6 +211,16 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
     }),
   );
   app.use(adminRouter({ pool: deps.pool, temporal: deps.temporal, gateways: deps.gateways, sales, auth }));
+  app.use(myDataRouter({ pool: deps.pool, auth, notifyEmailDomain: deps.shopperData.notifyEmailDomain }));
+  app.use(
+    adminShoppersRouter({
+      pool: deps.pool,
+      shopperWorkflows: createShopperWorkflows(deps.temporal),
+      erasureSecret: deps.shopperData.erasureSecret,
+      auth,
+      logger: deps.logger,
+    }),
+  );
   for (const router of deps.extraRoutes ?? []) app.use(router);
   app.use(webPagesRouter({ logger: deps.logger, ...(deps.webDistDir && { distDir: deps.webDistDir }) }));
   app.use(notFoundHandler);

@@ -3,6 +3,7 @@ import type { RequestHandler, Response } from 'express';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { SHOPPER_TOKEN_SCOPE } from '../config/common';
 import { ErrorCode } from '../domain/errors';
+import { PSEUDONYM_PREFIX } from '../domain/shopper-data';
 import { createAdminAuthThrottle, type AdminAuthThrottleRule } from './admin-auth-throttle';
 import { Problem } from './problem';
 
@@ -66,7 +67,14 @@ export function createAuth(config: AuthConfig) {
       });
       // jose types `sub` as a string but does not check it: a signed `"sub": 42` or `["a"]` arrives as is.
       const sub: unknown = payload.sub;
-      if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH || !SUBJECT.test(sub))
+      // `erased:…` is an erased shopper's pseudonym (api/services/shopper-pseudonym.ts): never a shopper.
+      if (
+        typeof sub !== 'string' ||
+        sub.length === 0 ||
+        sub.length > MAX_SUBJECT_LENGTH ||
+        !SUBJECT.test(sub) ||
+        sub.startsWith(PSEUDONYM_PREFIX)
+      )
         throw new Problem(401, ErrorCode.Unauthorized, 'the token subject is not a valid shopper id');
       if (verifiedTokens.size >= VERIFIED_TOKENS_MAX) verifiedTokens.delete(verifiedTokens.keys().next().value!);
       verifiedTokens.set(token, { shopperId: sub, expiresAtMs: (payload.exp ?? 0) * 1000 });

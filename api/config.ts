@@ -13,6 +13,10 @@ export const apiEnv = databaseEnv
     WEBHOOK_SECRET: secret(12),
     /** HMAC key of waiting-room challenges and queue tickets (issue 9). */
     QUEUE_SECRET: secret(32),
+    /** HMAC key of erased shoppers' pseudonyms (api/services/shopper-pseudonym.ts); never rotated, see docs/CONFIGURATION.md. */
+    ERASURE_SECRET: secret(32),
+    /** The shoppers' mail domain, as the worker's: GET /v1/me/export names the address notices went to. */
+    NOTIFY_EMAIL_DOMAIN: z.string().default('shoppers.invalid'),
     /** Payment providers whose ledgers the invariant checker route reads. */
     PSP_URL: z.string().url().default('http://127.0.0.1:4000'),
     PSP_SECONDARY_URL: z.string().url().optional(),

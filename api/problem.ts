@@ -24,6 +24,7 @@ const TITLES: Record<ErrorCode, string> = {
   'hold-expired': 'The hold has expired',
   'invalid-state': 'Not possible in the reservation’s current state',
   'start-refused': 'The reservation could not be started; its unit was given back',
+  'shopper-has-live-reservation': 'The shopper has a reservation that has not ended',
   'bad-signature': 'The signature does not verify',
   'payload-too-large': 'The request body is too large',
   'unsupported-media-type': 'Unsupported media type',

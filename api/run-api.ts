@@ -64,6 +64,7 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
     maxStripes: config.SALE_MAX_STRIPES,
     webhookSecret: config.WEBHOOK_SECRET,
     queueSecret: config.QUEUE_SECRET,
+    shopperData: { erasureSecret: config.ERASURE_SECRET, notifyEmailDomain: config.NOTIFY_EMAIL_DOMAIN },
     gateways: [config.PSP_URL, config.PSP_SECONDARY_URL]
       .filter((url): url is string => !!url)
       .map((baseUrl) => createHttpGateway({ baseUrl, timeoutMs: 10_000 })),

@@ -23,6 +23,7 @@ export const CHAOS_SECRETS = {
   ADMIN_TOKEN: 'chaos-admin-token-0123',
   WEBHOOK_SECRET: 'chaos-webhook-secret',
   QUEUE_SECRET: 'chaos-queue-secret-0123456789abcdef0123456789',
+  ERASURE_SECRET: 'chaos-erasure-secret-0123456789abcdef0123456789',
 };
 
 export interface Victim {

@@ -8,6 +8,7 @@ export const DEVELOPMENT_SECRETS = {
   ADMIN_TOKEN: 'dev-admin-token',
   WEBHOOK_SECRET: 'dev-webhook-secret',
   QUEUE_SECRET: 'dev-only-queue-secret-change-me-0123456789abcdef',
+  ERASURE_SECRET: 'dev-only-erasure-secret-change-me-0123456789abcdef',
 } as const;
 
 /** The development secrets, each overridden by the variable of the same name when it is set. */
@@ -17,5 +18,6 @@ export function developmentSecretsEnv(env: NodeJS.ProcessEnv): Record<keyof type
     ADMIN_TOKEN: env.ADMIN_TOKEN || DEVELOPMENT_SECRETS.ADMIN_TOKEN,
     WEBHOOK_SECRET: env.WEBHOOK_SECRET || DEVELOPMENT_SECRETS.WEBHOOK_SECRET,
     QUEUE_SECRET: env.QUEUE_SECRET || DEVELOPMENT_SECRETS.QUEUE_SECRET,
+    ERASURE_SECRET: env.ERASURE_SECRET || DEVELOPMENT_SECRETS.ERASURE_SECRET,
   };
 }

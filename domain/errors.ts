@@ -21,6 +21,8 @@ export const ErrorCode = {
   InvalidState: 'invalid-state',
   /** Temporal refused to start the reservation's workflow for good; its unit was (or is being) given back. */
   StartRefused: 'start-refused',
+  /** An erasure refused: a reservation of the shopper holds a unit, waits for a payment or still has a running workflow. */
+  ShopperHasLiveReservation: 'shopper-has-live-reservation',
   BadSignature: 'bad-signature',
   PayloadTooLarge: 'payload-too-large',
   UnsupportedMediaType: 'unsupported-media-type',

@@ -56,7 +56,8 @@ export async function enqueueWaitlistOffers(db: Queryable, limit: number): Promi
  * of the waiting-room migration) of a sale that can no longer sell them anything: no unit is
  * available or held (a held unit may come back). A shopper who claimed in the sale is not queued.
  * Only sales that started within `recentHours` are looked at, so finished sales' queues are not
- * scanned every pass. Callers check `hasWaitingRooms` first.
+ * scanned every pass; an erased shopper's ticket (its pseudonym, migrations/0017) gets none.
+ * Callers check `hasWaitingRooms` first.
  */
 export async function enqueueSoldOutNotices(db: Queryable, recentHours: number, limit: number): Promise<number> {
   const { rowCount } = await db.query({
@@ -69,6 +70,7 @@ export async function enqueueSoldOutNotices(db: Queryable, recentHours: number, 
            where s.starts_at <= now() and s.starts_at > now() - make_interval(hours => $1::int)
              and not exists (select 1 from units u where u.sale_id = w.sale_id and u.status in ('available', 'held'))
              and not exists (select 1 from reservations r where r.sale_id = t.sale_id and r.user_id = t.shopper_id)
+             and t.shopper_id not like 'erased:%'
              and not exists (select 1 from notifications n
                              where n.subject = 'sale:' || t.sale_id::text || ':shopper:' || t.shopper_id and n.kind = 'sold-out')
            limit $2::int

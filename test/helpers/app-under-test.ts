@@ -11,6 +11,7 @@ export const TEST_SECRETS = {
   ADMIN_TOKEN: 'test-admin-token-0123',
   WEBHOOK_SECRET: 'test-webhook-secret',
   QUEUE_SECRET: 'test-queue-secret-0123456789abcdef0123456789',
+  ERASURE_SECRET: 'test-erasure-secret-0123456789abcdef0123456789',
 };
 
 export interface AppUnderTest {

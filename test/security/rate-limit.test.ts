@@ -48,6 +48,7 @@ async function startApp(rateLimits: RateLimitConfig, trustProxy = 0): Promise<{ 
     maxStripes: 4,
     webhookSecret: 'rate-limit-webhook-secret',
     queueSecret: 'rate-limit-queue-secret-0123456789abcdef',
+    shopperData: { erasureSecret: 'rate-limit-erasure-secret-0123456789abcdef', notifyEmailDomain: 'shoppers.invalid' },
     rateLimits,
     trustProxy,
   });

@@ -22,6 +22,7 @@ test('the table has one row for each step a newcomer looks for', () => {
     'refund',
     'admission',
     'history',
+    'erasure',
   ]);
 });
 
