@@ -97,7 +97,7 @@ export interface ShopperRows {
 
 /*
  * Everything stored under one shopper id, in one read-only REPEATABLE READ transaction so the
- * parts agree: their reservations (reservations_by_user) and what hangs off them by reservation
+ * parts agree: their reservations (reservations_by_shopper_newest) and what hangs off them by reservation
  * id, their queue tickets, waitlist entries and notices (the *_by_user/_by_shopper indexes of
  * migrations/0017). Oldest first in each part.
  */
