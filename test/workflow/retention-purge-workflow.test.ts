@@ -49,7 +49,7 @@ afterAll(async () => {
 // The worker's default periods; batches of 2 so that one run takes several per target.
 const input: RetentionPurgeInput = { periods: { queueDaysAfterSoldOut: 7, webhookEventDays: 30, noticeDays: 30 }, batchSize: 2 };
 
-test('deletes what outlived its period, keeps what did not and live sales, and a second run deletes nothing', async () => {
+test('deletes what outlived its period, keeps what did not and live sales, and a second run changes nothing', async () => {
   const planted = await plantRetentionRows(pool);
   expect(await queueViolations(pool, planted.longSoldOut)).not.toEqual([]); // the planted claim has no admission
   const handle = await env.client.workflow.start(retentionPurgeWorkflow, {
