@@ -3,12 +3,13 @@ import { createCompensationActivities } from './compensation';
 import type { ActivityDeps } from './deps';
 import { createPaymentPhaseActivities } from './payment-phase';
 import { createMessageActivities } from './reservation-messages';
+import { createRetentionActivities } from './retention-purge';
 
 export type { ActivityDeps } from './deps';
 
 /*
  * Every activity the worker registers, one module per workflow role that calls them:
- * reservation-messages (the update handlers), payment-phase, compensation, admission.
+ * reservation-messages (the update handlers), payment-phase, compensation, admission, retention.
  */
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentPhaseActivities(deps),
     ...createCompensationActivities(deps),
     ...createAdmissionActivities(deps),
+    ...createRetentionActivities({ pool: deps.pool, onPurged: deps.onRowsPurged }),
   };
 }
 

@@ -34,6 +34,19 @@ export const workerEnv = databaseEnv
     NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
     /** The first retry of a dispatched notice waits this long, each next one twice as long (at most 300 s). */
     NOTIFY_RETRY_BASE_SECONDS: z.coerce.number().positive().max(300).default(5),
+    /** How often the retention purge's schedule runs it (worker/retention-schedule.ts). */
+    RETENTION_PURGE_EVERY_MINUTES: z.coerce.number().int().min(1).max(1_440).default(60),
+    /** Queue tickets (and the proof-of-work challenges they spent) are deleted this many days after their waiting room sold out. */
+    RETENTION_QUEUE_DAYS: z.coerce.number().int().min(1).default(7),
+    /** Webhook deliveries are kept this many days for deduplication (the provider redelivers until answered 2xx). */
+    RETENTION_WEBHOOK_EVENTS_DAYS: z.coerce.number().int().min(1).default(30),
+    /**
+     * Finished notices (sent, failed, dropped) are deleted this many days after they finished; at
+     * least 2, above the dispatcher's 24 h look-back for sold-out notices, so none is sent twice.
+     */
+    RETENTION_NOTICES_DAYS: z.coerce.number().int().min(2).default(30),
+    /** Rows per delete statement of the retention purge. */
+    RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
     /**
      * `host:port` where the worker serves its own Prometheus metrics (`/metrics`: relay lag,
      * activity failures by type, notifications, waiting-room queues); unset = no endpoint.

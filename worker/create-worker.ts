@@ -18,6 +18,7 @@ export interface ReservationWorkerDeps {
   noticeLeaseSeconds?: number;
   onNoticeSent?: ActivityDeps['onNoticeSent'];
   onNoticeFailed?: ActivityDeps['onNoticeFailed'];
+  onRowsPurged?: ActivityDeps['onRowsPurged'];
   maxCachedWorkflows?: number;
   /** A prebuilt bundle (tests bundle once per run); otherwise the workflows are bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -51,6 +52,7 @@ export function createReservationWorker(deps: ReservationWorkerDeps): Promise<Wo
       noticeLeaseSeconds: deps.noticeLeaseSeconds,
       onNoticeSent: deps.onNoticeSent,
       onNoticeFailed: deps.onNoticeFailed,
+      onRowsPurged: deps.onRowsPurged,
       onCrashPoint: deps.onCrashPoint,
     }),
     ...(deps.activityInterceptors && { interceptors: { activity: deps.activityInterceptors } }),

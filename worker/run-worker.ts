@@ -10,6 +10,7 @@ import { hasWaitingRooms } from '../db/queries/due-notifications';
 import { startNotificationDispatcher } from './notification-dispatcher';
 import { startOutboxRelay } from './outbox-relay';
 import { startAdmissionRelay } from './admission-relay';
+import { ensureRetentionSchedule } from './retention-schedule';
 import { createWorkerMetrics, serveWorkerMetrics } from './worker-metrics';
 import { bundleWorkflowsInChildProcess } from './prebuilt-bundle';
 import type { CrashPointHook } from '../domain/crash-points';
@@ -90,11 +91,25 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
       noticeLeaseSeconds: config.NOTIFY_LEASE_SECONDS,
       onNoticeSent: (kind) => metrics.notificationsSent.inc({ kind }),
       onNoticeFailed: (kind) => metrics.notificationsFailed.inc({ kind }),
+      onRowsPurged: (target, rows) => metrics.rowsPurged.inc({ target }, rows),
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
       activityInterceptors: [metrics.activityInterceptor],
       workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH ?? (await bundleWorkflowsInChildProcess()) },
       onCrashPoint: hooks.onCrashPoint,
     });
+    const retentionSchedule = await ensureRetentionSchedule(client, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      everyMinutes: config.RETENTION_PURGE_EVERY_MINUTES,
+      input: {
+        periods: {
+          queueDaysAfterSoldOut: config.RETENTION_QUEUE_DAYS,
+          webhookEventDays: config.RETENTION_WEBHOOK_EVENTS_DAYS,
+          noticeDays: config.RETENTION_NOTICES_DAYS,
+        },
+        batchSize: config.RETENTION_BATCH_SIZE,
+      },
+    });
+    logger.info({ scheduleId: retentionSchedule }, 'retention schedule in place');
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
     // The SDK's default shutdown signals (SIGINT, SIGTERM) make run() drain and resolve.
     await worker.run();

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RETENTION_TARGETS } from '../domain/retention';
 
 /*
  * The worker's own Prometheus metrics (prom-client), beside the Temporal SDK's, which the SDK's
@@ -70,6 +71,13 @@ export function createWorkerMetrics(pool: Pool, options: { waitingRooms: () => b
     labelNames: ['kind'] as const,
     registers: [registry],
   });
+  const rowsPurged = new Counter({
+    name: 'retention_purged_rows_total',
+    help: 'Rows the retention purge deleted, by what they were (domain/retention.ts)',
+    labelNames: ['target'] as const,
+    registers: [registry],
+  });
+  for (const target of RETENTION_TARGETS) rowsPurged.inc({ target }, 0);
   // Sales that started within a day or have not started: the label set stays the live sales.
   const recentWaitingRooms = `from waiting_rooms w join sales s on s.id = w.sale_id where s.starts_at > now() - interval '1 day'`;
   new Gauge({
@@ -126,6 +134,7 @@ export function createWorkerMetrics(pool: Pool, options: { waitingRooms: () => b
     notificationsSent,
     notificationSendErrors,
     notificationsFailed,
+    rowsPurged,
     activityInterceptor,
   };
 }

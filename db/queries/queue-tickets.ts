@@ -157,7 +157,8 @@ const GATE_SLACK_SECONDS = 5;
 /**
  * What the invariant checker reports about a sale's waiting room (invariants/check-sale-invariants.ts):
  * reservations made without a running admission, admissions spent by more than one claim,
- * admissions beyond the counter, and positions that are not exactly 1..assigned. Undefined for a sale without a waiting room.
+ * admissions beyond the counter, and positions that are not exactly 1..assigned. Undefined for a sale without a waiting room;
+ * none once the retention purge took its tickets (migrations/0018).
  */
 export async function queueViolations(db: Queryable, saleId: string): Promise<string[] | undefined> {
   const { rows: rooms } = await db.query<{
@@ -167,17 +168,20 @@ export async function queueViolations(db: Queryable, saleId: string): Promise<st
     max_position: number | null;
     admitted: number;
     admitted_beyond: number;
+    purged: boolean;
   }>(
-    `select w.serving, w.assigned,
+    `select w.serving, w.assigned, w.tickets_purged_at is not null as purged,
             count(t.position)::int as positioned, max(t.position) as max_position,
             count(t.admitted_at)::int as admitted,
             count(*) filter (where t.admitted_at is not null and t.position > w.serving)::int as admitted_beyond
      from waiting_rooms w left join queue_tickets t on t.sale_id = w.sale_id
-     where w.sale_id = $1::uuid group by w.sale_id, w.serving, w.assigned`,
+     where w.sale_id = $1::uuid group by w.sale_id, w.serving, w.assigned, w.tickets_purged_at`,
     [saleId],
   );
   const room = rooms[0];
   if (!room) return undefined;
+  // The retention purge has deleted (or is deleting) the room's tickets: nothing left to check against.
+  if (room.purged) return [];
   const problems: string[] = [];
   if (room.serving > room.assigned) problems.push(`serving ${room.serving} > assigned ${room.assigned}`);
   if (room.positioned !== room.assigned || (room.max_position ?? 0) !== room.assigned)

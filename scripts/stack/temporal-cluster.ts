@@ -2,13 +2,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../domain/reservation-workflow-contract';
+import { WORKFLOW_HISTORY_RETENTION_HOURS } from '../../domain/retention';
 import { requireClusterBinaries, serverBinary, uiServerBinary } from '../temporal-cluster/binaries';
 import { writeClusterConfig, writeUiConfig, type ClusterPorts, type ClusterPostgres } from '../temporal-cluster/config';
 import { setUpClusterSchemas } from '../temporal-cluster/schema';
 import { freePort } from './free-port';
 import { waitForHttp } from './service-process';
 import { launcherEnv } from './launcher-env';
-import type { RunningTemporal } from './temporal-server';
+import { setHistoryRetention, type RunningTemporal } from './temporal-server';
 import { temporalCliPath } from './tools';
 
 /** Which Temporal server a stack runs: the CLI's dev server (default) or the real server on Postgres. */
@@ -35,8 +36,8 @@ export interface TemporalClusterOptions {
 
 const NAMESPACE = 'default';
 const GRPC_NOT_FOUND = 5;
-/** Closed reservations' histories are kept a day, like the dev server's default namespace. */
-const RETENTION = '24h';
+/** Closed workflows' histories are kept as long as the dev server's (domain/retention.ts). */
+const RETENTION = `${WORKFLOW_HISTORY_RETENTION_HOURS}h`;
 
 /**
  * Temporal's own server, all four services (frontend, history, matching, worker) in one process,
@@ -159,6 +160,9 @@ async function prepareNamespace(address: string, log: (line: string) => void): P
     if (!exists) {
       log(`registering namespace ${NAMESPACE}`);
       cli(address, ['operator', 'namespace', 'create', '--namespace', NAMESPACE, '--retention', RETENTION]);
+    } else {
+      // A cluster database made before the retention changed keeps the old one unless updated.
+      await setHistoryRetention(address, NAMESPACE);
     }
     const wanted = SEARCH_ATTRIBUTE_REGISTRATIONS.map((registration) => registration.split('='));
     // A namespace just created is unknown to the frontend for up to a second (it caches misses).

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../domain/reservation-workflow-contract';
+import { WORKFLOW_HISTORY_RETENTION_HOURS } from '../../domain/retention';
 import { temporalCliPath } from './tools';
 
 export interface TemporalDevServerOptions {
@@ -50,6 +52,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
       child?.once('exit', (code) => reject(new Error(`temporal server exited with code ${code} while starting`)));
     });
     await Promise.race([waitForTemporal(address, 60_000), exited]);
+    await setHistoryRetention(address, 'default');
   };
   await start();
   return {
@@ -88,4 +91,17 @@ export async function waitForTemporal(address: string, timeoutMs: number): Promi
     }
   }
   throw new Error(`Temporal at ${address} not ready within ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+/** Sets the namespace's retention of closed workflows to WORKFLOW_HISTORY_RETENTION_HOURS (the dev server's own is a day). */
+export async function setHistoryRetention(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+  try {
+    await connection.workflowService.updateNamespace({
+      namespace,
+      config: { workflowExecutionRetentionTtl: msToTs(`${WORKFLOW_HISTORY_RETENTION_HOURS} hours`) },
+    });
+  } finally {
+    await connection.close();
+  }
 }

@@ -33,8 +33,8 @@ const RESERVATION_PATHS = [
   'outcome-notice-refused',
 ];
 
-test('a recorded history exists for every path, and for the admission workflow', () => {
-  for (const name of [...RESERVATION_PATHS, 'admission-first-run', 'admission-after-continue-as-new'])
+test('a recorded history exists for every path, and for the admission and retention purge workflows', () => {
+  for (const name of [...RESERVATION_PATHS, 'admission-first-run', 'admission-after-continue-as-new', 'retention-purge'])
     expect(files).toContain(`${name}.json`);
 });
 

@@ -13,6 +13,7 @@ import { parse } from 'yaml';
 import type { z } from 'zod';
 import { apiEnv } from '../../api/config';
 import { DEV_DEFAULTS } from '../../config/common';
+import { WORKFLOW_HISTORY_RETENTION_HOURS } from '../../domain/retention';
 import { DEV_CERTIFICATE_DIR, DEV_CERTIFICATE_FILES } from '../../scripts/stack/dev-certificate';
 import { pspEnv } from '../../psp-simulator/config';
 import { workerEnv } from '../../worker/config';
@@ -496,6 +497,16 @@ describe('docker-compose.yml', () => {
     expect(/for name in ([\w ]+); do/.exec(script)![1]!.split(' ')).toEqual(defined);
     expect(script).toContain('--type Keyword');
     expect(services['temporal-namespace']!.environment!.TEMPORAL_NAMESPACE).toBe(String(configOf('api-1').TEMPORAL_NAMESPACE));
+  });
+
+  it('creates or updates the namespace with the retention domain/retention.ts defines', () => {
+    const script = read('deploy/temporal/setup-namespace.sh');
+    const retentions = [...script.matchAll(/operator namespace (create|update) .*--retention (\w+)/g)].map((m) => [m[1], m[2]]);
+    const hours = `${WORKFLOW_HISTORY_RETENTION_HOURS}h`;
+    expect(retentions).toEqual([
+      ['update', hours],
+      ['create', hours],
+    ]);
   });
 });
 

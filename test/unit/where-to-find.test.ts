@@ -23,6 +23,7 @@ test('the table has one row for each step a newcomer looks for', () => {
     'admission',
     'history',
     'erasure',
+    'retention',
   ]);
 });
 
