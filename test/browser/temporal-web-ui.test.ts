@@ -4,13 +4,14 @@
  * reservation and not the cancelled one, and the workflow's page shows its human summary
  * ("XPhone 15 · <shopper> · unit <n>"). Screenshots: test-artifacts/temporal-web-ui-*.png.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import type { Browser } from 'playwright-core';
 import { reservationWorkflowId } from '../../domain/reservation-workflow-contract';
 import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
 import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { launchBrowser, recordPageErrors, saveScreenshot } from '../helpers/browser';
 import { testInfra, testTemporalUiUrl } from '../helpers/infra-env';
+import { testTemporalClient } from '../helpers/temporal-client';
 import { createTestSale, waitFor } from '../helpers/sales';
 
 let app: AppUnderTest;
@@ -46,7 +47,7 @@ test('the Web UI filtered by SaleId and ReservationStatus finds the held reserva
   expect((await api.post(`/v1/reservations/${gone.body.id}/cancel`, { token: TEST_SECRETS.ADMIN_TOKEN })).status).toBe(200);
 
   const query = `SaleId="${sale.id}" AND ReservationStatus="held"`;
-  const client = new Client({ connection });
+  const client = testTemporalClient(connection);
   // Visibility follows the workflows a moment later; the UI reads the same index.
   await waitFor(
     async () => {
