@@ -45,7 +45,8 @@ export function payloadDataConverter(payloadKeys: string): DataConverter {
 export function temporalTls(settings: TemporalSettings): TLSConfig | undefined {
   const { TEMPORAL_TLS_CA: ca, TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key, TEMPORAL_TLS_SERVER_NAME: serverName } = settings;
   if (!ca && !cert && !key && !serverName) return undefined;
-  if (!cert !== !key) throw new Error('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both (a client certificate and its key) or neither');
+  if (!cert !== !key)
+    throw new Error('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both (a client certificate and its key) or neither');
   return {
     ...(ca && { serverRootCACertificate: pemFile('TEMPORAL_TLS_CA', ca) }),
     ...(cert && key && { clientCertPair: { crt: pemFile('TEMPORAL_TLS_CERT', cert), key: pemFile('TEMPORAL_TLS_KEY', key) } }),

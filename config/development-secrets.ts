@@ -10,6 +10,7 @@ export const DEVELOPMENT_SECRETS = {
   QUEUE_SECRET: 'dev-only-queue-secret-change-me-0123456789abcdef',
   /** The bytes of `dev-only-payload-key-change-me!!`: histories of `npm run dev` are encrypted with a key anyone can read. */
   TEMPORAL_PAYLOAD_KEYS: 'dev:ZGV2LW9ubHktcGF5bG9hZC1rZXktY2hhbmdlLW1lISE=',
+  CODEC_SERVER_TOKEN: 'dev-only-codec-token-change-me',
 } as const;
 
 /** The development secrets, each overridden by the variable of the same name when it is set. */
@@ -20,5 +21,6 @@ export function developmentSecretsEnv(env: NodeJS.ProcessEnv): Record<keyof type
     WEBHOOK_SECRET: env.WEBHOOK_SECRET || DEVELOPMENT_SECRETS.WEBHOOK_SECRET,
     QUEUE_SECRET: env.QUEUE_SECRET || DEVELOPMENT_SECRETS.QUEUE_SECRET,
     TEMPORAL_PAYLOAD_KEYS: env.TEMPORAL_PAYLOAD_KEYS || DEVELOPMENT_SECRETS.TEMPORAL_PAYLOAD_KEYS,
+    CODEC_SERVER_TOKEN: env.CODEC_SERVER_TOKEN || DEVELOPMENT_SECRETS.CODEC_SERVER_TOKEN,
   };
 }

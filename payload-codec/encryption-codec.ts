@@ -50,7 +50,9 @@ function decrypt(payload: Payload, keyring: PayloadKeyring): Payload {
   const keyId = Buffer.from(keyIdBytes).toString('utf8');
   const key = keyring.byId.get(keyId);
   if (!key)
-    throw new ValueError(`payload encrypted with key ${keyId}, which TEMPORAL_PAYLOAD_KEYS does not hold (was it removed too early?)`);
+    throw new ValueError(
+      `payload encrypted with key ${keyId}, which TEMPORAL_PAYLOAD_KEYS does not hold (was it removed too early?)`,
+    );
   const data = Buffer.from(payload.data ?? []);
   if (data.length < IV_BYTES + TAG_BYTES) throw new ValueError('an encrypted payload too short to hold its IV and tag');
   const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));

@@ -44,7 +44,11 @@ async function main(): Promise<void> {
     for (const saleId of saleIds) {
       process.stderr.write(`checking sale ${saleId}…\n`);
       const report = await checkSaleInvariants(
-        { pool, temporal: new Client({ connection, namespace: temporal.namespace, dataConverter: temporal.dataConverter }), gateways },
+        {
+          pool,
+          temporal: new Client({ connection, namespace: temporal.namespace, dataConverter: temporal.dataConverter }),
+          gateways,
+        },
         saleId,
       );
       const { counts, reservations, provider, workflows } = report;

@@ -2,7 +2,9 @@
  * Support staff in the Temporal Web UI (the dev server's own or, with TEMPORAL_SERVER=cluster, the
  * UI server beside the real server; both started by scripts/stack/infra.ts): the list filtered by `SaleId` and `ReservationStatus` shows the held
  * reservation and not the cancelled one, and the workflow's page shows its human summary
- * ("XPhone 15 · <shopper> · unit <n>"). Screenshots: test-artifacts/temporal-web-ui-*.png.
+ * ("XPhone 15 · <shopper> · unit <n>"). Every payload is encrypted, the summary too: the UI shows
+ * it because it decodes through the codec server it is configured with (codec-server/, started by
+ * scripts/stack/infra.ts). Screenshots: test-artifacts/temporal-web-ui-*.png.
  */
 import { Connection } from '@temporalio/client';
 import type { Browser } from 'playwright-core';
@@ -11,7 +13,7 @@ import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
 import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { launchBrowser, recordPageErrors, saveScreenshot } from '../helpers/browser';
 import { testInfra, testTemporalUiUrl } from '../helpers/infra-env';
-import { testTemporalClient } from '../helpers/temporal-client';
+import { testCodecUrl, testTemporalClient } from '../helpers/temporal-client';
 import { createTestSale, waitFor } from '../helpers/sales';
 
 let app: AppUnderTest;
@@ -63,6 +65,14 @@ test('the Web UI filtered by SaleId and ReservationStatus finds the held reserva
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   recordPageErrors(page);
+  const decodes: Array<{ status: number; payloads: number }> = [];
+  page.on('response', (response) => {
+    const request = response.request();
+    if (request.method() !== 'POST' || !request.url().startsWith(`${testCodecUrl()}/`) || !request.url().endsWith('/decode'))
+      return;
+    const payloads = (request.postDataJSON() as { payloads?: unknown[] } | null)?.payloads?.length ?? 0;
+    decodes.push({ status: response.status(), payloads });
+  });
   await page.goto(`${ui}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
   const heldId = reservationWorkflowId(held.body.id);
   const row = page.getByRole('link', { name: heldId });
@@ -95,5 +105,11 @@ test('the Web UI filtered by SaleId and ReservationStatus finds the held reserva
   } finally {
     await saveScreenshot(page, 'temporal-web-ui-workflow');
   }
+  // The summary reached the page through the codec endpoint, and the endpoint answered every call.
+  expect(decodes.length).toBeGreaterThan(0);
+  expect(decodes.filter((decode) => decode.status !== 200)).toEqual([]);
+  console.log(
+    `the Web UI called the codec endpoint's /decode ${decodes.length} times (${decodes.reduce((n, d) => n + d.payloads, 0)} payloads)`,
+  );
   await context.close();
 });

@@ -12,6 +12,7 @@ import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { apiEnv } from '../../api/config';
+import { codecServerEnv } from '../../codec-server/config';
 import { DEV_DEFAULTS } from '../../config/common';
 import { pspEnv } from '../../psp-simulator/config';
 import { workerEnv } from '../../worker/config';
@@ -50,15 +51,18 @@ const SECRETS = [
   'ADMIN_TOKEN',
   'WEBHOOK_SECRET',
   'QUEUE_SECRET',
+  'TEMPORAL_PAYLOAD_KEYS',
+  'CODEC_SERVER_TOKEN',
   'POSTGRES_PASSWORD',
   'APP_DB_PASSWORD',
   'TEMPORAL_DB_PASSWORD',
   'GRAFANA_ADMIN_PASSWORD',
 ] as const;
 /** Values that satisfy the config schemas' length rules (JWT_SECRET ≥ 32, tokens ≥ 12). */
-const SAMPLE_SECRETS: Env = Object.fromEntries(
-  SECRETS.map((name) => [name, `${name.toLowerCase()}-0123456789abcdef0123456789abcdef`]),
-);
+const SAMPLE_SECRETS: Env = {
+  ...Object.fromEntries(SECRETS.map((name) => [name, `${name.toLowerCase()}-0123456789abcdef0123456789abcdef`])),
+  TEMPORAL_PAYLOAD_KEYS: `sample:${Buffer.alloc(32, 7).toString('base64')}`,
+};
 
 /** Compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $$. */
 function interpolate(text: string, env: Env): string {
@@ -89,6 +93,7 @@ const ENTRY_POINTS: Record<string, { loader: string; schema: z.ZodObject<z.ZodRa
   'api/server.ts': { loader: 'loadApiConfig', schema: apiEnv },
   'worker/main.ts': { loader: 'loadWorkerConfig', schema: workerEnv },
   'psp-simulator/server.ts': { loader: 'loadPspConfig', schema: pspEnv },
+  'codec-server/server.ts': { loader: 'loadCodecServerConfig', schema: codecServerEnv },
 };
 const TSX_COMMAND = ['node', '--import', 'tsx'];
 const entryPointOf = (service: Service) => {

@@ -40,8 +40,9 @@ describe('configuration', () => {
     expect(loadPspConfig({ WEBHOOK_SECRET: TEST_SECRETS.WEBHOOK_SECRET }).WEBHOOK_SECRET).toBe(TEST_SECRETS.WEBHOOK_SECRET);
   });
 
-  test('the worker holds no secret and needs none', () => {
-    expect(() => loadWorkerConfig({})).not.toThrow();
+  test('the worker needs one secret, the payload keys', () => {
+    expect(() => loadWorkerConfig({})).toThrow(/^invalid configuration:\n  TEMPORAL_PAYLOAD_KEYS: required and unset$/);
+    expect(() => loadWorkerConfig({ TEMPORAL_PAYLOAD_KEYS: TEST_SECRETS.TEMPORAL_PAYLOAD_KEYS })).not.toThrow();
   });
 });
 
