@@ -55,6 +55,7 @@ test('the API entry point started without JWT_SECRET exits non-zero within secon
       ...withoutSecrets(process.env),
       ADMIN_TOKEN: TEST_SECRETS.ADMIN_TOKEN,
       WEBHOOK_SECRET: TEST_SECRETS.WEBHOOK_SECRET,
+      TEMPORAL_PAYLOAD_KEYS: TEST_SECRETS.TEMPORAL_PAYLOAD_KEYS,
       PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
