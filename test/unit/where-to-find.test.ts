@@ -14,7 +14,15 @@ const PATH = /^[a-z][\w-]*(?:\/[\w.-]+)+\.ts$/;
 const NAME = /^[A-Za-z_]\w*$/;
 
 test('the table has one row for each step a newcomer looks for', () => {
-  expect(rows.map((row) => row.split('|')[1]!.trim())).toEqual(['claim', 'hold', 'payment', 'webhook', 'refund', 'admission', 'codec']);
+  expect(rows.map((row) => row.split('|')[1]!.trim())).toEqual([
+    'claim',
+    'hold',
+    'payment',
+    'webhook',
+    'refund',
+    'admission',
+    'codec',
+  ]);
 });
 
 test.each(rows.map((row) => [row.split('|')[1]!.trim(), row]))('%s: every path exists and names what follows it', (_, row) => {
