@@ -1,7 +1,8 @@
 /*
  * Starts a throwaway Postgres and Temporal server (the dev server, or with TEMPORAL_SERVER=cluster
- * Temporal's own server on that Postgres) on free ports under --dir, applies the migrations, serves
- * the Web UI's codec endpoint (codec-server/, keys from TEMPORAL_PAYLOAD_KEYS and CODEC_SERVER_TOKEN), prints one line `READY {json}` and runs until SIGTERM/SIGINT. The test run
+ * Temporal's own server on that Postgres) on free ports under --dir, applies the migrations,
+ * serves the Web UI's codec endpoint (codec-server/; keys from TEMPORAL_PAYLOAD_KEYS, token from
+ * CODEC_SERVER_TOKEN), prints one line `READY {json}` and runs until SIGTERM/SIGINT. The test run
  * starts it (test/helpers/global-setup.ts); its JSON names the addresses and pids.
  */
 import { chmodSync, mkdirSync } from 'node:fs';
