@@ -230,6 +230,7 @@ function listenPort(name: string): number {
   if (entry === 'api/server.ts') return Number(configOf(name).PORT);
   if (entry === 'psp-simulator/server.ts') return Number(configOf(name).PSP_PORT);
   if (entry === 'worker/main.ts') return Number(String(configOf(name).WORKER_METRICS_ADDRESS).split(':')[1]);
+  if (entry === 'codec-server/server.ts') return Number(configOf(name).CODEC_SERVER_PORT);
   if (name === 'proxy') return Number(/listen\s+(\d+);/.exec(read('deploy/nginx/nginx.conf'))![1]);
   // The third-party images' documented default ports.
   const defaults: Record<string, number> = {
@@ -363,7 +364,8 @@ describe('docker-compose.yml', () => {
   it('listens on all interfaces, and healthchecks the port the config reads', () => {
     for (const name of appServices.filter((n) => !oneShot(n))) {
       const config = configOf(name);
-      const host = config.HOST ?? config.PSP_HOST ?? String(config.WORKER_METRICS_ADDRESS).split(':')[0];
+      const host =
+        config.HOST ?? config.PSP_HOST ?? config.CODEC_SERVER_HOST ?? String(config.WORKER_METRICS_ADDRESS).split(':')[0];
       expect([name, host]).toEqual([name, '0.0.0.0']);
       const test = services[name]!.healthcheck!.test!;
       expect(test.slice(0, 3)).toEqual(['CMD', 'node', 'deploy/http-ok.mjs']);
