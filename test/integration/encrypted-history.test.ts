@@ -86,17 +86,22 @@ test('a paid reservation read raw from Temporal holds no shopper id or e-mail ad
   expect(mentions(email, outsideSearchAttributes)).toEqual([]);
   expect(mentions(shopper, found).every((path) => /\.searchAttributes\.indexedFields\.ShopperId\.data$/.test(path))).toBe(true);
 
-  // Every payload but the search attributes' (Temporal indexes those in plain) and the patch
-  // markers' (the SDK core writes a patch id there itself, past the codec) is encrypted.
+  // Every payload but the search attributes' (Temporal indexes those in plain) and the SDK core's
+  // own marker bookkeeping (a patch id; a local activity's type, sequence number and times, written
+  // past the codec) is encrypted; a local activity's result in its marker is encrypted too.
   const encodingOf = (payload: Payload) => Buffer.from(payload.metadata!.encoding!).toString('utf8');
   const all = payloads(events);
   const encodings = new Set(all.map(encodingOf));
   expect(all.length).toBeGreaterThan(5);
   expect(encodings).toContain('binary/encrypted');
-  const plainOutsideMarkers = payloads(
-    events.filter((event) => event.markerRecordedEventAttributes?.markerName !== 'core_patch'),
-  ).filter((payload) => encodingOf(payload) !== 'binary/encrypted');
-  expect(plainOutsideMarkers.map((payload) => Buffer.from(payload.data!).toString('utf8'))).toEqual([]);
+  const markers = events.flatMap((event) => (event.markerRecordedEventAttributes ? [event.markerRecordedEventAttributes] : []));
+  const notMarkers = events.map((event) => ({ ...event, markerRecordedEventAttributes: undefined }));
+  expect(payloads(notMarkers).filter((payload) => encodingOf(payload) !== 'binary/encrypted')).toEqual([]);
+  const markerResults = payloads(markers.map((marker) => marker.details?.result));
+  expect(markerResults.filter((payload) => encodingOf(payload) !== 'binary/encrypted')).toEqual([]);
+  const markerPlain = payloads(markers)
+    .filter((payload) => encodingOf(payload) !== 'binary/encrypted')
+    .map((payload) => Buffer.from(payload.data!).toString('utf8'));
 
   // The same history through the codec: the start input names the shopper, the summary reads.
   const started = events[0]!.workflowExecutionStartedEventAttributes!;
@@ -114,11 +119,7 @@ test('a paid reservation read raw from Temporal holds no shopper id or e-mail ad
       `  data (${data.length} bytes, base64) ${data.toString('base64').slice(0, 64)}…`,
       `through the codec: ${JSON.stringify(defaultPayloadConverter.fromPayload(decoded!)).slice(0, 160)}…`,
       `payloads in the history: ${all.length}, encodings: ${[...encodings].join(', ')}`,
-      `plain patch markers: ${JSON.stringify(
-        payloads(events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch'))
-          .filter((payload) => encodingOf(payload) !== 'binary/encrypted')
-          .map((payload) => Buffer.from(payload.data!).toString('utf8')),
-      )}`,
+      `local activity results in markers: ${markerResults.length}, all encrypted; plain marker bookkeeping (${markerPlain.length}), e.g. ${markerPlain[0] ?? 'none'}`,
     ].join('\n'),
   );
   await recordHistory(testInfra().temporalAddress, handle, 'paid-encrypted');
