@@ -70,15 +70,13 @@ test('the Web UI filtered by SaleId and ReservationStatus finds the held reserva
   context.on('requestfinished', (request) => {
     const url = new URL(request.url());
     if (url.origin !== testCodecUrl()) return;
-    void request
-      .response()
-      .then((response) =>
-        codecCalls.push({
-          method: request.method(),
-          path: url.pathname.replace(/^\/[^/]+\//, '/<token>/'),
-          status: response?.status() ?? 0,
-        }),
-      );
+    void request.response().then((response) =>
+      codecCalls.push({
+        method: request.method(),
+        path: url.pathname.replace(/^\/[^/]+\//, '/<token>/'),
+        status: response?.status() ?? 0,
+      }),
+    );
   });
   await page.goto(`${ui}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
   const heldId = reservationWorkflowId(held.body.id);
