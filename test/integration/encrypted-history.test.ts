@@ -3,7 +3,8 @@
  * worker): read raw with a client that has no codec, no payload holds the shopper's id or e-mail
  * address, only `binary/encrypted` bytes; with the codec the same history reads. Search
  * attributes are the exception a codec cannot cover (Temporal indexes them in plain): the
- * `ShopperId` attribute is asserted to be the only place the id is.
+ * `ShopperId` attribute is asserted to be the only place the id is. The SDK core's marker
+ * bookkeeping (patch ids; a local activity's type, sequence number and times) is plain too.
  */
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
