@@ -45,12 +45,14 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY activities activities
 COPY api api
 COPY clients clients
+COPY codec-server codec-server
 COPY config config
 COPY db db
 COPY domain domain
 COPY migrations migrations
 COPY invariants invariants
 COPY notifications notifications
+COPY payload-codec payload-codec
 COPY payments payments
 COPY psp-simulator psp-simulator
 COPY worker worker

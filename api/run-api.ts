@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
+import { temporalConnectionPlan } from '../clients/temporal-connection';
 import { createPool } from '../db/pool';
 import { createHttpGateway } from '../payments/http-gateway';
 import { createApp } from './app';
@@ -35,8 +36,9 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
     logger,
   });
   // Lazy: the API starts (and /readyz says 503) while Temporal is still coming up.
-  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const plan = temporalConnectionPlan(config);
+  const connection = Connection.lazy(plan.connection);
+  const temporal = new Client({ connection, namespace: plan.namespace, dataConverter: plan.dataConverter });
 
   const soldOut = createSoldOutRegistry({ databaseUrl: config.DATABASE_URL, logger });
   const metrics = createMetrics();

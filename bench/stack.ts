@@ -22,6 +22,7 @@ export const BENCH_SECRETS = {
   WEBHOOK_SECRET: 'bench-webhook-secret',
   QUEUE_SECRET: 'bench-queue-secret-0123456789abcdef0123456789',
   ERASURE_SECRET: 'bench-erasure-secret-0123456789abcdef0123456789',
+  TEMPORAL_PAYLOAD_KEYS: 'bench:YmVuY2gtb25seS1wYXlsb2FkLWtleS0wMTIzNDU2Nzg=',
 };
 
 export interface AppServices {

@@ -24,6 +24,7 @@ export const CHAOS_SECRETS = {
   WEBHOOK_SECRET: 'chaos-webhook-secret',
   QUEUE_SECRET: 'chaos-queue-secret-0123456789abcdef0123456789',
   ERASURE_SECRET: 'chaos-erasure-secret-0123456789abcdef0123456789',
+  TEMPORAL_PAYLOAD_KEYS: 'chaos:Y2hhb3Mtb25seS1wYXlsb2FkLWtleS0wMTIzNDU2Nzg=',
 };
 
 export interface Victim {

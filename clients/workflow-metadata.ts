@@ -1,11 +1,14 @@
 import { defaultPayloadConverter } from '@temporalio/common';
+import { encryptedPayloadBytes } from '../payload-codec/encryption-codec';
+import { MAX_KEY_ID_LENGTH } from '../payload-codec/payload-keys';
 
 /*
  * What the client sends Temporal beside a workflow's input is user text (a sale's name, a
  * shopper's id), and Temporal refuses a start whose metadata is over its limits with
  * INVALID_ARGUMENT, on every retry. Its defaults, per namespace:
  * - `limit.userMetadataSummarySize` 400 bytes and `limit.userMetadataDetailsSize` 20,000 bytes,
- *   each counted over the serialized Payload (its `encoding` metadata and the JSON data);
+ *   each counted over the serialized Payload as the client sends it, i.e. encrypted by the
+ *   payload codec (payload-codec/encryption-codec.ts: about 80 bytes more than the plain JSON);
  * - `frontend.searchAttributesSizeOfValueLimit` 2 KB per search attribute value.
  * These bounds keep every start inside them, cutting text on a character boundary.
  */
@@ -30,13 +33,16 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return kept + ELLIPSIS;
 }
 
-/** The size Temporal compares with its metadata limits: `text` as a serialized Payload of the default converter. */
+/**
+ * The size Temporal compares with its metadata limits: `text` as a serialized Payload of the
+ * default converter, encrypted under a key id of the longest length allowed.
+ */
 export function payloadBytes(text: string): number {
   const payload = defaultPayloadConverter.toPayload(text);
   if (!payload?.data) throw new Error('the default payload converter did not encode a string');
   let size = field(payload.data.length);
   for (const [key, value] of Object.entries(payload.metadata ?? {})) size += field(field(utf8Bytes(key)) + field(value.length));
-  return size;
+  return encryptedPayloadBytes(size, MAX_KEY_ID_LENGTH);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../domain/reservation-workflow-contract';
 import { databaseUrl } from './database-url';
+import { parsePayloadKeys } from '../payload-codec/payload-keys';
 
 /**
  * Development addresses; `npm run dev` starts services at exactly these. Secrets have no default
@@ -19,12 +20,6 @@ export const databaseEnv = z.object({
   PG_STATEMENT_TIMEOUT_MS: int(5_000),
 });
 
-export const temporalEnv = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default(DEV_DEFAULTS.temporalAddress),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
-});
-
 /**
  * A secret the process cannot start without: no default, so a deployment that forgets it stops
  * naming the variable instead of running with a value printed in the README.
@@ -38,6 +33,31 @@ export const secret = (minLength: number) =>
           : 'must be a string',
     })
     .min(minLength, `at least ${minLength} characters`);
+
+/** A PEM file's path; the file is read when the connection is made (clients/temporal-connection.ts). */
+const pemPath = z.string().min(1).optional();
+
+/** `id:base64key,…`: AES-256 keys of the payload codec; the first encrypts, all decrypt (payload-codec/payload-keys.ts). */
+export const payloadKeysEnv = z.object({
+  TEMPORAL_PAYLOAD_KEYS: secret(1).superRefine((text, context) => {
+    try {
+      parsePayloadKeys(text);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  }),
+});
+
+export const temporalEnv = payloadKeysEnv.extend({
+  TEMPORAL_ADDRESS: z.string().min(1).default(DEV_DEFAULTS.temporalAddress),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  /** TLS to the Temporal frontend: any of these set turns it on (clients/temporal-connection.ts). */
+  TEMPORAL_TLS_CA: pemPath,
+  TEMPORAL_TLS_CERT: pemPath,
+  TEMPORAL_TLS_KEY: pemPath,
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+});
 
 /** A shopper JWT's `iss` and `aud` unless JWT_ISSUER and JWT_AUDIENCE say otherwise (api/auth.ts checks both). */
 export const SHOPPER_TOKEN_SCOPE = { issuer: 'flash-sale', audience: 'flash-sale-api' } as const;

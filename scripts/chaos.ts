@@ -10,6 +10,7 @@
 import { rmSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
+import { payloadDataConverter } from '../clients/temporal-connection';
 import { checkSaleInvariants, type InvariantReport, type Violation } from '../invariants/check-sale-invariants';
 import { createHttpGateway } from '../payments/http-gateway';
 import { admissionCensus, waitlistCensus } from '../chaos/admission-census';
@@ -191,7 +192,7 @@ async function main(): Promise<number> {
     summary.unexpected = killer.unexpected;
 
     connection = await Connection.connect({ address: stack.temporalAddress });
-    const temporal = new Client({ connection });
+    const temporal = new Client({ connection, dataConverter: payloadDataConverter(CHAOS_SECRETS.TEMPORAL_PAYLOAD_KEYS) });
     let report: InvariantReport;
     const recheckUntil = Date.now() + 30_000;
     // Refunds of late captures may still be on their way when the last reservation ends.

@@ -1,12 +1,14 @@
 /*
  * `npm run check -- <saleId> [<saleId> …]`: checks every invariant of the contract for live or
  * finished sales against Postgres, Temporal and the payment providers' ledgers, prints each
- * violation and exits 1 if there is any. Reads DATABASE_URL, TEMPORAL_ADDRESS, PSP_URL and
- * PSP_SECONDARY_URL (development defaults as for `npm run dev`).
+ * violation and exits 1 if there is any. Reads DATABASE_URL, the TEMPORAL_* variables, PSP_URL and
+ * PSP_SECONDARY_URL (development defaults and payload key as for `npm run dev`).
  */
 import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
+import { temporalConnectionPlan } from '../clients/temporal-connection';
 import { databaseEnv, parseEnv, temporalEnv } from '../config/common';
+import { developmentSecretsEnv } from '../config/development-secrets';
 import { createPool } from '../db/pool';
 import { checkSaleInvariants } from '../invariants/check-sale-invariants';
 import { createHttpGateway } from '../payments/http-gateway';
@@ -22,14 +24,18 @@ async function main(): Promise<void> {
     console.error('usage: npm run check -- <saleId> [<saleId> …]');
     process.exit(2);
   }
-  const config = parseEnv(checkEnv, process.env);
+  const config = parseEnv(checkEnv, {
+    ...process.env,
+    TEMPORAL_PAYLOAD_KEYS: developmentSecretsEnv(process.env).TEMPORAL_PAYLOAD_KEYS,
+  });
   const pool = createPool({
     databaseUrl: config.DATABASE_URL,
     max: 2,
     applicationName: 'flash-sale-check',
     statementTimeoutMs: 30_000,
   });
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = temporalConnectionPlan(config);
+  const connection = await Connection.connect(temporal.connection);
   const gateways = [config.PSP_URL, config.PSP_SECONDARY_URL]
     .filter((url): url is string => !!url)
     .map((baseUrl) => createHttpGateway({ baseUrl, timeoutMs: 10_000 }));
@@ -38,7 +44,11 @@ async function main(): Promise<void> {
     for (const saleId of saleIds) {
       process.stderr.write(`checking sale ${saleId}…\n`);
       const report = await checkSaleInvariants(
-        { pool, temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), gateways },
+        {
+          pool,
+          temporal: new Client({ connection, namespace: temporal.namespace, dataConverter: temporal.dataConverter }),
+          gateways,
+        },
         saleId,
       );
       const { counts, reservations, provider, workflows } = report;

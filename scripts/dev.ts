@@ -1,6 +1,6 @@
 /*
  * `npm run dev`: the whole stack on one command. Embedded Postgres (unless DATABASE_URL is set),
- * the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS is set; TEMPORAL_SERVER=cluster
+ * the Temporal dev server with its Web UI reading payloads through the codec server (unless TEMPORAL_ADDRESS is set; TEMPORAL_SERVER=cluster
  * runs Temporal's own server on that Postgres instead, docs/TEMPORAL-CLUSTER.md), migrations, the
  * workers and the APIs (one of each unless `--apis N` / `--workers N` or DEV_APIS / DEV_WORKERS
  * ask for more: API i listens on PORT + i - 1, worker i serves metrics on WORKER_METRICS_PORT + i - 1).
@@ -22,6 +22,7 @@ import { PROJECT_ROOT } from './stack/tools';
 import { loadLauncherConfig } from './stack/launcher-env';
 import { apiEnv } from '../api/config';
 import { pspEnv } from '../psp-simulator/config';
+import { codecServerEnv } from '../codec-server/config';
 
 // The flags win over DEV_APIS / DEV_WORKERS; the schema checks both.
 const launcher = loadLauncherConfig({ ...process.env, ...processCountFlags(process.argv.slice(2)) });
@@ -29,6 +30,10 @@ const DATA = path.resolve(PROJECT_ROOT, launcher.DEV_DATA_DIR);
 const API_PORT = Number(process.env.PORT ?? apiEnv.shape.PORT.parse(undefined));
 const PSP_PORT = Number(process.env.PSP_PORT ?? pspEnv.shape.PSP_PORT.parse(undefined));
 const { WORKER_METRICS_PORT, PG_PORT, TEMPORAL_PORT, TEMPORAL_UI_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT } = launcher;
+const CODEC_SERVER_PORT = Number(process.env.CODEC_SERVER_PORT ?? codecServerEnv.shape.CODEC_SERVER_PORT.parse(undefined));
+const CODEC_URL = `http://127.0.0.1:${CODEC_SERVER_PORT}`;
+/** The Web UI decodes payloads through the codec server (codec-server/); the token is the path's first segment. */
+const CODEC_ENDPOINT = `${CODEC_URL}/${developmentSecretsEnv(process.env).CODEC_SERVER_TOKEN}`;
 
 /** `--apis N` / `--workers N` (or `--apis=N`) as the variables they override. */
 function processCountFlags(argv: string[]): NodeJS.ProcessEnv {
@@ -81,6 +86,7 @@ async function startDevServer(): Promise<RunningTemporal> {
     startTemporalDevServer({
       port: TEMPORAL_PORT,
       uiPort: TEMPORAL_UI_PORT,
+      uiCodecEndpoint: CODEC_ENDPOINT,
       dbFile: path.join(DATA, 'temporal.db'),
       onLog: temporalLog,
     }),
@@ -99,6 +105,7 @@ async function startCluster(databaseUrl: string): Promise<RunningTemporal> {
       postgres: clusterPostgresFromUrl(databaseUrl),
       ports: devClusterPorts(TEMPORAL_PORT),
       uiPort: TEMPORAL_UI_PORT,
+      uiCodecEndpoint: CODEC_ENDPOINT,
       shards,
       onLog: temporalLog,
     }),
@@ -159,6 +166,7 @@ async function main(): Promise<void> {
     await requireFreePort(PSP_PORT + 1, 'set PSP_PORT (the secondary gateway listens on PSP_PORT + 1)');
     await requireFreePort(MAIL_SMTP_PORT, 'set MAIL_SMTP_PORT');
     await requireFreePort(MAIL_WEB_PORT, 'set MAIL_WEB_PORT');
+    await requireFreePort(CODEC_SERVER_PORT, 'set CODEC_SERVER_PORT');
     const mailUrl = `http://127.0.0.1:${MAIL_WEB_PORT}`;
     const apiUrls = apiPorts.map((port) => `http://127.0.0.1:${port}`);
     const pspUrls = [`http://127.0.0.1:${PSP_PORT}`, `http://127.0.0.1:${PSP_PORT + 1}`];
@@ -191,6 +199,17 @@ async function main(): Promise<void> {
         entry: 'scripts/mail-catcher.ts',
         env: { ...process.env, MAIL_SMTP_PORT: String(MAIL_SMTP_PORT), MAIL_WEB_PORT: String(MAIL_WEB_PORT) },
         onLine: (line) => process.stdout.write(`[mail] ${line}\n`),
+      }),
+      serviceProcess({
+        name: 'codec-server',
+        entry: 'codec-server/server.ts',
+        env: {
+          ...env,
+          CODEC_SERVER_PORT: String(CODEC_SERVER_PORT),
+          CODEC_SERVER_ORIGINS:
+            process.env.CODEC_SERVER_ORIGINS ?? `http://127.0.0.1:${TEMPORAL_UI_PORT},http://localhost:${TEMPORAL_UI_PORT}`,
+        },
+        onLine: (line) => process.stdout.write(`[codec-server] ${line}\n`),
       }),
       serviceProcess({
         name: 'psp-primary',
@@ -252,6 +271,7 @@ async function main(): Promise<void> {
     say(`Checkout page  ${apiUrls[0]}/sales/<saleId>   (development sign-in: any shopper name)`);
     say(`Temporal UI    ${temporalUi ?? '(external cluster)'}`);
     say(`Temporal gRPC  ${temporalAddress}`);
+    say(`Codec server   ${CODEC_URL}   (the Web UI's codec endpoint: payloads are encrypted, docs/OPERATIONS.md)`);
     say(`Payments       ${pspUrls[0]} (primary), ${pspUrls[1]} (secondary): simulated provider, ledger at /v1/ledger`);
     say(`Mail catcher   ${mailUrl}   (outcome e-mails; SMTP on 127.0.0.1:${MAIL_SMTP_PORT})`);
     say(`Postgres       ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}${postgresData ? `   (data in ${postgresData})` : ''}`);

@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities, type ActivityDeps } from '../activities';
@@ -10,6 +11,8 @@ import type { CrashPointHook } from '../domain/crash-points';
 export interface ReservationWorkerDeps {
   connection: NativeConnection;
   namespace: string;
+  /** The payload codec's converter (clients/temporal-connection.ts); the same as every client's. */
+  dataConverter: DataConverter;
   taskQueue: string;
   pool: Pool;
   gateways: PaymentGateways;
@@ -44,6 +47,7 @@ export function createReservationWorker(deps: ReservationWorkerDeps): Promise<Wo
   return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
+    dataConverter: deps.dataConverter,
     taskQueue: deps.taskQueue,
     activities: createActivities({
       pool: deps.pool,

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { createReservationWorkflows } from '../clients/reservation-workflows';
+import { temporalConnectionPlan } from '../clients/temporal-connection';
 import { createPool } from '../db/pool';
 import { loadWorkerConfig } from './config';
 import { createReservationWorker, paymentGateways } from './create-worker';
@@ -44,9 +45,14 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
     ? await serveWorkerMetrics(metrics.registry, config.WORKER_APP_METRICS_ADDRESS)
     : undefined;
   if (metricsServer) logger.info({ port: metricsServer.port }, 'worker metrics served');
-  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = temporalConnectionPlan(config);
+  const nativeConnection = await NativeConnection.connect(temporal.connection);
+  const clientConnection = await Connection.connect(temporal.connection);
+  const client = new Client({
+    connection: clientConnection,
+    namespace: temporal.namespace,
+    dataConverter: temporal.dataConverter,
+  });
 
   const relay = startOutboxRelay({
     pool,
@@ -79,7 +85,8 @@ export async function runWorker(env: NodeJS.ProcessEnv, hooks: WorkerHooks = {})
   try {
     const worker = await createReservationWorker({
       connection: nativeConnection,
-      namespace: config.TEMPORAL_NAMESPACE,
+      namespace: temporal.namespace,
+      dataConverter: temporal.dataConverter,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       pool,
       gateways: paymentGateways({

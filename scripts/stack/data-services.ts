@@ -17,6 +17,8 @@ export interface DataServicesOptions {
   temporalLogLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** The dev server's Web UI port (the test run's, for the Web UI browser test); omit for none. */
   temporalUiPort?: number;
+  /** The Web UI's remote codec endpoint (codec-server/), with temporalUiPort. */
+  temporalUiCodecEndpoint?: string;
   /** Log lines of `postgres`, `temporal` and `migrate`. */
   onLog?: (source: 'postgres' | 'temporal' | 'migrate', line: string) => void;
 }
@@ -71,6 +73,7 @@ export async function startDataServices(options: DataServicesOptions): Promise<D
                 logLevel,
                 onLog: log('temporal'),
                 ...(options.temporalUiPort && { uiPort: options.temporalUiPort }),
+                uiCodecEndpoint: options.temporalUiCodecEndpoint,
               }))(),
           );
   } else {
@@ -82,6 +85,7 @@ export async function startDataServices(options: DataServicesOptions): Promise<D
         logLevel,
         onLog: log('temporal'),
         ...(options.temporalUiPort && { uiPort: options.temporalUiPort }),
+        uiCodecEndpoint: options.temporalUiCodecEndpoint,
       }),
     ]);
   }

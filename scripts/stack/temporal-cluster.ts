@@ -30,6 +30,8 @@ export interface TemporalClusterOptions {
   shards: number;
   /** Web UI port (the separate UI server); omit for none. */
   uiPort?: number;
+  /** The Web UI's remote codec endpoint (codec-server/); omit for none. */
+  uiCodecEndpoint?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   onLog?: (line: string) => void;
 }
@@ -58,7 +60,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const address = `127.0.0.1:${options.ports.frontendGrpc}`;
 
   const uiUrl = options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined;
-  if (options.uiPort) writeUiConfig(options.dir, address, options.uiPort);
+  if (options.uiPort) writeUiConfig(options.dir, address, options.uiPort, options.uiCodecEndpoint);
 
   let server: ChildProcess | undefined;
   let ui: ChildProcess | undefined;

@@ -232,7 +232,7 @@ export function writeClusterConfig(options: ClusterConfigOptions): string {
  * The Web UI server's config (its `config/development.yaml` shape): the frontend to talk to, a
  * port on 127.0.0.1, no news fetched from the internet.
  */
-export function writeUiConfig(dir: string, frontendAddress: string, port: number): void {
+export function writeUiConfig(dir: string, frontendAddress: string, port: number, codecEndpoint?: string): void {
   mkdirSync(path.join(dir, 'ui'), { recursive: true });
   writeFileSync(
     path.join(dir, 'ui', 'development.yaml'),
@@ -247,6 +247,6 @@ disableNewsFetch: true
 notifyOnNewVersion: false
 distribution: server
 refreshInterval: 1m
-`,
+${codecEndpoint ? `codec:\n  endpoint: ${q(codecEndpoint)}\n` : ''}`,
   );
 }

@@ -2,15 +2,18 @@
  * Support staff in the Temporal Web UI (the dev server's own or, with TEMPORAL_SERVER=cluster, the
  * UI server beside the real server; both started by scripts/stack/infra.ts): the list filtered by `SaleId` and `ReservationStatus` shows the held
  * reservation and not the cancelled one, and the workflow's page shows its human summary
- * ("XPhone 15 · <shopper> · unit <n>"). Screenshots: test-artifacts/temporal-web-ui-*.png.
+ * ("XPhone 15 · <shopper> · unit <n>"). Every payload is encrypted, the summary too: the UI shows
+ * it because it decodes through the codec server it is configured with (codec-server/, started by
+ * scripts/stack/infra.ts). Screenshots: test-artifacts/temporal-web-ui-*.png.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import type { Browser } from 'playwright-core';
 import { reservationWorkflowId } from '../../domain/reservation-workflow-contract';
 import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
 import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { launchBrowser, recordPageErrors, saveScreenshot } from '../helpers/browser';
 import { testInfra, testTemporalUiUrl } from '../helpers/infra-env';
+import { testCodecUrl, testTemporalClient } from '../helpers/temporal-client';
 import { createTestSale, waitFor } from '../helpers/sales';
 
 let app: AppUnderTest;
@@ -46,7 +49,7 @@ test('the Web UI filtered by SaleId and ReservationStatus finds the held reserva
   expect((await api.post(`/v1/reservations/${gone.body.id}/cancel`, { token: TEST_SECRETS.ADMIN_TOKEN })).status).toBe(200);
 
   const query = `SaleId="${sale.id}" AND ReservationStatus="held"`;
-  const client = new Client({ connection });
+  const client = testTemporalClient(connection);
   // Visibility follows the workflows a moment later; the UI reads the same index.
   await waitFor(
     async () => {
@@ -62,6 +65,19 @@ test('the Web UI filtered by SaleId and ReservationStatus finds the held reserva
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   recordPageErrors(page);
+  // Every request the browser sends the codec server (from the page or any worker of it).
+  const codecCalls: Array<{ method: string; path: string; status: number }> = [];
+  context.on('requestfinished', (request) => {
+    const url = new URL(request.url());
+    if (url.origin !== testCodecUrl()) return;
+    void request.response().then((response) =>
+      codecCalls.push({
+        method: request.method(),
+        path: url.pathname.replace(/^\/[^/]+\//, '/<token>/'),
+        status: response?.status() ?? 0,
+      }),
+    );
+  });
   await page.goto(`${ui}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
   const heldId = reservationWorkflowId(held.body.id);
   const row = page.getByRole('link', { name: heldId });
@@ -94,5 +110,10 @@ test('the Web UI filtered by SaleId and ReservationStatus finds the held reserva
   } finally {
     await saveScreenshot(page, 'temporal-web-ui-workflow');
   }
+  // The summary reached the page through the codec endpoint, and the endpoint answered every call.
+  console.log(`the browser's calls to the codec server: ${JSON.stringify(codecCalls)}`);
+  const decodes = codecCalls.filter((call) => call.method === 'POST' && call.path === '/<token>/decode');
+  expect(decodes.length).toBeGreaterThan(0);
+  expect(decodes.filter((call) => call.status !== 200)).toEqual([]);
   await context.close();
 });

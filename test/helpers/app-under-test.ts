@@ -12,6 +12,8 @@ export const TEST_SECRETS = {
   WEBHOOK_SECRET: 'test-webhook-secret',
   QUEUE_SECRET: 'test-queue-secret-0123456789abcdef0123456789',
   ERASURE_SECRET: 'test-erasure-secret-0123456789abcdef0123456789',
+  /** The bytes of `test-only-payload-key-0123456789` (test/helpers/temporal-client.ts uses it too). */
+  TEMPORAL_PAYLOAD_KEYS: 'test:dGVzdC1vbmx5LXBheWxvYWQta2V5LTAxMjM0NTY3ODk=',
 };
 
 export interface AppUnderTest {

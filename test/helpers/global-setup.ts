@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { TEST_SECRETS } from './app-under-test';
+import { TEST_CODEC_SERVER_TOKEN } from './temporal-client';
 
 declare global {
   var __FLASH_SALE_INFRA__: ChildProcess | undefined;
@@ -31,6 +33,11 @@ export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flash-sale-test-'));
   const infra = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'stack', 'infra.ts'), '--dir', dir], {
     cwd: ROOT,
+    env: {
+      ...process.env,
+      TEMPORAL_PAYLOAD_KEYS: TEST_SECRETS.TEMPORAL_PAYLOAD_KEYS,
+      CODEC_SERVER_TOKEN: TEST_CODEC_SERVER_TOKEN,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   globalThis.__FLASH_SALE_INFRA__ = infra;
@@ -52,4 +59,5 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_TEMPORAL_ADDRESS = String(ready.temporalAddress);
   process.env.TEST_INFRA_DIR = dir;
   if (ready.temporalUiUrl) process.env.TEST_TEMPORAL_UI_URL = String(ready.temporalUiUrl);
+  process.env.TEST_CODEC_URL = String(ready.codecUrl);
 }

@@ -5,6 +5,7 @@ import { createActivities } from '../../activities';
 import type { Notifier } from '../../notifications/notifier';
 import { paymentGateways } from '../../worker/create-worker';
 import { startPsp, type RunningPsp } from '../psp/psp-process';
+import { testDataConverter } from './temporal-client';
 import { testInfra } from './infra-env';
 import { workflowBundle } from './workflow-env';
 
@@ -27,9 +28,13 @@ export async function startPaymentSagaRig(options: {
 }): Promise<PaymentSagaRig> {
   const pool = new Pool({ connectionString: testInfra().databaseUrl, max: options.poolMax });
   const psp = await startPsp(options.pspEnv);
-  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: testInfra().temporalAddress });
+  const env = await TestWorkflowEnvironment.createFromExistingServer({
+    address: testInfra().temporalAddress,
+    client: { dataConverter: testDataConverter() },
+  });
   const worker = await Worker.create({
     connection: env.nativeConnection,
+    dataConverter: testDataConverter(),
     taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities({

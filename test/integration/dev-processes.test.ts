@@ -34,11 +34,12 @@ afterAll(async () => {
 test('npm run dev -- --apis 2 --workers 2 starts two APIs and two workers that serve one sale, and Ctrl-C stops them', async () => {
   const { databaseUrl, temporalAddress } = testInfra();
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'flash-sale-dev-'));
-  const [apiPort, metricsPort, pspPort, mailPort] = [
+  const [apiPort, metricsPort, pspPort, mailPort, codecPort] = [
     await freePortRun(2),
     await freePortRun(2),
     await freePortRun(2),
     await freePortRun(2),
+    await freePortRun(1),
   ];
   dev = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts', '--apis', '2', '--workers', '2'], {
     cwd: PROJECT_ROOT,
@@ -53,6 +54,7 @@ test('npm run dev -- --apis 2 --workers 2 starts two APIs and two workers that s
       PSP_PORT: String(pspPort),
       MAIL_SMTP_PORT: String(mailPort),
       MAIL_WEB_PORT: String(mailPort + 1),
+      CODEC_SERVER_PORT: String(codecPort),
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@ import { reservationWorkflowId } from '../../domain/reservation-workflow-contrac
 import { shopperToken, type ApiClient } from '../helpers/api-client';
 import type { AppUnderTest } from '../helpers/app-under-test';
 import { testInfra } from '../helpers/infra-env';
+import { testTemporalClient } from '../helpers/temporal-client';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
 import { createTestSale, waitFor } from '../helpers/sales';
@@ -40,7 +41,7 @@ beforeAll(async () => {
     env: { SMTP_URL: sink.smtpUrl, NOTIFY_LEASE_SECONDS: '11' },
   }));
   connection = await Connection.connect({ address: testInfra().temporalAddress });
-  temporal = new Client({ connection });
+  temporal = testTemporalClient(connection);
 });
 
 afterAll(async () => {

@@ -5,6 +5,7 @@ import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/
 import { apiClient, shopperToken, type ApiAnswer, type ApiClient } from '../helpers/api-client';
 import { type AppUnderTest } from '../helpers/app-under-test';
 import { testInfra } from '../helpers/infra-env';
+import { testTemporalClient } from '../helpers/temporal-client';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { createTestSale, waitFor } from '../helpers/sales';
 
@@ -62,7 +63,7 @@ beforeAll(async () => {
   await Promise.all([waitForHttp(`http://127.0.0.1:${port2}/readyz`, 60_000), worker2Ready]);
   api2 = apiClient(`http://127.0.0.1:${port2}`, 500);
   connection = await Connection.connect({ address: testInfra().temporalAddress });
-  temporal = new Client({ connection });
+  temporal = testTemporalClient(connection);
 }, 120_000);
 
 afterAll(async () => {

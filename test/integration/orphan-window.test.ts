@@ -1,10 +1,11 @@
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { Pool } from 'pg';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../../scripts/stack/service-process';
 import { apiClient, shopperToken } from '../helpers/api-client';
 import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { CRASH_POINT_ENTRIES } from '../helpers/crash-points';
 import { testInfra } from '../helpers/infra-env';
+import { testTemporalClient } from '../helpers/temporal-client';
 import { createTestSale, waitFor } from '../helpers/sales';
 import { claimedReservation } from '../helpers/workflow-env';
 
@@ -31,7 +32,7 @@ afterAll(async () => {
 
 async function workflowsOfSale(saleId: string): Promise<string[]> {
   const ids: string[] = [];
-  for await (const execution of new Client({ connection }).workflow.list({ query: `SaleId = "${saleId}"` }))
+  for await (const execution of testTemporalClient(connection).workflow.list({ query: `SaleId = "${saleId}"` }))
     ids.push(execution.workflowId);
   return ids;
 }

@@ -9,6 +9,7 @@ import { reservationWorkflowId } from '../../domain/reservation-workflow-contrac
 import { shopperToken, type ApiClient } from '../helpers/api-client';
 import { TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { testInfra } from '../helpers/infra-env';
+import { testTemporalClient } from '../helpers/temporal-client';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
 import { createTestSale, waitFor, type SaleAnswer } from '../helpers/sales';
@@ -22,7 +23,7 @@ let temporal: Client;
 beforeAll(async () => {
   ({ app, api, db } = await startIntegrationApp({ env: { PG_POOL_MAX: '30' } }, 256));
   connection = await Connection.connect({ address: testInfra().temporalAddress });
-  temporal = new Client({ connection });
+  temporal = testTemporalClient(connection);
 });
 
 afterAll(async () => {

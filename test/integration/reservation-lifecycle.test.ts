@@ -4,6 +4,7 @@ import { reservationWorkflowId } from '../../domain/reservation-workflow-contrac
 import { shopperToken, type ApiClient } from '../helpers/api-client';
 import { TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { testInfra } from '../helpers/infra-env';
+import { testTemporalClient } from '../helpers/temporal-client';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { createTestSale, waitFor } from '../helpers/sales';
 
@@ -16,7 +17,7 @@ let temporal: Client;
 beforeAll(async () => {
   ({ app, api, db } = await startIntegrationApp({}, 64));
   connection = await Connection.connect({ address: testInfra().temporalAddress });
-  temporal = new Client({ connection });
+  temporal = testTemporalClient(connection);
 });
 
 afterAll(async () => {

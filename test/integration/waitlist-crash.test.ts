@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { reservationWorkflowId } from '../../domain/reservation-workflow-contract';
 import { serviceProcess, type ServiceProcess } from '../../scripts/stack/service-process';
@@ -6,6 +6,7 @@ import { shopperToken, type ApiClient } from '../helpers/api-client';
 import { TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { CRASH_POINT_ENTRIES } from '../helpers/crash-points';
 import { testInfra } from '../helpers/infra-env';
+import { testTemporalClient } from '../helpers/temporal-client';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { waitUntilSettled } from '../helpers/payments';
 import { createTestSale, waitFor } from '../helpers/sales';
@@ -80,7 +81,7 @@ test('the worker killed right after a release committed a waitlist offer: the of
 
   startWorker('worker-restarted', 'worker/main.ts', app.env);
   await cancel;
-  const temporal = new Client({ connection });
+  const temporal = testTemporalClient(connection);
   // The holder's workflow retries the release, which finds the reservation already cancelled.
   expect(await temporal.workflow.getHandle(reservationWorkflowId(held.body.id)).result()).toEqual({ status: 'cancelled' });
   await waitFor(

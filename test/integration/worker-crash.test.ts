@@ -1,8 +1,9 @@
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { shopperToken, type ApiClient } from '../helpers/api-client';
 import { type AppUnderTest } from '../helpers/app-under-test';
 import { testInfra } from '../helpers/infra-env';
+import { testTemporalClient } from '../helpers/temporal-client';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { auditPayments } from '../helpers/payment-audit';
 import { readLedger, waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
@@ -68,7 +69,7 @@ test('kill -9 of the worker in the middle of charges: every reservation still en
   expect(audit).toMatchObject({ paid: 60, captures: 60 });
 
   // Exactly once: one closed workflow per reservation, none still running, no release after the sale.
-  const temporal = new Client({ connection });
+  const temporal = testTemporalClient(connection);
   const closed = await waitFor(
     async () => {
       let n = 0;

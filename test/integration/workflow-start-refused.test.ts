@@ -7,6 +7,7 @@ import { reservationWorkflowId } from '../../domain/reservation-workflow-contrac
 import { shopperToken } from '../helpers/api-client';
 import { TEST_SECRETS } from '../helpers/app-under-test';
 import { testInfra } from '../helpers/infra-env';
+import { testTemporalClient } from '../helpers/temporal-client';
 import { startIntegrationApp, stopIntegrationApp, type IntegrationApp } from '../helpers/integration-app';
 import { waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
 import { createTestSale, waitFor, type SaleAnswer } from '../helpers/sales';
@@ -179,7 +180,7 @@ describe('a sale and a shopper with long non-ASCII names (usual namespace)', () 
   beforeAll(async () => {
     parts = await startIntegrationApp({}, 8);
     connection = await Connection.connect({ address: testInfra().temporalAddress });
-    temporal = new Client({ connection });
+    temporal = testTemporalClient(connection);
   });
 
   afterAll(async () => {

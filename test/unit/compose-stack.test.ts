@@ -12,6 +12,7 @@ import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { apiEnv } from '../../api/config';
+import { codecServerEnv } from '../../codec-server/config';
 import { DEV_DEFAULTS } from '../../config/common';
 import { WORKFLOW_HISTORY_RETENTION_HOURS } from '../../domain/retention';
 import { DEV_CERTIFICATE_DIR, DEV_CERTIFICATE_FILES } from '../../scripts/stack/dev-certificate';
@@ -53,15 +54,18 @@ const SECRETS = [
   'WEBHOOK_SECRET',
   'QUEUE_SECRET',
   'ERASURE_SECRET',
+  'TEMPORAL_PAYLOAD_KEYS',
+  'CODEC_SERVER_TOKEN',
   'POSTGRES_PASSWORD',
   'APP_DB_PASSWORD',
   'TEMPORAL_DB_PASSWORD',
   'GRAFANA_ADMIN_PASSWORD',
 ] as const;
 /** Values that satisfy the config schemas' length rules (JWT_SECRET ≥ 32, tokens ≥ 12). */
-const SAMPLE_SECRETS: Env = Object.fromEntries(
-  SECRETS.map((name) => [name, `${name.toLowerCase()}-0123456789abcdef0123456789abcdef`]),
-);
+const SAMPLE_SECRETS: Env = {
+  ...Object.fromEntries(SECRETS.map((name) => [name, `${name.toLowerCase()}-0123456789abcdef0123456789abcdef`])),
+  TEMPORAL_PAYLOAD_KEYS: `sample:${Buffer.alloc(32, 7).toString('base64')}`,
+};
 
 /** Compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $$. */
 function interpolate(text: string, env: Env): string {
@@ -92,6 +96,7 @@ const ENTRY_POINTS: Record<string, { loader: string; schema: z.ZodObject<z.ZodRa
   'api/server.ts': { loader: 'loadApiConfig', schema: apiEnv },
   'worker/main.ts': { loader: 'loadWorkerConfig', schema: workerEnv },
   'psp-simulator/server.ts': { loader: 'loadPspConfig', schema: pspEnv },
+  'codec-server/server.ts': { loader: 'loadCodecServerConfig', schema: codecServerEnv },
 };
 const TSX_COMMAND = ['node', '--import', 'tsx'];
 const entryPointOf = (service: Service) => {
@@ -234,6 +239,7 @@ function listenPort(name: string, scheme: 'http' | 'https' = 'http'): number {
   if (entry === 'api/server.ts') return Number(configOf(name).PORT);
   if (entry === 'psp-simulator/server.ts') return Number(configOf(name).PSP_PORT);
   if (entry === 'worker/main.ts') return Number(String(configOf(name).WORKER_METRICS_ADDRESS).split(':')[1]);
+  if (entry === 'codec-server/server.ts') return Number(configOf(name).CODEC_SERVER_PORT);
   if (name === 'proxy') return proxyPort(scheme);
   // The third-party images' documented default ports.
   const defaults: Record<string, number> = {
@@ -368,7 +374,8 @@ describe('docker-compose.yml', () => {
   it('listens on all interfaces, and healthchecks the port the config reads', () => {
     for (const name of appServices.filter((n) => !oneShot(n))) {
       const config = configOf(name);
-      const host = config.HOST ?? config.PSP_HOST ?? String(config.WORKER_METRICS_ADDRESS).split(':')[0];
+      const host =
+        config.HOST ?? config.PSP_HOST ?? config.CODEC_SERVER_HOST ?? String(config.WORKER_METRICS_ADDRESS).split(':')[0];
       expect([name, host]).toEqual([name, '0.0.0.0']);
       const test = services[name]!.healthcheck!.test!;
       expect(test.slice(0, 3)).toEqual(['CMD', 'node', 'deploy/http-ok.mjs']);

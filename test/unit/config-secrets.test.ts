@@ -40,8 +40,9 @@ describe('configuration', () => {
     expect(loadPspConfig({ WEBHOOK_SECRET: TEST_SECRETS.WEBHOOK_SECRET }).WEBHOOK_SECRET).toBe(TEST_SECRETS.WEBHOOK_SECRET);
   });
 
-  test('the worker holds no secret and needs none', () => {
-    expect(() => loadWorkerConfig({})).not.toThrow();
+  test('the worker needs one secret, the payload keys', () => {
+    expect(() => loadWorkerConfig({})).toThrow(/^invalid configuration:\n {2}TEMPORAL_PAYLOAD_KEYS: required and unset[^\n]*$/);
+    expect(() => loadWorkerConfig({ TEMPORAL_PAYLOAD_KEYS: TEST_SECRETS.TEMPORAL_PAYLOAD_KEYS })).not.toThrow();
   });
 });
 
@@ -54,6 +55,7 @@ test('the API entry point started without JWT_SECRET exits non-zero within secon
       ...withoutSecrets(process.env),
       ADMIN_TOKEN: TEST_SECRETS.ADMIN_TOKEN,
       WEBHOOK_SECRET: TEST_SECRETS.WEBHOOK_SECRET,
+      TEMPORAL_PAYLOAD_KEYS: TEST_SECRETS.TEMPORAL_PAYLOAD_KEYS,
       PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

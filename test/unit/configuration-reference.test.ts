@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
 import { apiEnv } from '../../api/config';
+import { codecServerEnv } from '../../codec-server/config';
 import { DEVELOPMENT_SECRETS } from '../../config/development-secrets';
 import { pspEnv } from '../../psp-simulator/config';
 import { launcherEnv } from '../../scripts/stack/launcher-env';
@@ -15,7 +16,13 @@ import { workerEnv } from '../../worker/config';
  * read the same in a shell (`set -a; . ./.env.example`) as with `node --env-file`.
  */
 const ROOT = path.resolve(__dirname, '../..');
-const SCHEMAS: Record<string, z.ZodObject> = { api: apiEnv, worker: workerEnv, psp: pspEnv, launcher: launcherEnv };
+const SCHEMAS: Record<string, z.ZodObject> = {
+  api: apiEnv,
+  worker: workerEnv,
+  psp: pspEnv,
+  launcher: launcherEnv,
+  codec: codecServerEnv,
+};
 
 type Default = { kind: 'value'; value: unknown } | { kind: 'required' } | { kind: 'unset' };
 

@@ -24,6 +24,7 @@ test('the table has one row for each step a newcomer looks for', () => {
     'history',
     'erasure',
     'retention',
+    'codec',
   ]);
 });
 

@@ -11,6 +11,7 @@ import { temporalTestServerPath } from '../../scripts/stack/tools';
 import { admissionWorkflow } from '../../workflows';
 import { ADMISSION_TICKS_PER_RUN } from '../../workflows/admission-workflow';
 import { paymentGateways } from '../../worker/create-worker';
+import { testDataConverter } from '../helpers/temporal-client';
 import { testInfra } from '../helpers/infra-env';
 import { recordHistory, workflowBundle } from '../helpers/workflow-env';
 
@@ -28,9 +29,11 @@ beforeAll(async () => {
   pool = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+    client: { dataConverter: testDataConverter() },
   });
   worker = await Worker.create({
     connection: env.nativeConnection,
+    dataConverter: testDataConverter(),
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities({

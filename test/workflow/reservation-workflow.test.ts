@@ -16,6 +16,7 @@ import {
 import { temporalTestServerPath } from '../../scripts/stack/tools';
 import { reservationWorkflow } from '../../workflows';
 import { paymentGateways } from '../../worker/create-worker';
+import { testDataConverter } from '../helpers/temporal-client';
 import { testInfra } from '../helpers/infra-env';
 import { claimedReservation, recordHistory, workflowBundle } from '../helpers/workflow-env';
 
@@ -40,6 +41,7 @@ afterAll(async () => {
 async function workerFor(env: TestWorkflowEnvironment, taskQueue: string): Promise<{ stop: () => Promise<void> }> {
   const worker = await Worker.create({
     connection: env.nativeConnection,
+    dataConverter: testDataConverter(),
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities({ pool, gateways: unusedGateways, notifier: { send: async () => undefined } }),
@@ -70,6 +72,7 @@ describe('on the time-skipping server', () => {
   beforeAll(async () => {
     env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+      client: { dataConverter: testDataConverter() },
     });
     // The test server knows no custom search attributes until told.
     await env.connection.operatorService.addSearchAttributes({
@@ -118,7 +121,10 @@ describe('on the dev server', () => {
   const start = (reservation: ReservationRow) => startOn(env, taskQueue, reservation);
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createFromExistingServer({ address: testInfra().temporalAddress });
+    env = await TestWorkflowEnvironment.createFromExistingServer({
+      address: testInfra().temporalAddress,
+      client: { dataConverter: testDataConverter() },
+    });
     worker = await workerFor(env, taskQueue);
   });
 
