@@ -6,6 +6,7 @@ import { testInfra } from '../helpers/infra-env';
 import { startIntegrationApp, stopIntegrationApp, type IntegrationApp } from '../helpers/integration-app';
 import { expectedAfterPurge, plantRetentionRows, remainingRows } from '../helpers/retention-rows';
 import { waitFor } from '../helpers/sales';
+import { testTemporalClient } from '../helpers/temporal-client';
 
 /*
  * The retention purge as it runs: the worker creates its Temporal Schedule at start-up, and a
@@ -21,7 +22,7 @@ beforeAll(async () => {
   metricsAddress = `127.0.0.1:${await freePort()}`;
   parts = await startIntegrationApp({ workerEnv: { WORKER_APP_METRICS_ADDRESS: metricsAddress } });
   connection = await Connection.connect({ address: testInfra().temporalAddress });
-  client = new Client({ connection });
+  client = testTemporalClient(connection);
   schedule = client.schedule.getHandle(retentionScheduleId(parts.app.taskQueue));
 }, 120_000);
 

@@ -17,6 +17,7 @@ import { testInfra } from '../helpers/infra-env';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
 import { waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
 import { createTestSale, waitFor } from '../helpers/sales';
+import { testTemporalClient } from '../helpers/temporal-client';
 
 let app: AppUnderTest;
 let api: ApiClient;
@@ -27,7 +28,7 @@ let temporal: Client;
 beforeAll(async () => {
   ({ app, api, db } = await startIntegrationApp({ mail: true }));
   connection = await Connection.connect({ address: testInfra().temporalAddress });
-  temporal = new Client({ connection });
+  temporal = testTemporalClient(connection);
 });
 
 afterAll(async () => {
