@@ -13,7 +13,9 @@ const load = (url: string) => () => loadApiConfig({ ...TEST_SECRETS, DATABASE_UR
 test('an sslmode pg knows, with a readable sslrootcert, is accepted by the API and the worker', () => {
   const url = `${BASE}?sslmode=verify-full&sslrootcert=${encodeURIComponent(path.join(__dirname, 'database-url.test.ts'))}`;
   expect(load(url)().DATABASE_URL).toBe(url);
-  expect(loadWorkerConfig({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+  expect(loadWorkerConfig({ TEMPORAL_PAYLOAD_KEYS: TEST_SECRETS.TEMPORAL_PAYLOAD_KEYS, DATABASE_URL: url }).DATABASE_URL).toBe(
+    url,
+  );
 });
 
 test('an unknown sslmode is refused, naming DATABASE_URL and not its value', () => {
