@@ -24,6 +24,7 @@ import type { lateChargeWorkflow, reservationWorkflow } from '../workflows';
 import {
   DETAILS_MAX_BYTES,
   fitPayload,
+  fitPayloadKeepingTail,
   SEARCH_ATTRIBUTE_VALUE_MAX_BYTES,
   SUMMARY_MAX_BYTES,
   truncateUtf8,
@@ -122,13 +123,14 @@ async function startOnce(start: () => Promise<unknown>): Promise<void> {
   }
 }
 
-/** The summary with its user text bounded first, so " · unit N" survives (a 200-character name fits whole in ASCII). */
+/**
+ * The summary within Temporal's limit, encrypted: the shopper id bounded first, then the sale's
+ * name cut to the room left, so " · <shopper> · unit N" always survives whole.
+ */
 function boundedSummary(input: ReservationWorkflowInput, saleName?: string): string {
-  const summary = reservationSummary(
-    { ...input, shopperId: truncateUtf8(input.shopperId, 96) },
-    saleName === undefined ? undefined : truncateUtf8(saleName, 240),
-  );
-  return fitPayload(summary, SUMMARY_MAX_BYTES);
+  const summary = reservationSummary({ ...input, shopperId: truncateUtf8(input.shopperId, 96) }, saleName);
+  const head = saleName ?? summary.slice(0, summary.indexOf(' · '));
+  return fitPayloadKeepingTail(head, summary.slice(head.length), SUMMARY_MAX_BYTES);
 }
 
 /** A keyword search attribute's value within Temporal's size limit (a shopper id is at most 128 characters, well under it). */

@@ -62,6 +62,23 @@ export function fitPayload(text: string, maxBytes: number): string {
   return codePoints.slice(0, low).join('') + ELLIPSIS;
 }
 
+/**
+ * `head + tail` as it is if its Payload fits in `maxBytes`, otherwise the longest prefix of `head`
+ * (whole code points, with "…") that fits in front of the whole `tail`; `tail` alone must fit.
+ */
+export function fitPayloadKeepingTail(head: string, tail: string, maxBytes: number): string {
+  if (payloadBytes(head + tail) <= maxBytes) return head + tail;
+  const codePoints = Array.from(head);
+  let low = 0;
+  let high = codePoints.length - 1;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (payloadBytes(codePoints.slice(0, middle).join('') + ELLIPSIS + tail) <= maxBytes) low = middle;
+    else high = middle - 1;
+  }
+  return codePoints.slice(0, low).join('') + ELLIPSIS + tail;
+}
+
 function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
