@@ -8,6 +8,7 @@
 import type { ReservationView, SaleView, WaitlistEntryView } from '../../domain/reservation';
 import { ApiError, callApi, serverOffsetMs } from './api';
 import { countDown, formatRemaining } from './countdown';
+import { wireDevSignIn } from './dev-sign-in';
 import { openEventStream } from './event-stream';
 import {
   clearSession,
@@ -16,7 +17,6 @@ import {
   rememberedReservation,
   rememberReservation,
   rememberedTicket,
-  saveSession,
   type Session,
 } from './session';
 import { $, show, showOnly } from './view';
@@ -386,28 +386,8 @@ function handleAuthError(error: unknown): boolean {
   return true;
 }
 
-async function signIn(shopperId: string): Promise<void> {
-  say(undefined);
-  try {
-    const answer = await callApi<{ shopperId: string; token: string }>('/dev/sign-in', { method: 'POST', body: { shopperId } });
-    saveSession({ shopperId: answer.shopperId, token: answer.token });
-    await nextStep();
-  } catch (error) {
-    if (error instanceof ApiError && error.problem.status === 404) {
-      say('This server has no development sign-in; sign in through your identity provider.');
-    } else {
-      say(error instanceof Error ? error.message : String(error));
-    }
-  }
-}
-
 function wire(): void {
-  const signInForm = $<HTMLFormElement>('#sign-in-form');
-  signInForm.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const shopperId = String(new FormData(signInForm).get('shopperId') ?? '').trim();
-    if (shopperId) void signIn(shopperId);
-  });
+  wireDevSignIn(() => nextStep(), say);
   $('#sign-out').addEventListener('click', () => {
     stopStream();
     stopTimer();

@@ -7,7 +7,8 @@
 import type { OrderPage, OrderView } from '../../domain/order-history';
 import type { ReservationStatus } from '../../domain/reservation';
 import { ApiError, callApi } from './api';
-import { clearSession, loadSession, saveSession } from './session';
+import { wireDevSignIn } from './dev-sign-in';
+import { clearSession, loadSession } from './session';
 import { $, show } from './view';
 
 /** Items per page: a phone screen or two. */
@@ -135,30 +136,8 @@ function showSignedIn(shopperId: string): void {
   void loadPage(true);
 }
 
-async function signIn(shopperId: string): Promise<void> {
-  say(undefined);
-  try {
-    const answer = await callApi<{ shopperId: string; token: string }>('/dev/sign-in', { method: 'POST', body: { shopperId } });
-    saveSession({ shopperId: answer.shopperId, token: answer.token });
-    showSignedIn(answer.shopperId);
-  } catch (error) {
-    say(
-      error instanceof ApiError && error.problem.status === 404
-        ? 'This server has no development sign-in; sign in through your identity provider.'
-        : error instanceof Error
-          ? error.message
-          : String(error),
-    );
-  }
-}
-
 function wire(): void {
-  const form = $<HTMLFormElement>('#sign-in-form');
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const shopperId = String(new FormData(form).get('shopperId') ?? '').trim();
-    if (shopperId) void signIn(shopperId);
-  });
+  wireDevSignIn(showSignedIn, say);
   $('#sign-out').addEventListener('click', () => {
     clearSession();
     $('#order-list').replaceChildren();
