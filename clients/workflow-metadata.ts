@@ -50,16 +50,7 @@ export function payloadBytes(text: string): number {
  * points that fits with a trailing "…" (JSON escapes, such as a quote's backslash, count).
  */
 export function fitPayload(text: string, maxBytes: number): string {
-  if (payloadBytes(text) <= maxBytes) return text;
-  const codePoints = Array.from(text);
-  let low = 0;
-  let high = codePoints.length - 1;
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2);
-    if (payloadBytes(codePoints.slice(0, middle).join('') + ELLIPSIS) <= maxBytes) low = middle;
-    else high = middle - 1;
-  }
-  return codePoints.slice(0, low).join('') + ELLIPSIS;
+  return fitPayloadKeepingTail(text, '', maxBytes);
 }
 
 /**
