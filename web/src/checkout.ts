@@ -19,23 +19,13 @@ import {
   rememberedTicket,
   type Session,
 } from './session';
-import { $, show, showOnly } from './view';
+import { $, money, say, show, showOnly } from './view';
 import { enterWaitingRoom } from './waiting-room';
 
 const saleId = decodeURIComponent(window.location.pathname.split('/').filter(Boolean)[1] ?? '');
 let sale: SaleView | undefined;
 let stopTimer: () => void = () => undefined;
 let stopStream: () => void = () => undefined;
-
-function say(message: string | undefined): void {
-  const element = $('#message');
-  element.textContent = message ?? '';
-  element.hidden = !message;
-}
-
-function money(cents: number, currency: string): string {
-  return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(cents / 100);
-}
 
 function renderSale(view: SaleView): void {
   sale = view;

@@ -6,7 +6,7 @@
  */
 import type { AdminSaleSnapshot, SalePoint } from '../../domain/sale-feed';
 import { openEventStream } from './event-stream';
-import { $ } from './view';
+import { $, say } from './view';
 
 const TOKEN_KEY = 'flash-sale.admin-token';
 const KEEP_MS = 10 * 60_000;
@@ -17,12 +17,6 @@ const SVG = 'http://www.w3.org/2000/svg';
 const saleId = decodeURIComponent(location.pathname.split('/').filter(Boolean).at(-1) ?? '');
 let points: SalePoint[] = [];
 let stream: { stop(): void } | undefined;
-
-function say(text: string | undefined): void {
-  const message = $('#message');
-  message.hidden = !text;
-  message.textContent = text ?? '';
-}
 
 function fillTiles(list: HTMLElement, values: Record<string, number>, empty: string): void {
   list.replaceChildren();

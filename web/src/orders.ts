@@ -9,7 +9,7 @@ import type { ReservationStatus } from '../../domain/reservation';
 import { ApiError, callApi } from './api';
 import { wireDevSignIn } from './dev-sign-in';
 import { clearSession, loadSession } from './session';
-import { $, show } from './view';
+import { $, money, say, show } from './view';
 
 /** Items per page: a phone screen or two. */
 const PAGE_SIZE = 10;
@@ -26,16 +26,6 @@ const STATUS_LABELS: Record<ReservationStatus, string> = {
 /** The cursor of the next page; null once the last page is shown. */
 let nextCursor: string | null = null;
 let loading = false;
-
-function say(message: string | undefined): void {
-  const element = $('#message');
-  element.textContent = message ?? '';
-  element.hidden = !message;
-}
-
-function money(cents: number, currency: string): string {
-  return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(cents / 100);
-}
 
 function line(...parts: Array<string | Node>): HTMLParagraphElement {
   const element = document.createElement('p');

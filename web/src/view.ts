@@ -15,3 +15,14 @@ export function show(selector: string, visible: boolean): void {
 export function showOnly(step: Step): void {
   for (const other of STEPS) show(`#${other}`, other === step);
 }
+
+/** Shows `message` in the page's `#message` line, or hides the line. */
+export function say(message: string | undefined): void {
+  const element = $('#message');
+  element.textContent = message ?? '';
+  element.hidden = !message;
+}
+
+export function money(cents: number, currency: string): string {
+  return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(cents / 100);
+}
