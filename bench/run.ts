@@ -27,6 +27,7 @@ import { benchWorkflowCost } from './workflow-cost';
 import { benchWaitingRoom } from './waiting-room';
 import { benchSale } from './sale';
 import { writeSaleChart } from './sale-chart';
+import { SALE_STREAM_CAPS } from './queue-stream';
 import { benchStreams, STREAMS_API_ENV } from './streams';
 
 const PHASES = ['claims', 'soldout', 'crowd', 'full', 'memory', 'cost', 'queue', 'sale', 'streams'] as const;
@@ -174,7 +175,12 @@ async function main(): Promise<void> {
     // The streams phase brings its own stack (below); alone, it needs no other.
     const sharedStackPhases = [...config.phases].some((phase) => phase !== 'streams');
     for (const [index, server] of sharedStackPhases ? config.servers.entries() : []) {
-      stack = await startBenchStack(sayer(`stack ${server}`), { apiPoolMax: config.apiPoolMax, temporalServer: server });
+      stack = await startBenchStack(sayer(`stack ${server}`), {
+        apiPoolMax: config.apiPoolMax,
+        temporalServer: server,
+        // The sale's shoppers follow their place over streams, as the checkout page does.
+        apiEnv: SALE_STREAM_CAPS,
+      });
       machine ??= await machineFacts(stack);
       // Order matters: the claim statements need the database to themselves (before the services
       // start); the worker's memory is taken before the crowd adds its own held workflows. These

@@ -1,14 +1,16 @@
 /*
  * One shopper of the sale phase (bench/sale.ts) as a small state machine on the bench's shared
- * undici pool: the waiting room's protocol exactly as clients/waiting-room-client.ts speaks it
- * (challenge, proof of work, join, poll queue/me at the server's `nextPollSeconds`, claim with
- * `Queue-Ticket` once admitted), then pay, be declined or walk away. The proof of work is solved
+ * undici pools: the waiting room's protocol as clients/waiting-room-client.ts and the checkout
+ * page speak it (challenge, proof of work, join, follow the place over queue/me/events as the page
+ * does, or poll queue/me at the server's `nextPollSeconds` while the API refuses the stream,
+ * claim with `Queue-Ticket` once admitted), then pay, be declined or walk away. The proof of work is solved
  * with node:crypto (the client's WebCrypto solver awaits a promise per hash, which 100,000
  * shoppers in one process cannot afford).
  */
 import { createHash } from 'node:crypto';
 import { nextPollDelayMs } from '../clients/waiting-room-client';
 import { hasLeadingZeroBits, powInput, type QueuePositionView } from '../domain/waiting-room';
+import type { QueueStreams } from './queue-stream';
 import type { HttpAnswer, HttpClient } from './util';
 import { isSoldOut, sleep } from './util';
 
@@ -52,6 +54,8 @@ export interface SaleShopperContext {
    * load generator's wait for a connection behind the crowd's polls.
    */
   admitted: HttpClient;
+  /** The place followed over Server-Sent Events, one connection per shopper as a browser has. */
+  streams: QueueStreams;
   saleId: string;
   stats: RouteStats;
   /** True once the bench stops waiting: every loop ends with `no-answer`. */
@@ -111,14 +115,27 @@ export async function runSaleShopper(ctx: SaleShopperContext, index: number, tok
   ctx.events.joined(index);
 
   let reservationId: string | undefined;
+  /** When the stream may be asked for again (after a refusal's `Retry-After`). */
+  let streamAfter = 0;
   for (let admittedOnce = false; !reservationId;) {
-    const polled = await patiently(ctx, 'GET queue/me', () => client.get(`/v1/sales/${saleId}/queue/me`, token));
-    if (!polled) return answer('no-answer', 'deadline');
-    const view = polled.body as unknown as QueuePositionView;
+    let view: QueuePositionView | undefined;
+    let retryAfter: number | undefined;
+    if (ctx.now() >= streamAfter) {
+      const followed = await ctx.streams.follow(saleId, token, ctx.over);
+      ctx.stats.record('GET queue/me/events', followed.status === 0 ? 'error' : { status: followed.status, ms: followed.ms });
+      if (followed.last && followed.last.status !== 'waiting') view = followed.last;
+      else if (followed.status !== 200) streamAfter = ctx.now() + (followed.retryAfter ?? 10) * 1000;
+    }
+    if (!view) {
+      const polled = await patiently(ctx, 'GET queue/me', () => client.get(`/v1/sales/${saleId}/queue/me`, token));
+      if (!polled) return answer('no-answer', 'deadline');
+      view = polled.body as unknown as QueuePositionView;
+      retryAfter = polled.retryAfter;
+    }
     if (view.status === 'sold-out') return answer('sold-out', 'queue');
     if (view.status === 'expired') return answer('admission-expired', 'queue');
     if (view.status !== 'admitted') {
-      await sleep(polled.retryAfter !== undefined ? polled.retryAfter * 1000 : nextPollDelayMs(view));
+      if (ctx.now() < streamAfter) await sleep(retryAfter !== undefined ? retryAfter * 1000 : nextPollDelayMs(view));
       continue;
     }
     if (!admittedOnce) ctx.events.admitted(index);

@@ -13,6 +13,7 @@ import { benchFloor, type FloorResult } from './floor';
 import { benchFullReservations } from './full';
 import { type FinalAnswer, RouteStats, runSaleShopper, type SaleShopperContext } from './sale-shopper';
 import type { SaleSample } from './sale-chart';
+import { queueStreams } from './queue-stream';
 import { BENCH_SECRETS, type BenchStack } from './stack';
 import { httpClient, mintShopperToken, rssSampler, sleep, summarize, type LatencySummary } from './util';
 
@@ -46,7 +47,7 @@ export interface SaleResult {
     statuses: Record<string, number>;
     latencyMs: LatencySummary;
   }>;
-  /** Shoppers told sold out by queue/me: seconds after the last unit sold until each learned it. */
+  /** Shoppers told sold out by queue/me or its stream: seconds after the last unit sold until each learned it. */
   soldOutLearned: { count: number; p50: number | null; p99: number | null; max: number | null; within2s: number };
   rankCorrelation: { prequeue: number; rho: number | null };
   invariants: { violations: number; detail: string[] };
@@ -81,6 +82,9 @@ export async function benchSale(
   const services = await stack.services();
   const client = httpClient(services.apiUrl, options.connections, 30_000);
   const admittedClient = httpClient(services.apiUrl, 64, 30_000);
+  // One connection per shopper following the stream, as browsers have; past the API's stream
+  // caps the rest poll (bench/sale-shopper.ts).
+  const streams = queueStreams(services.apiUrl, options.shoppers);
   // The timeline's own connection: its samples must not queue behind the crowd's requests.
   const sampler = httpClient(services.apiUrl, 1, 30_000);
   const db = new Client({ connectionString: stack.databaseUrl });
@@ -132,6 +136,7 @@ export async function benchSale(
     const ctx: SaleShopperContext = {
       client,
       admitted: admittedClient,
+      streams,
       saleId,
       stats,
       over: () => Date.now() > deadline,
@@ -262,7 +267,7 @@ export async function benchSale(
     return result;
   } finally {
     await db.end();
-    await Promise.all([client.close(), admittedClient.close(), sampler.close()]);
+    await Promise.all([client.close(), admittedClient.close(), sampler.close(), streams.close()]);
   }
 }
 

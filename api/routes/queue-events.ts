@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../domain/errors';
-import type { QueuePositionView } from '../../domain/waiting-room';
+import { nextPollSeconds, type QueuePositionView } from '../../domain/waiting-room';
 import { principalOf, type createAuth } from '../auth';
 import { coalesced, startEventStream } from '../event-stream';
 import { requireRoomSale } from '../require-sale';
@@ -30,8 +30,20 @@ export function movedView(view: QueuePositionView, moved: QueueMoved, admitPerSe
   const { serving } = moved;
   if (view.status !== 'waiting' || view.position === null || view.position <= serving) return undefined;
   const ahead = Math.max(0, view.position - serving - 1);
-  // The stream pushes every move, so the poll hint of the first view does not apply.
+  // The stream pushes what decides the shopper’s turn at once, so the poll hint does not apply.
   return { ...view, ahead, estimatedWaitSeconds: Math.ceil((ahead + 1) / admitPerSecond), nextPollSeconds: undefined };
+}
+
+/**
+ * Whether a stream that showed `shown` at `shownAtMs` sends `next` now: at once when the status or
+ * the position changes (admitted, sold out, the place drawn), and a waiting shopper's progress at
+ * most every `nextPollSeconds` of the new view, the spacing a polling client keeps (half the
+ * estimated wait, 1–30 s). So a crowd of N streams costs about the writes of N pollers a second,
+ * not N per admission step, and what decides a shopper's fate still reaches them at once.
+ */
+export function streamDue(shown: QueuePositionView, shownAtMs: number, next: QueuePositionView, nowMs: number): boolean {
+  if (next.status !== 'waiting' || shown.status !== 'waiting' || shown.position !== next.position) return true;
+  return nowMs - shownAtMs >= nextPollSeconds(next.estimatedWaitSeconds, 0, next.ticketId) * 1000;
 }
 
 /*
@@ -40,7 +52,8 @@ export function movedView(view: QueuePositionView, moved: QueueMoved, admitPerSe
  * notifies `queue_moved` with its counters each time its admission step moves them; a stream
  * whose shopper is ordered and not yet reached works out the new view from the counters alone,
  * so a step costs one notification per API process, not one read per waiting shopper. The
- * shopper's own row is read only while not ordered yet and once reached. The stream ends when the
+ * shopper's own row is read only while not ordered yet and once reached. A waiting shopper's
+ * progress is sent no more often than a poller would ask (`streamDue`). The stream ends when the
  * shopper is admitted (or the admission ran out), or with `sold-out` once nothing can come back.
  */
 export function queueEventsRouter(deps: QueueEventsDeps): Router {
@@ -55,8 +68,14 @@ export function queueEventsRouter(deps: QueueEventsDeps): Router {
     if (!view) throw new Problem(404, ErrorCode.NotFound, 'you have not joined this sale’s queue');
 
     const stream = startEventStream(req, res, deps.feed);
+    let shown: QueuePositionView | undefined;
+    let shownAtMs = 0;
     const send = (next: QueuePositionView) => {
       view = next;
+      const now = Date.now();
+      if (shown && !streamDue(shown, shownAtMs, next, now)) return;
+      shown = next;
+      shownAtMs = now;
       stream.send('position', next);
       if (next.status !== 'waiting') stream.close();
     };

@@ -46,7 +46,7 @@ export function waitingRoomRouter(deps: WaitingRoomRouteDeps): Router {
   router.post('/v1/sales/:saleId/queue', deps.auth.shopper, async (req, res) => {
     const sale = await requireRoomSale(deps.sales, req.params.saleId);
     const body = parseBody(joinQueueBody, req.body);
-    const joined = await deps.waitingRoom.joinQueue(sale.id, shopperId(res), body.challenge, body.nonce);
+    const joined = await deps.waitingRoom.joinQueue(sale, shopperId(res), body.challenge, body.nonce);
     const { created, ...view } = joined;
     res
       .status(created ? 201 : 200)

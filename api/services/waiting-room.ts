@@ -3,7 +3,7 @@ import { jwtVerify, SignJWT } from 'jose';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { reportJoins } from '../../db/queries/pow-join-counts';
-import { findPlaceByShopper, findPlaceByTicket, type QueuePlaceRow } from '../../db/queries/queue-tickets';
+import { findPlaceByShopper, findPlaceByTicket, type QueuePlaceRow, type QueueTicketRow } from '../../db/queries/queue-tickets';
 import { positionsGiven, roomCounters, type RoomCounters } from '../../db/queries/room-counters';
 import type { SaleRow } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
@@ -197,12 +197,22 @@ export function createWaitingRoom(deps: {
       .sign(ticketKey);
   }
 
-  async function joinQueue(saleId: string, shopperId: string, challenge: string, nonce: string): Promise<JoinedQueue> {
+  async function joinQueue(
+    sale: SaleRow & { waiting_room: WaitingRoomSettings },
+    shopperId: string,
+    challenge: string,
+    nonce: string,
+  ): Promise<JoinedQueue> {
+    const saleId = sale.id;
     const claims = verifySolution(saleId, shopperId, challenge, nonce);
+    const loadedBefore = loadedUpTo.get(saleId) ?? 0;
     const inserted = await tickets.insert({ id: randomUUID(), saleId, shopperId, challengeId: claims.n });
     const row = inserted ?? (await findPlaceByShopper(pool, saleId, shopperId));
     if (!row || (!inserted && row.challenge_id === claims.n)) refuse('this solution has been used already');
-    if (inserted) recordJoin(saleId);
+    if (inserted) {
+      recordJoin(saleId);
+      keepJoined(sale, inserted, loadedBefore);
+    }
     return {
       created: !!inserted,
       ticket: await ticketFor(row),
@@ -270,6 +280,30 @@ export function createWaitingRoom(deps: {
   function keep(key: string, place: QueuePlaceRow): void {
     if (places.size >= CACHE_MAX && !places.has(key)) places.delete(places.keys().next().value!);
     places.set(key, place);
+  }
+
+  /*
+   * A ticket just inserted is kept, so the shopper's first poll (or stream) is answered from
+   * memory instead of a read per joining shopper. It is unordered; it is ordered after its insert
+   * committed, so beyond every position given out then. Kept only when no load of positions
+   * landed while the insert was in flight (`loadedBefore` still the mark): then every position
+   * it can get is past what this process has loaded, and the next load gives it its own. Otherwise
+   * it is left for `position` to read.
+   */
+  function keepJoined(sale: SaleRow & { waiting_room: WaitingRoomSettings }, row: QueueTicketRow, loadedBefore: number): void {
+    if ((loadedUpTo.get(sale.id) ?? 0) !== loadedBefore || row.position !== null) return;
+    const room = rooms.get(sale.id);
+    keep(`${sale.id}\u0000${row.shopper_id}`, {
+      ...row,
+      serving: room?.serving ?? 0,
+      admit_per_second: sale.waiting_room.admitPerSecond,
+      admission_seconds: sale.waiting_room.admissionSeconds,
+      admission_live: false,
+      admitted_until: null,
+      assigned: loadedBefore,
+      sold_out: room?.soldOut ?? false,
+      starts_at: sale.starts_at,
+    });
   }
 
   /** Gives the places kept here their positions in (loaded, assigned]. */

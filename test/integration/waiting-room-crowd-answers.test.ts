@@ -110,8 +110,8 @@ test('before the start a shopper polls until the start; the shuffle reaches the 
   const startsAt = new Date(Date.now() + 8_000);
   const sale = await roomSale(10, startsAt);
   const { tokens } = await shoppers(sale.id, 8);
-  const first = await Promise.all(tokens.map((token) => me(sale.id, token)));
   const readsBefore = await placeReads();
+  const first = await Promise.all(tokens.map((token) => me(sale.id, token)));
   const again = await Promise.all(tokens.map((token) => me(sale.id, token)));
   expect(Date.now()).toBeLessThan(startsAt.getTime()); // the test's premise: all of this before the start
   for (const answer of [...first, ...again]) {
@@ -119,7 +119,8 @@ test('before the start a shopper polls until the start; the shuffle reaches the 
     expect(answer.body.nextPollSeconds).toBeGreaterThanOrEqual(1);
     expect(answer.body.nextPollSeconds).toBeLessThanOrEqual(9 + 4); // until the start, + up to 4 s of spread
   }
-  expect((await placeReads()).shopper).toBe(readsBefore.shopper); // the second round from memory
+  // Both rounds from memory: the process kept each place when the shopper joined.
+  expect((await placeReads()).shopper).toBe(readsBefore.shopper);
 
   const ordered = await Promise.all(
     tokens.map((token) =>
@@ -139,6 +140,34 @@ test('before the start a shopper polls until the start; the shuffle reaches the 
   expect(readsAfter.shopper - readsBefore.shopper).toBeLessThanOrEqual(serving);
   expect(serving).toBeLessThan(8);
 }, 90_000);
+
+test('a queued stream is sent its progress no more often than the shopper would poll, and its turn at once', async () => {
+  const sale = await roomSale(30);
+  const { tokens } = await shoppers(sale.id, 24);
+  const servingNow = async () =>
+    (await db.query('select serving from waiting_rooms where sale_id = $1', [sale.id])).rows[0].serving as number;
+  const stream = await openSse(`${app.apiUrl}/v1/sales/${sale.id}/queue/me/events`, { token: tokens[23] });
+  try {
+    const first = await stream.next((e) => (e.data as QueuePositionView).position !== null, 30_000, 'a place on the stream');
+    const view = first.data as QueuePositionView;
+    const spacing = nextPollSeconds(view.estimatedWaitSeconds, 0, view.ticketId);
+    expect(spacing).toBeGreaterThanOrEqual(5); // the premise: about 20 s of wait at 1 admission/s
+    const shown = stream.events.length;
+    const from = await servingNow();
+    const started = Date.now();
+    // Four admission steps move the room four times; a stream sent every move would show four more
+    // in about 4 s. Each spacing here is at least 5 s (the wait stays over 10 s), so the stream may
+    // show one more per 5 s that passed, however slowly the steps came.
+    await waitFor(servingNow, (serving) => serving >= from + 4, 30_000, 'four admissions');
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    expect(stream.events.length - shown).toBeLessThanOrEqual(Math.floor(elapsedSeconds / 5));
+    // The shopper's turn is pushed at once, whatever the spacing.
+    const turn = await stream.next((e) => (e.data as QueuePositionView).status === 'admitted', 60_000, 'admitted on the stream');
+    expect(turn.data).toMatchObject({ ticketId: view.ticketId, status: 'admitted' });
+  } finally {
+    stream.close();
+  }
+}, 120_000);
 
 test('when Postgres cannot be asked, a known queued shopper gets its last known place and when to come back, not a 503', async () => {
   const sale = await roomSale(30);

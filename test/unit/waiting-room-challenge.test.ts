@@ -59,14 +59,14 @@ test('an expired, tampered, foreign or unsolved challenge is refused before any 
   const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
   const longer = Buffer.from(JSON.stringify({ ...claims, e: Number(claims.e) + 3_600_000 })).toString('base64url');
 
-  expect(await refusal(rooms.joinQueue(SALE, 'bob', challenge, nonce))).toMatch(/invalid-challenge: .*another shopper/);
-  expect(await refusal(rooms.joinQueue('22222222-2222-4222-8222-222222222222', 'alice', challenge, nonce))).toMatch(
-    /another sale/,
-  );
-  expect(await refusal(rooms.joinQueue(SALE, 'alice', `${longer}.${mac}`, nonce))).toMatch(/not issued by this service/);
+  expect(await refusal(rooms.joinQueue(sale, 'bob', challenge, nonce))).toMatch(/invalid-challenge: .*another shopper/);
+  expect(
+    await refusal(rooms.joinQueue({ ...sale, id: '22222222-2222-4222-8222-222222222222' }, 'alice', challenge, nonce)),
+  ).toMatch(/another sale/);
+  expect(await refusal(rooms.joinQueue(sale, 'alice', `${longer}.${mac}`, nonce))).toMatch(/not issued by this service/);
   let wrong = 0;
   while (hasLeadingZeroBits(createHash('sha256').update(`${challenge}:w${wrong}`).digest(), difficulty)) wrong++;
-  expect(await refusal(rooms.joinQueue(SALE, 'alice', challenge, `w${wrong}`))).toMatch(
+  expect(await refusal(rooms.joinQueue(sale, 'alice', challenge, `w${wrong}`))).toMatch(
     /400 invalid-challenge: the nonce does not give/,
   );
   // Signed by another deployment's secret.
@@ -75,15 +75,15 @@ test('an expired, tampered, foreign or unsolved challenge is refused before any 
     'alice',
   );
   const elsewhereNonce = await solveChallenge(elsewhere.challenge, elsewhere.difficulty);
-  expect(await refusal(rooms.joinQueue(SALE, 'alice', elsewhere.challenge, elsewhereNonce))).toMatch(
+  expect(await refusal(rooms.joinQueue(sale, 'alice', elsewhere.challenge, elsewhereNonce))).toMatch(
     /not issued by this service/,
   );
 
   clock += 121_000;
-  expect(await refusal(rooms.joinQueue(SALE, 'alice', challenge, nonce))).toMatch(/expired/);
+  expect(await refusal(rooms.joinQueue(sale, 'alice', challenge, nonce))).toMatch(/expired/);
   // Valid in every respect: it gets as far as the database.
   clock -= 121_000;
-  await expect(rooms.joinQueue(SALE, 'alice', challenge, nonce)).rejects.toThrow('no database in this test');
+  await expect(rooms.joinQueue(sale, 'alice', challenge, nonce)).rejects.toThrow('no database in this test');
 });
 
 test('the difficulty rises one bit per doubling of the join rate above twice the admission rate', () => {
