@@ -22,6 +22,8 @@ export interface StreamOutcome {
   /** The last `position` view the stream showed, if any. */
   last?: QueuePositionView;
   retryAfter?: number;
+  /** Why the stream failed, when it did (status 0 or cut short): the error's code. */
+  error?: string;
 }
 
 /** Parses text/event-stream lines into `position` views. */
@@ -80,8 +82,11 @@ export function queueStreams(baseUrl: string, connections: number) {
         }
         if (last?.status === 'waiting' || !last) response.body.destroy();
         return { status: 200, ms, ...(last && { last }) };
-      } catch {
-        return { status: 0, ms: performance.now() - started, ...(last && { last }) };
+      } catch (error) {
+        const code = (error as { code?: string }).code ?? (error as Error).name;
+        // Cut after the view that ends it (the final event came, then the connection went): done.
+        if (last && last.status !== 'waiting') return { status: 200, ms: performance.now() - started, last };
+        return { status: 0, ms: performance.now() - started, error: code, ...(last && { last }) };
       }
     },
     close: () => dispatcher.close(),

@@ -36,10 +36,11 @@ export function solvePow(challenge: string, difficulty: number): { nonce: string
 /** Per route: answers by status, latencies, and the moments they came (for requests/s). */
 export class RouteStats {
   readonly routes = new Map<string, { statuses: Map<string, number>; latencies: number[] }>();
-  record(route: string, answer: Pick<HttpAnswer, 'status' | 'ms'> | 'error'): void {
+  /** `errorKind` names a failed request's error (its code), so the report says what failed. */
+  record(route: string, answer: Pick<HttpAnswer, 'status' | 'ms'> | 'error', errorKind?: string): void {
     let entry = this.routes.get(route);
     if (!entry) this.routes.set(route, (entry = { statuses: new Map(), latencies: [] }));
-    const key = answer === 'error' ? 'error' : String(answer.status);
+    const key = answer === 'error' ? (errorKind ? `error ${errorKind}` : 'error') : String(answer.status);
     entry.statuses.set(key, (entry.statuses.get(key) ?? 0) + 1);
     if (answer !== 'error') entry.latencies.push(answer.ms);
   }
@@ -122,7 +123,8 @@ export async function runSaleShopper(ctx: SaleShopperContext, index: number, tok
     let retryAfter: number | undefined;
     if (ctx.now() >= streamAfter) {
       const followed = await ctx.streams.follow(saleId, token, ctx.over);
-      ctx.stats.record('GET queue/me/events', followed.status === 0 ? 'error' : { status: followed.status, ms: followed.ms });
+      if (followed.status === 0) ctx.stats.record('GET queue/me/events', 'error', followed.error);
+      else ctx.stats.record('GET queue/me/events', { status: followed.status, ms: followed.ms });
       if (followed.last && followed.last.status !== 'waiting') view = followed.last;
       else if (followed.status !== 200) streamAfter = ctx.now() + (followed.retryAfter ?? 10) * 1000;
     }
