@@ -13,6 +13,8 @@ import { requestLogging } from './request-log';
 import { corsPolicy } from './cors';
 import { soldOutFastPath } from './sold-out-fast-path';
 import { queueMeFastPath } from './queue-me-fast-path';
+import { joinFastPath } from './join-fast-path';
+import { JSON_BODY_LIMIT_BYTES } from './schemas';
 import { healthRouter } from './routes/health';
 import { adminRouter } from './routes/admin';
 import { paymentsRouter } from './routes/payments';
@@ -107,7 +109,7 @@ const SHOPPER_LIMITED_ROUTES = [
 ];
 const ORDER_HISTORY_ROUTE = '/v1/me/reservations';
 
-/** The Express app, and the request listener to serve: the sold-out and queue/me fast paths in front of the app. */
+/** The Express app, and the request listener to serve: the sold-out, queue/me and join fast paths in front of the app. */
 export function createApp(deps: AppDeps): { app: Express; listener: RequestListener } {
   const app = express();
   app.disable('x-powered-by');
@@ -140,9 +142,10 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.get(['/v1/sales/:saleId/queue/me/events', '/v1/sales/:saleId/waitlist/me/events'], auth.shopper, streams.admit);
   app.get('/v1/sales/:saleId/events', streams.admit);
   app.get('/v1/admin/sales/:saleId/events', auth.admin, streams.admit);
-  const queueLimit = shopperRateLimit(rateLimits.queuePerShopper ?? NO_RATE_LIMITS.queuePerShopper!, deps.logger);
-  app.get(QUEUE_LIMITED_ROUTES[0]!, auth.shopper, queueLimit);
-  app.post(QUEUE_LIMITED_ROUTES[1]!, auth.shopper, queueLimit);
+  // The join fast path (below) counts in the same queue budget.
+  const queueLimit = sharedShopperRateLimit(rateLimits.queuePerShopper ?? NO_RATE_LIMITS.queuePerShopper!, deps.logger);
+  app.get(QUEUE_LIMITED_ROUTES[0]!, auth.shopper, queueLimit.middleware);
+  app.post(QUEUE_LIMITED_ROUTES[1]!, auth.shopper, queueLimit.middleware);
   const waitingRoom = createWaitingRoom({
     pool: deps.pool,
     queueSecret: deps.queueSecret,
@@ -169,7 +172,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
 
   // Before the JSON parser: webhook signatures are verified over the raw body.
   app.use(webhooksRouter({ pool: deps.pool, workflows, webhookSecret: deps.webhookSecret, logger: deps.logger }));
-  app.use(express.json({ limit: '16kb', strict: true }));
+  app.use(express.json({ limit: JSON_BODY_LIMIT_BYTES, strict: true }));
 
   app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, metrics: deps.metrics, taskQueue: deps.taskQueue }));
   app.use(salesRouter({ pool: deps.pool, sales, auth, maxStripes: deps.maxStripes }));
@@ -244,8 +247,20 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
     // A per-IP limit counts every request in Express's limiter, and debug logs every request there.
     enabled: () => rateLimits.perIp.limit === 0 && !deps.logger.isLevelEnabled('debug'),
   });
+  const join = joinFastPath({
+    sales,
+    waitingRoom,
+    knownShopper: auth.knownShopper,
+    verifyShopper: auth.verifyShopper,
+    queueBudget: queueLimit.budget,
+    metrics: deps.metrics,
+    ...(cors && { corsHeaders: cors.responseHeaders }),
+    enabled: () => rateLimits.perIp.limit === 0 && !deps.logger.isLevelEnabled('debug'),
+    logger: deps.logger,
+    express: app,
+  });
   const listener: RequestListener = (req, res) => {
-    if (!fastPath(req, res) && !queueMe(req, res)) app(req, res);
+    if (!fastPath(req, res) && !queueMe(req, res) && !join(req, res)) app(req, res);
   };
   return { app, listener };
 }

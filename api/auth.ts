@@ -41,8 +41,8 @@ const VERIFIED_TOKENS_MAX = 50_000;
 export function createAuth(config: AuthConfig) {
   const jwtKey = new TextEncoder().encode(config.jwtSecret);
   const adminDigest = digest(config.adminToken);
-  // Tokens jose has verified, with their expiry: lets the sold-out fast path (api/sold-out-fast-path.ts)
-  // recognise a shopper synchronously. Bounded; the oldest entries go first.
+  // Tokens jose has verified, with their expiry: lets the fast paths in front of Express
+  // (api/sold-out-fast-path.ts, api/queue-me-fast-path.ts) recognise a shopper synchronously. Bounded; the oldest entries go first.
   const verifiedTokens = new Map<string, { shopperId: string; expiresAtMs: number }>();
 
   const isAdminToken = (token: string): boolean => timingSafeEqual(digest(token), adminDigest);
@@ -128,6 +128,21 @@ export function createAuth(config: AuthConfig) {
       const token = bearerToken(authorization);
       const known = token === undefined ? undefined : verifiedTokens.get(token);
       return known && known.expiresAtMs > Date.now() ? known.shopperId : undefined;
+    },
+    /**
+     * The shopper guard's verdict without Express (api/join-fast-path.ts): the shopper where `shopper`
+     * lets the request through (the token then known to `knownShopper`), undefined where it answers 401.
+     */
+    async verifyShopper(authorization: string | undefined): Promise<string | undefined> {
+      const token = bearerToken(authorization);
+      if (!token) return undefined;
+      try {
+        const principal = await shopperFrom(token);
+        return principal.kind === 'shopper' ? principal.shopperId : undefined;
+      } catch (error) {
+        if (error instanceof Problem) return undefined;
+        throw error;
+      }
     },
     shopper: guard({ shopper: true, admin: false }),
     admin: guard({ shopper: false, admin: true }),

@@ -24,6 +24,13 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const joinFastPath = new Counter({
+    name: 'join_fast_path_total',
+    help: 'Waiting-room challenge and queue join answers written by the fast path in front of Express (api/join-fast-path.ts), by route',
+    labelNames: ['route'] as const,
+    registers: [registry],
+  });
+
   const queuePlaceReads = new Counter({
     name: 'queue_place_reads_total',
     help: 'Postgres reads of a waiting-room place for queue/me and its stream: `shopper` one shopper’s row, `positions` one load of the positions given out for every place the process keeps',
@@ -80,6 +87,7 @@ export function createMetrics() {
     registry,
     claims,
     queueMeFastPath,
+    joinFastPath,
     queuePlaceReads,
     saleFeedPolls,
     saleFeedSubscribers,

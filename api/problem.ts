@@ -44,17 +44,27 @@ export class Problem extends Error {
   }
 }
 
+function problemJson(problem: Problem): Record<string, unknown> {
+  return {
+    type: TYPE_BASE + problem.code,
+    title: TITLES[problem.code],
+    status: problem.status,
+    detail: problem.detail,
+    ...problem.extra,
+  };
+}
+
 export function sendProblem(res: Response, problem: Problem): void {
-  res
-    .status(problem.status)
-    .type('application/problem+json')
-    .json({
-      type: TYPE_BASE + problem.code,
-      title: TITLES[problem.code],
-      status: problem.status,
-      detail: problem.detail,
-      ...problem.extra,
-    });
+  res.status(problem.status).type('application/problem+json').json(problemJson(problem));
+}
+
+/** What `sendProblem` writes, for an answer written outside Express (api/join-fast-path.ts). */
+export function problemAnswer(problem: Problem): { status: number; headers: Record<string, string>; body: string } {
+  return {
+    status: problem.status,
+    headers: { 'content-type': 'application/problem+json; charset=utf-8' },
+    body: JSON.stringify(problemJson(problem)),
+  };
 }
 
 export const notFoundHandler: RequestHandler = (req, res) => {
@@ -71,35 +81,49 @@ function isHttpError(error: unknown): error is HttpError {
   return typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number';
 }
 
+/** What the error handler makes of `error`: its problem, headers to add, and the line to log (none for a client's mistake). */
+export function problemFor(error: unknown): {
+  problem: Problem;
+  headers?: Record<string, string>;
+  log?: { level: 'warn' | 'error'; message: string };
+} {
+  if (error instanceof Problem) return { problem: error };
+  // Express's router marks a path parameter that is not valid percent-encoding (`/v1/sales/%zz`) as a 400.
+  if (error instanceof URIError)
+    return { problem: new Problem(400, ErrorCode.InvalidRequest, 'the path is not valid percent-encoding') };
+  if (isHttpError(error)) {
+    if (error.type === 'entity.too.large')
+      return { problem: new Problem(413, ErrorCode.PayloadTooLarge, 'the body exceeds the size limit') };
+    if (error.type === 'entity.parse.failed')
+      return { problem: new Problem(400, ErrorCode.InvalidRequest, 'the body is not valid JSON') };
+    if (error.status >= 400 && error.status < 500) {
+      return {
+        problem: new Problem(
+          error.status === 415 ? 415 : 400,
+          error.status === 415 ? ErrorCode.UnsupportedMediaType : ErrorCode.InvalidRequest,
+          'the body could not be read',
+        ),
+      };
+    }
+  }
+  if (isDependencyUnavailable(error))
+    return {
+      problem: new Problem(503, ErrorCode.ServiceUnavailable, 'a dependency is unavailable; try again shortly'),
+      headers: { 'Retry-After': '1' },
+      log: { level: 'warn', message: 'dependency unavailable' },
+    };
+  return {
+    problem: new Problem(500, ErrorCode.Internal, 'an unexpected error occurred'),
+    log: { level: 'error', message: 'unhandled error' },
+  };
+}
+
 /** The one error handler: known problems pass through; anything else is logged and hidden behind a generic 500. */
 export function createErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    if (error instanceof Problem) return sendProblem(res, error);
-    // Express's router marks a path parameter that is not valid percent-encoding (`/v1/sales/%zz`) as a 400.
-    if (error instanceof URIError)
-      return sendProblem(res, new Problem(400, ErrorCode.InvalidRequest, 'the path is not valid percent-encoding'));
-    if (isHttpError(error)) {
-      if (error.type === 'entity.too.large')
-        return sendProblem(res, new Problem(413, ErrorCode.PayloadTooLarge, 'the body exceeds the size limit'));
-      if (error.type === 'entity.parse.failed')
-        return sendProblem(res, new Problem(400, ErrorCode.InvalidRequest, 'the body is not valid JSON'));
-      if (error.status >= 400 && error.status < 500) {
-        return sendProblem(
-          res,
-          new Problem(
-            error.status === 415 ? 415 : 400,
-            error.status === 415 ? ErrorCode.UnsupportedMediaType : ErrorCode.InvalidRequest,
-            'the body could not be read',
-          ),
-        );
-      }
-    }
-    if (isDependencyUnavailable(error)) {
-      requestLogger(logger, req).warn({ err: error }, 'dependency unavailable');
-      res.set('Retry-After', '1');
-      return sendProblem(res, new Problem(503, ErrorCode.ServiceUnavailable, 'a dependency is unavailable; try again shortly'));
-    }
-    requestLogger(logger, req).error({ err: error }, 'unhandled error');
-    sendProblem(res, new Problem(500, ErrorCode.Internal, 'an unexpected error occurred'));
+    const { problem, headers, log } = problemFor(error);
+    if (log) requestLogger(logger, req)[log.level]({ err: error }, log.message);
+    if (headers) res.set(headers);
+    sendProblem(res, problem);
   };
 }

@@ -46,6 +46,9 @@ export function requireUuid(value: unknown, what: string): string {
   return value.toLowerCase();
 }
 
+/** express.json's `limit` (api/app.ts): the largest JSON body read, in bytes. */
+export const JSON_BODY_LIMIT_BYTES = 16 * 1024;
+
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   if (body === undefined)
     throw new Problem(400, ErrorCode.InvalidRequest, 'send a JSON body with Content-Type: application/json');

@@ -252,7 +252,7 @@ function figureRows(results: BenchResults): Row[] {
         verdict: joins.tickets === joins.shoppers ? 'PASS' : 'FAIL',
       },
       {
-        figure: `${label}: ms until the last ticket`,
+        figure: `${label}: ms until the last ticket${joins.fastPathShare === undefined ? '' : ` (${Math.round(joins.fastPathShare * 100)} % of challenges and joins by the fast path)`}`,
         value: n(joins.msToLastTicket),
         target: `≤ ${n(TARGETS.queueJoinsMs)}`,
         verdict: atMost(joins.msToLastTicket, TARGETS.queueJoinsMs),

@@ -26,6 +26,8 @@ export interface WaitingRoomResult {
     difficulties?: Array<[number, number]>;
     msToLastTicket: number;
     latencyMs: LatencySummary;
+    /** Share of the challenge and queue answers written by the fast path in front of Express (api/join-fast-path.ts). */
+    fastPathShare?: number;
   };
   poll: {
     connections: number;
@@ -118,6 +120,12 @@ export async function benchWaitingRoom(
     );
     options.say(`${options.shoppers} shoppers join at once over ${options.connections} connections`);
     const difficulties = new Map<number, number>();
+    const joinFastAnswers = async () =>
+      [...(await (await fetch(`${apiUrl}/metrics`)).text()).matchAll(/^join_fast_path_total\{[^}]*\} (\d+)/gm)].reduce(
+        (sum, match) => sum + Number(match[1]),
+        0,
+      );
+    const joinFastBefore = await joinFastAnswers();
     const started = performance.now();
     const joins = await Promise.all(
       tokens.map(async (token) => {
@@ -130,6 +138,7 @@ export async function benchWaitingRoom(
       }),
     );
     const ok = joins.filter((j) => j.ok);
+    const joinFastPathShare = ((await joinFastAnswers()) - joinFastBefore) / (2 * joins.length);
     const msToLastTicket = Math.round(Math.max(...ok.map((j) => j.doneAt)));
     const problems = new Map<string, number>();
     for (const j of joins) if (!j.ok) problems.set(j.problem ?? '?', (problems.get(j.problem ?? '?') ?? 0) + 1);
@@ -208,6 +217,7 @@ export async function benchWaitingRoom(
         difficulties: [...difficulties].sort(([a], [b]) => a - b),
         msToLastTicket,
         latencyMs: summarize(ok.map((j) => j.ms)),
+        fastPathShare: joinFastPathShare,
       },
       poll: {
         connections: pollConnections,

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { jwtVerify, SignJWT } from 'jose';
+import { jwtVerify } from 'jose';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { reportJoins } from '../../db/queries/pow-join-counts';
@@ -17,10 +17,10 @@ import {
 } from '../../domain/waiting-room';
 import { Problem } from '../problem';
 import { createTicketInserts } from './ticket-inserts';
+import { createTicketSigner, TICKET_AUDIENCE } from './ticket-signer';
 
 /** How long a challenge may be solved and spent. */
 export const CHALLENGE_SECONDS = 120;
-const TICKET_AUDIENCE = 'queue-ticket';
 /** Joins per second above `admitPerSecond` × this factor raise the difficulty (see `difficultyFor`). */
 const SURGE_FACTOR = 2;
 const MAX_EXTRA_BITS = 8;
@@ -187,15 +187,7 @@ export function createWaitingRoom(deps: {
     return claims;
   }
 
-  async function ticketFor(row: { id: string; sale_id: string; shopper_id: string }): Promise<string> {
-    return new SignJWT({ sale: row.sale_id })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(row.shopper_id)
-      .setJti(row.id)
-      .setAudience(TICKET_AUDIENCE)
-      .setIssuedAt()
-      .sign(ticketKey);
-  }
+  const ticketFor = createTicketSigner(ticketKey);
 
   async function joinQueue(
     sale: SaleRow & { waiting_room: WaitingRoomSettings },
@@ -215,7 +207,7 @@ export function createWaitingRoom(deps: {
     }
     return {
       created: !!inserted,
-      ticket: await ticketFor(row),
+      ticket: ticketFor(row),
       ticketId: row.id,
       saleId,
       joinedAt: row.joined_at.toISOString(),
