@@ -72,7 +72,7 @@ export function joinFastPath(deps: JoinFastPathDeps): (req: IncomingMessage, res
     void readBody(req)
       .then(async (text) => {
         const { challenge, nonce } = parseBody(joinQueueBody, parseStrictJson(text));
-        const { created, ...view } = await deps.waitingRoom.joinQueue(sale.id, shopperId, challenge, nonce);
+        const { created, ...view } = await deps.waitingRoom.joinQueue(sale, shopperId, challenge, nonce);
         const location = { Location: `/v1/sales/${sale.id}/queue/me` };
         const ok = {
           status: created ? 201 : 200,
