@@ -44,17 +44,16 @@ export class Problem extends Error {
   }
 }
 
+/** The problem+json document of a problem (the fast paths in front of Express write it themselves). */
+export function problemBody(status: number, code: ErrorCode, detail: string, extra: Record<string, unknown> = {}) {
+  return { type: TYPE_BASE + code, title: TITLES[code], status, detail, ...extra };
+}
+
 export function sendProblem(res: Response, problem: Problem): void {
   res
     .status(problem.status)
     .type('application/problem+json')
-    .json({
-      type: TYPE_BASE + problem.code,
-      title: TITLES[problem.code],
-      status: problem.status,
-      detail: problem.detail,
-      ...problem.extra,
-    });
+    .json(problemBody(problem.status, problem.code, problem.detail, problem.extra));
 }
 
 export const notFoundHandler: RequestHandler = (req, res) => {

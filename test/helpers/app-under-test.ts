@@ -53,6 +53,8 @@ export interface AppUnderTestOptions {
   workers?: number;
   /** Start the API with the development sign-in (POST /dev/sign-in), as `npm run dev` does. */
   devSignIn?: boolean;
+  /** Start the API from this test entry (test/helpers/entries/) instead of the production one. */
+  apiEntry?: string;
 }
 
 /** The API with the development sign-in, for the browser tests (as scripts/dev-api.ts for npm run dev). */
@@ -125,7 +127,7 @@ export async function startAppUnderTest(options: AppUnderTestOptions = {}): Prom
   const apiEnv = { ...env, ...options.apiEnv };
   const api = serviceProcess({
     name: 'api',
-    entry: options.devSignIn ? API_WITH_DEV_SIGN_IN : entryFor('api', apiEnv),
+    entry: options.apiEntry ?? (options.devSignIn ? API_WITH_DEV_SIGN_IN : entryFor('api', apiEnv)),
     env: apiEnv,
     onLine: (line) => logs.push(`[api] ${line}`),
   });
