@@ -38,7 +38,7 @@ export const apiEnv = databaseEnv
      * Connections of the checkout pool: admitted shoppers' claims, payments and reads of their
      * reservations, apart from PG_POOL_MAX's pool that the waiting crowd's work uses (api/app.ts).
      */
-    PG_CHECKOUT_POOL_MAX: z.coerce.number().int().positive().default(10),
+    PG_CHECKOUT_POOL_MAX: z.coerce.number().int().positive().default(5),
     /** Event-loop delay past which the waiting crowd's routes are answered 429 before Express (api/crowd-shedding.ts); 0 = never. */
     CROWD_SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(40),
     /** A shed answer's Retry-After: between this and twice this, in whole seconds, so retries spread. */
