@@ -15,6 +15,7 @@ import { soldOutFastPath } from './sold-out-fast-path';
 import { queueMeFastPath } from './queue-me-fast-path';
 import { joinFastPath } from './join-fast-path';
 import { JSON_BODY_LIMIT_BYTES } from './schemas';
+import { crowdShedding, NO_CROWD_SHEDDING, type CrowdSheddingConfig } from './crowd-shedding';
 import { healthRouter } from './routes/health';
 import { adminRouter } from './routes/admin';
 import { paymentsRouter } from './routes/payments';
@@ -48,7 +49,13 @@ import { adminShoppersRouter } from './routes/admin-shoppers';
 import { createShopperWorkflows } from '../clients/shopper-workflows';
 
 export interface AppDeps {
+  /** The waiting crowd's work and everything else that is not the checkout's (PG_POOL_MAX). */
   pool: Pool;
+  /**
+   * Admitted shoppers' claims, payments, reads of their reservations and the payment provider's
+   * webhooks (PG_CHECKOUT_POOL_MAX): connections the crowd's work on `pool` can never take.
+   */
+  checkoutPool: Pool;
   temporal: Client;
   taskQueue: string;
   auth: AuthConfig;
@@ -71,6 +78,8 @@ export interface AppDeps {
   /** The payment providers' ledgers, read by the invariant checker route. */
   gateways: PaymentGateway[];
   rateLimits?: RateLimitConfig;
+  /** When the crowd's routes are shed before Express (api/crowd-shedding.ts); none = never. */
+  crowdShedding?: CrowdSheddingConfig;
   /** Caps on open Server-Sent Events streams (api/stream-limits.ts); none = no caps. */
   streamLimits?: StreamLimitsConfig;
   /** Express `trust proxy` hop count; 0 uses the socket's address as the client IP. */
@@ -109,7 +118,10 @@ const SHOPPER_LIMITED_ROUTES = [
 ];
 const ORDER_HISTORY_ROUTE = '/v1/me/reservations';
 
-/** The Express app, and the request listener to serve: the sold-out, queue/me and join fast paths in front of the app. */
+/**
+ * The Express app, and the request listener to serve: the crowd's shedding (api/crowd-shedding.ts),
+ * then the sold-out, queue/me and join fast paths, in front of the app.
+ */
 export function createApp(deps: AppDeps): { app: Express; listener: RequestListener } {
   const app = express();
   app.disable('x-powered-by');
@@ -148,6 +160,7 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.post(QUEUE_LIMITED_ROUTES[1]!, auth.shopper, queueLimit.middleware);
   const waitingRoom = createWaitingRoom({
     pool: deps.pool,
+    checkoutPool: deps.checkoutPool,
     queueSecret: deps.queueSecret,
     onPlaceRead: (kind) => deps.metrics.queuePlaceReads.inc({ kind }),
     logger: deps.logger,
@@ -167,18 +180,18 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
     onRead: () => deps.metrics.waitlistFeedReads.inc(),
   });
   const readReservation = batchedReader(
-    async (ids) => new Map((await findReservations(deps.pool, ids)).map((row) => [row.id, row])),
+    async (ids) => new Map((await findReservations(deps.checkoutPool, ids)).map((row) => [row.id, row])),
   );
 
   // Before the JSON parser: webhook signatures are verified over the raw body.
-  app.use(webhooksRouter({ pool: deps.pool, workflows, webhookSecret: deps.webhookSecret, logger: deps.logger }));
+  app.use(webhooksRouter({ pool: deps.checkoutPool, workflows, webhookSecret: deps.webhookSecret, logger: deps.logger }));
   app.use(express.json({ limit: JSON_BODY_LIMIT_BYTES, strict: true }));
 
   app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, metrics: deps.metrics, taskQueue: deps.taskQueue }));
   app.use(salesRouter({ pool: deps.pool, sales, auth, maxStripes: deps.maxStripes }));
   app.use(
     reservationsRouter({
-      pool: deps.pool,
+      pool: deps.checkoutPool,
       sales,
       workflows,
       auth,
@@ -192,9 +205,11 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
   app.use(waitingRoomRouter({ pool: deps.pool, sales, auth, waitingRoom }));
   app.use(queueEventsRouter({ sales, auth, waitingRoom, feed: deps.changeFeed, logger: deps.logger }));
   app.use(waitlistRouter({ pool: deps.pool, sales, auth, waitlistFeed, logger: deps.logger }));
-  app.use(paymentsRouter({ pool: deps.pool, workflows, auth }));
+  app.use(paymentsRouter({ pool: deps.checkoutPool, workflows, auth }));
   app.use(myOrdersRouter({ pool: deps.pool, auth }));
-  app.use(reservationEventsRouter({ pool: deps.pool, auth, feed: deps.changeFeed, readReservation, logger: deps.logger }));
+  app.use(
+    reservationEventsRouter({ pool: deps.checkoutPool, auth, feed: deps.changeFeed, readReservation, logger: deps.logger }),
+  );
   app.use(saleEventsRouter({ sales, saleFeed, changeFeed: deps.changeFeed, logger: deps.logger }));
   app.use(
     adminSalesRouter({
@@ -259,8 +274,14 @@ export function createApp(deps: AppDeps): { app: Express; listener: RequestListe
     logger: deps.logger,
     express: app,
   });
-  const listener: RequestListener = (req, res) => {
+  const shedCrowd = crowdShedding({
+    ...(deps.crowdShedding ?? NO_CROWD_SHEDDING),
+    metrics: deps.metrics,
+    queueMeFromMemory: queueMe,
+    ...(cors && { corsHeaders: cors.responseHeaders }),
+  });
+  const listener: RequestListener = shedCrowd((req, res) => {
     if (!fastPath(req, res) && !queueMe(req, res) && !join(req, res)) app(req, res);
-  };
+  });
   return { app, listener };
 }

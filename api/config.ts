@@ -34,6 +34,15 @@ export const apiEnv = databaseEnv
     /** Failed authentications per client IP on the routes that take the admin token (api/admin-auth-throttle.ts); 0 = off. */
     ADMIN_AUTH_FAILURES_PER_IP: z.coerce.number().int().min(0).default(10),
     ADMIN_AUTH_FAILURES_WINDOW_MS: z.coerce.number().int().min(1).default(900_000),
+    /**
+     * Connections of the checkout pool: admitted shoppers' claims, payments and reads of their
+     * reservations, apart from PG_POOL_MAX's pool that the waiting crowd's work uses (api/app.ts).
+     */
+    PG_CHECKOUT_POOL_MAX: z.coerce.number().int().positive().default(5),
+    /** Event-loop delay past which the waiting crowd's routes are answered 429 before Express (api/crowd-shedding.ts); 0 = never. */
+    CROWD_SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(40),
+    /** A shed answer's Retry-After: between this and twice this, in whole seconds, so retries spread. */
+    CROWD_SHED_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(60).default(2),
     /** Server-Sent Events streams open at once in this API process, from one client IP, and of one shopper; 0 = no cap. */
     SSE_MAX_STREAMS: z.coerce.number().int().min(0).default(5_000),
     SSE_MAX_STREAMS_PER_IP: z.coerce.number().int().min(0).default(50),

@@ -31,6 +31,13 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const crowdShed = new Counter({
+    name: 'crowd_shed_total',
+    help: 'Waiting-crowd requests answered in front of Express while the event loop ran late (api/crowd-shedding.ts), by route and answer: `refused` 429 with Retry-After, `from-memory` queue/me with a later poll',
+    labelNames: ['route', 'answer'] as const,
+    registers: [registry],
+  });
+
   const queuePlaceReads = new Counter({
     name: 'queue_place_reads_total',
     help: 'Postgres reads of a waiting-room place for queue/me and its stream: `shopper` one shopper’s row, `positions` one load of the positions given out for every place the process keeps',
@@ -88,6 +95,7 @@ export function createMetrics() {
     claims,
     queueMeFastPath,
     joinFastPath,
+    crowdShed,
     queuePlaceReads,
     saleFeedPolls,
     saleFeedSubscribers,

@@ -44,15 +44,12 @@ export class Problem extends Error {
   }
 }
 
-function problemJson(problem: Problem): Record<string, unknown> {
-  return {
-    type: TYPE_BASE + problem.code,
-    title: TITLES[problem.code],
-    status: problem.status,
-    detail: problem.detail,
-    ...problem.extra,
-  };
+/** The problem+json document of a problem (the fast paths in front of Express write it themselves). */
+export function problemBody(status: number, code: ErrorCode, detail: string, extra: Record<string, unknown> = {}) {
+  return { type: TYPE_BASE + code, title: TITLES[code], status, detail, ...extra };
 }
+
+const problemJson = (problem: Problem) => problemBody(problem.status, problem.code, problem.detail, problem.extra);
 
 export function sendProblem(res: Response, problem: Problem): void {
   res.status(problem.status).type('application/problem+json').json(problemJson(problem));

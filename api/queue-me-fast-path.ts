@@ -31,16 +31,23 @@ export interface QueueMeFastPathDeps {
  * takes the Express route, so answers never differ, only their cost. Its answers are counted in
  * `queue_me_fast_path_total`, not in `http_request_duration_seconds` (a labelled histogram
  * observation per answer is left off this path), as the sold-out fast path's are in `claims_total`.
+ * With `minPollSeconds` (a busy process, api/crowd-shedding.ts) a waiting view's next poll is at
+ * least that far.
  */
-export function queueMeFastPath(deps: QueueMeFastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
-  return (req, res) => {
+export function queueMeFastPath(
+  deps: QueueMeFastPathDeps,
+): (req: IncomingMessage, res: ServerResponse, minPollSeconds?: number) => boolean {
+  return (req, res, minPollSeconds) => {
     if (req.method !== 'GET') return false;
     const saleId = QUEUE_ME_PATH.exec(req.url ?? '')?.[1];
     if (!saleId || !deps.enabled()) return false;
     const shopperId = deps.knownShopper(req.headers.authorization);
     if (shopperId === undefined || !deps.sales.peek(saleId)?.waiting_room) return false;
-    const view = deps.waitingRoom.cachedPosition(saleId, shopperId);
+    let view = deps.waitingRoom.cachedPosition(saleId, shopperId);
     if (!view) return false;
+    // A busy process moves a waiting shopper's next poll later (api/crowd-shedding.ts).
+    if (minPollSeconds !== undefined && view.nextPollSeconds !== undefined && view.nextPollSeconds < minPollSeconds)
+      view = { ...view, nextPollSeconds: minPollSeconds };
     const headers = { ...HEADERS, ...queueMeHeaders(view) };
     writeFastAnswer(req, res, { status: 200, headers, body: JSON.stringify(view) }, deps.corsHeaders);
     deps.metrics.queueMeFastPath.inc();

@@ -35,6 +35,14 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
     statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
     logger,
   });
+  // The checkout pool: admitted shoppers' claims, payments and reservation reads (api/app.ts, `checkoutPool`).
+  const checkoutPool = createPool({
+    databaseUrl: config.DATABASE_URL,
+    max: config.PG_CHECKOUT_POOL_MAX,
+    applicationName: 'flash-sale-api-checkout',
+    statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+    logger,
+  });
   // Lazy: the API starts (and /readyz says 503) while Temporal is still coming up.
   const plan = temporalConnectionPlan(config);
   const connection = Connection.lazy(plan.connection);
@@ -52,6 +60,7 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
     soldOut,
     changeFeed,
     pool,
+    checkoutPool,
     temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     auth: {
@@ -88,6 +97,10 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
     temporalNamespace: config.TEMPORAL_NAMESPACE,
     dashboardCheckEveryMs: config.DASHBOARD_CHECK_EVERY_MS,
     corsOrigins: config.CORS_ORIGINS,
+    crowdShedding: {
+      maxEventLoopDelayMs: config.CROWD_SHED_EVENT_LOOP_DELAY_MS,
+      retryAfterSeconds: config.CROWD_SHED_RETRY_AFTER_SECONDS,
+    },
     onCrashPoint: hooks.onCrashPoint,
     extraRoutes: hooks.extraRoutes,
   });
@@ -105,7 +118,9 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
     // Ends the open event streams first: server.close() waits for every connection to finish.
     const feedStopped = changeFeed.stop();
     server.close(() => {
-      void Promise.allSettled([pool.end(), connection.close(), soldOut.stop(), feedStopped]).then(() => process.exit(0));
+      void Promise.allSettled([pool.end(), checkoutPool.end(), connection.close(), soldOut.stop(), feedStopped]).then(() =>
+        process.exit(0),
+      );
     });
     server.closeIdleConnections();
     setTimeout(() => process.exit(0), 10_000).unref();

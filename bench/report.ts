@@ -356,6 +356,16 @@ function saleRows(sale: SaleResult): Row[] {
       verdict: '—',
     })),
     {
+      figure: `${label}: crowd requests shed by the API (crowd_shed_total): 429 by route; queue/me from memory with a later poll`,
+      value: `${
+        Object.entries(sale.shed?.refused ?? {})
+          .map(([route, count]) => `${route} ${n(count)}`)
+          .join(', ') || 'none'
+      }; ${n(sale.shed?.fromMemory ?? 0)}`,
+      target: '—',
+      verdict: '—',
+    },
+    {
       figure: `${label}: 5xx answers to shoppers (all routes)`,
       value: n(fiveXx),
       target: '0',

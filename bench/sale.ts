@@ -55,6 +55,11 @@ export interface SaleResult {
   cpuSecondsPerShopper: number;
   cpuSecondsPerSoldUnit: number | null;
   rssPeakMb: { api: number; worker: number };
+  /**
+   * Crowd requests the API shed while its event loop ran late (api/crowd-shedding.ts), from its
+   * `crowd_shed_total`: `refused` (429 with Retry-After) and `from-memory` (queue/me, a later poll), by route.
+   */
+  shed: { refused: Record<string, number>; fromMemory: number };
   timeline: SaleSample[];
   floor?: { floor: FloorResult; oursPerSecond: number | null; ratio: number | null };
 }
@@ -214,6 +219,7 @@ export async function benchSale(
        where t.sale_id = $1 and t.joined_at < s.starts_at and t.position is not null`,
       [saleId],
     );
+    const shed = await shedCounts(services.apiUrl);
     const invariants = await client.get(`/v1/admin/sales/${saleId}/invariants`, BENCH_SECRETS.ADMIN_TOKEN);
     const violations = (invariants.body.violations as Array<{ invariant: number; detail: string }> | undefined) ?? [];
     if (invariants.status !== 200) violations.push({ invariant: 0, detail: `checker answered ${invariants.status}` });
@@ -261,6 +267,7 @@ export async function benchSale(
       cpuSecondsPerShopper: Math.round((shopperCpu / options.shoppers) * 10_000) / 10_000,
       cpuSecondsPerSoldUnit: sold ? Math.round((shopperCpu / sold) * 1000) / 1000 : null,
       rssPeakMb,
+      shed,
       timeline,
     };
     if (options.floor.seconds > 0) result.floor = await floorComparison(stack, options, say);
@@ -272,6 +279,18 @@ export async function benchSale(
 }
 
 const round1 = (v: number) => Math.round(v * 10) / 10;
+
+/** The API's `crowd_shed_total` by answer (and route, for the refused ones); zeros from an API without it. */
+async function shedCounts(apiUrl: string): Promise<SaleResult['shed']> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const shed: SaleResult['shed'] = { refused: {}, fromMemory: 0 };
+  for (const [, labels, value] of text.matchAll(/^crowd_shed_total\{([^}]*)\} (\d+)/gm)) {
+    const route = /route="([^"]+)"/.exec(labels!)?.[1] ?? '?';
+    if (labels!.includes('answer="from-memory"')) shed.fromMemory += Number(value);
+    else shed.refused[route] = (shed.refused[route] ?? 0) + Number(value);
+  }
+  return shed;
+}
 
 async function floorComparison(stack: BenchStack, options: SaleSettings, say: (message: string) => void) {
   const { concurrency, seconds } = options.floor;

@@ -56,19 +56,32 @@ export async function solveChallenge(challenge: string, difficulty: number, opti
   }
 }
 
+/** 429s in a row `call` waits out (as their `Retry-After` says) before it gives up with the last. */
+const BUSY_RETRIES = 5;
+
 async function call<T>(
   url: string,
   token: string,
   init: { method?: string; body?: unknown } = {},
 ): Promise<{ status: number; body: T }> {
-  const response = await fetch(url, {
-    method: init.method ?? 'GET',
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(init.body !== undefined && { 'content-type': 'application/json' }),
-    },
-    ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
-  });
+  const send = () =>
+    fetch(url, {
+      method: init.method ?? 'GET',
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(init.body !== undefined && { 'content-type': 'application/json' }),
+      },
+      ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+    });
+  let response = await send();
+  // A busy API (or a rate limit) answers 429 with when to come back: come back then.
+  for (let busy = 0; response.status === 429 && busy < BUSY_RETRIES; busy++) {
+    const seconds = Number(response.headers.get('retry-after'));
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 60) break;
+    await response.body?.cancel();
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    response = await send();
+  }
   const text = await response.text();
   const body = (text ? JSON.parse(text) : {}) as T;
   if (!response.ok) throw new WaitingRoomError(response.status, body as Record<string, unknown>);

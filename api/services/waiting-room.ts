@@ -73,6 +73,8 @@ const b64 = (data: Buffer | string) => Buffer.from(data).toString('base64url');
  */
 export function createWaitingRoom(deps: {
   pool: Pool;
+  /** The claim gate's reads (`requireAdmission`): the checkout pool (api/app.ts); `pool` if none. */
+  checkoutPool?: Pool;
   queueSecret: string;
   now?: () => number;
   /** Counts queue/me's reads of places (`queue_place_reads_total`). */
@@ -430,7 +432,7 @@ export function createWaitingRoom(deps: {
     const cached = places.get(`${saleId}\u0000${shopperId}`);
     if (cached?.id === ticketId && cached.admitted_until && cached.admitted_until.getTime() - now() > GATE_CACHE_MARGIN_MS)
       return ticketId;
-    const place = await findPlaceByTicket(pool, ticketId);
+    const place = await findPlaceByTicket(deps.checkoutPool ?? pool, ticketId);
     if (!place || place.shopper_id !== shopperId || place.sale_id !== saleId) throw await own('the queue ticket is not valid');
     const view = positionView(place);
     if (view.status === 'waiting') throw notAdmitted('not admitted yet: keep polling queue/me', view);

@@ -40,6 +40,7 @@ async function startApp(rateLimits: RateLimitConfig, trustProxy = 0): Promise<{ 
     },
     gateways: [],
     pool: pool as never,
+    checkoutPool: pool as never,
     temporal: temporal as never,
     taskQueue: 'unused',
     auth: { jwtSecret: SECRET, adminToken: ADMIN },
