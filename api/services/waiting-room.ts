@@ -3,7 +3,7 @@ import { jwtVerify, SignJWT } from 'jose';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { reportJoins } from '../../db/queries/pow-join-counts';
-import { findPlaceByShopper, findPlaceByTicket, type QueuePlaceRow } from '../../db/queries/queue-tickets';
+import { findPlaceByShopper, findPlaceByTicket } from '../../db/queries/queue-tickets';
 import { positionsGiven, roomCounters, type RoomCounters } from '../../db/queries/room-counters';
 import type { SaleRow } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
@@ -16,6 +16,7 @@ import {
   type WaitingRoomSettings,
 } from '../../domain/waiting-room';
 import { Problem } from '../problem';
+import { keptPlace, type KeptPlace } from './kept-place';
 import { createTicketInserts } from './ticket-inserts';
 
 /** How long a challenge may be solved and spent. */
@@ -213,7 +214,7 @@ export function createWaitingRoom(deps: {
   }
 
   // The ISO form of a cached admission's end, made once per row rather than once per poll.
-  const admittedUntilIso = new WeakMap<QueuePlaceRow, string>();
+  const admittedUntilIso = new WeakMap<KeptPlace, string>();
 
   /**
    * The shopper's view of `place`, with the counter and the admission's liveness given (the row's
@@ -221,7 +222,7 @@ export function createWaitingRoom(deps: {
    * once the room is sold out every view is `sold-out`.
    */
   function positionView(
-    place: QueuePlaceRow,
+    place: KeptPlace,
     servingNow = place.serving,
     admissionLive = place.admission_live,
     room?: RoomCounters,
@@ -262,14 +263,14 @@ export function createWaitingRoom(deps: {
    * ticket's expiry is then judged by this process's clock (the claim gate reads the row and the
    * database's clock). Sold out is for good: once read, every place is answered from memory.
    */
-  const places = new Map<string, QueuePlaceRow>();
+  const places = new Map<string, KeptPlace>();
   const rooms = new Map<string, RoomCounters & { reading?: Promise<RoomCounters> }>();
   /** Per sale: positions 1..n have been loaded into `places` (see above). */
   const loadedUpTo = new Map<string, number>();
 
-  function keep(key: string, place: QueuePlaceRow): void {
+  function keep(key: string, place: KeptPlace): void {
     if (places.size >= CACHE_MAX && !places.has(key)) places.delete(places.keys().next().value!);
-    places.set(key, place);
+    places.set(key, keptPlace(place));
   }
 
   /** Gives the places kept here their positions in (loaded, assigned]. */
@@ -309,7 +310,7 @@ export function createWaitingRoom(deps: {
   }
 
   /** The kept place's answer when the counters allow it; undefined when its own row must be read. */
-  function answerFromMemory(place: QueuePlaceRow, room: RoomCounters): QueuePositionView | undefined {
+  function answerFromMemory(place: KeptPlace, room: RoomCounters): QueuePositionView | undefined {
     if (room.soldOut) return positionView(place, room.serving, false, room);
     if (place.admitted_until) return positionView(place, place.serving, place.admitted_until.getTime() > now());
     if (place.position === null) return positionView(place, room.serving, false, room);
