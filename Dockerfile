@@ -63,4 +63,4 @@ RUN mkdir -p .data && chown node:node .data
 USER node
 EXPOSE 3000 4000 9464
 # The API's Node options are api/node-args.ts's (docker-compose.yml and package.json repeat them).
-CMD ["node", "--max-semi-space-size=4", "--import", "tsx", "api/server.ts"]
+CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "--import", "tsx", "api/server.ts"]
