@@ -62,4 +62,5 @@ COPY deploy/http-ok.mjs deploy/http-ok.mjs
 RUN mkdir -p .data && chown node:node .data
 USER node
 EXPOSE 3000 4000 9464
-CMD ["node", "--import", "tsx", "api/server.ts"]
+# The API's Node options are api/node-args.ts's (docker-compose.yml and package.json repeat them).
+CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "--import", "tsx", "api/server.ts"]

@@ -14,6 +14,7 @@ import type { RunningPostgres } from '../scripts/stack/postgres';
 import { serviceProcess, waitForHttp, type ServiceProcess } from '../scripts/stack/service-process';
 import type { RunningTemporal } from '../scripts/stack/temporal-server';
 import { PROJECT_ROOT } from '../scripts/stack/tools';
+import { API_NODE_ARGS } from '../api/node-args';
 import { rssMb } from './util';
 
 export const BENCH_SECRETS = {
@@ -152,7 +153,7 @@ export async function startBenchStack(
       entry: 'api/server.ts',
       env: { ...env, ...options.apiEnv },
       onLine: remember('api'),
-      ...(profileDir && { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] }),
+      nodeArgs: [...API_NODE_ARGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [])],
     });
     say(`starting the API (${apiUrl}) and the worker (LOG_LEVEL=warn, PG_POOL_MAX=${apiPoolMax})`);
     launched.push(worker, api); // before the wait: stop() stops them even if the start fails

@@ -20,6 +20,7 @@ import { startTemporalCluster } from './stack/temporal-cluster';
 import { startTemporalDevServer, type RunningTemporal } from './stack/temporal-server';
 import { PROJECT_ROOT } from './stack/tools';
 import { loadLauncherConfig } from './stack/launcher-env';
+import { API_NODE_ARGS } from '../api/node-args';
 import { apiEnv } from '../api/config';
 import { pspEnv } from '../psp-simulator/config';
 import { codecServerEnv } from '../codec-server/config';
@@ -238,6 +239,7 @@ async function main(): Promise<void> {
           name,
           // api/server.ts plus the development sign-in of the checkout page (POST /dev/sign-in).
           entry: 'scripts/dev-api.ts',
+          nodeArgs: API_NODE_ARGS,
           env: { ...env, PORT: String(port) },
           onLine: (line) => process.stdout.write(`[${name}] ${line}\n`),
         });

@@ -3,7 +3,7 @@ import { jwtVerify } from 'jose';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { reportJoins } from '../../db/queries/pow-join-counts';
-import { findPlaceByShopper, findPlaceByTicket, type QueuePlaceRow, type QueueTicketRow } from '../../db/queries/queue-tickets';
+import { findPlaceByShopper, findPlaceByTicket, type QueueTicketRow } from '../../db/queries/queue-tickets';
 import { positionsGiven, roomCounters, type RoomCounters } from '../../db/queries/room-counters';
 import type { SaleRow } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
@@ -16,6 +16,7 @@ import {
   type WaitingRoomSettings,
 } from '../../domain/waiting-room';
 import { Problem } from '../problem';
+import { keptPlace, type KeptPlace } from './kept-place';
 import { createTicketInserts } from './ticket-inserts';
 import { createTicketSigner, TICKET_AUDIENCE } from './ticket-signer';
 
@@ -217,7 +218,7 @@ export function createWaitingRoom(deps: {
   }
 
   // The ISO form of a cached admission's end, made once per row rather than once per poll.
-  const admittedUntilIso = new WeakMap<QueuePlaceRow, string>();
+  const admittedUntilIso = new WeakMap<KeptPlace, string>();
 
   /**
    * The shopper's view of `place`, with the counter and the admission's liveness given (the row's
@@ -225,7 +226,7 @@ export function createWaitingRoom(deps: {
    * once the room is sold out every view is `sold-out`.
    */
   function positionView(
-    place: QueuePlaceRow,
+    place: KeptPlace,
     servingNow = place.serving,
     admissionLive = place.admission_live,
     room?: RoomCounters,
@@ -266,14 +267,14 @@ export function createWaitingRoom(deps: {
    * ticket's expiry is then judged by this process's clock (the claim gate reads the row and the
    * database's clock). Sold out is for good: once read, every place is answered from memory.
    */
-  const places = new Map<string, QueuePlaceRow>();
+  const places = new Map<string, KeptPlace>();
   const rooms = new Map<string, RoomCounters & { reading?: Promise<RoomCounters> }>();
   /** Per sale: positions 1..n have been loaded into `places` (see above). */
   const loadedUpTo = new Map<string, number>();
 
-  function keep(key: string, place: QueuePlaceRow): void {
+  function keep(key: string, place: KeptPlace): void {
     if (places.size >= CACHE_MAX && !places.has(key)) places.delete(places.keys().next().value!);
-    places.set(key, place);
+    places.set(key, keptPlace(place));
   }
 
   /*
@@ -288,15 +289,13 @@ export function createWaitingRoom(deps: {
     if ((loadedUpTo.get(sale.id) ?? 0) !== loadedBefore || row.position !== null) return;
     const room = rooms.get(sale.id);
     keep(`${sale.id}\u0000${row.shopper_id}`, {
-      ...row,
+      id: row.id,
+      position: null,
       serving: room?.serving ?? 0,
       admit_per_second: sale.waiting_room.admitPerSecond,
-      admission_seconds: sale.waiting_room.admissionSeconds,
       admission_live: false,
+      admitted_at: null,
       admitted_until: null,
-      assigned: loadedBefore,
-      sold_out: room?.soldOut ?? false,
-      starts_at: sale.starts_at,
     });
   }
 
@@ -337,7 +336,7 @@ export function createWaitingRoom(deps: {
   }
 
   /** The kept place's answer when the counters allow it; undefined when its own row must be read. */
-  function answerFromMemory(place: QueuePlaceRow, room: RoomCounters): QueuePositionView | undefined {
+  function answerFromMemory(place: KeptPlace, room: RoomCounters): QueuePositionView | undefined {
     if (room.soldOut) return positionView(place, room.serving, false, room);
     if (place.admitted_until) return positionView(place, place.serving, place.admitted_until.getTime() > now());
     if (place.position === null) return positionView(place, room.serving, false, room);

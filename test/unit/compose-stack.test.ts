@@ -12,6 +12,7 @@ import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { apiEnv } from '../../api/config';
+import { API_NODE_ARGS } from '../../api/node-args';
 import { codecServerEnv } from '../../codec-server/config';
 import { DEV_DEFAULTS } from '../../config/common';
 import { WORKFLOW_HISTORY_RETENTION_HOURS } from '../../domain/retention';
@@ -98,11 +99,13 @@ const ENTRY_POINTS: Record<string, { loader: string; schema: z.ZodObject<z.ZodRa
   'psp-simulator/server.ts': { loader: 'loadPspConfig', schema: pspEnv },
   'codec-server/server.ts': { loader: 'loadCodecServerConfig', schema: codecServerEnv },
 };
-const TSX_COMMAND = ['node', '--import', 'tsx'];
-const entryPointOf = (service: Service) => {
-  const command = service.command ?? [];
-  return command.slice(0, 3).join(' ') === TSX_COMMAND.join(' ') ? command[3] : undefined;
-};
+/** `node [Node options] --import tsx <entry>`: the entry, with the options before `--import`. */
+function tsxCommand(command: readonly string[]): { entry: string; nodeArgs: string[] } | undefined {
+  const loader = command.indexOf('--import');
+  if (command[0] !== 'node' || loader < 1 || command[loader + 1] !== 'tsx' || command.length !== loader + 3) return undefined;
+  return { entry: command[loader + 2]!, nodeArgs: command.slice(1, loader) };
+}
+const entryPointOf = (service: Service) => tsxCommand(service.command ?? [])?.entry;
 const servicesRunning = (file: string) => appServices.filter((name) => entryPointOf(services[name]!) === file);
 
 const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string, string>; engines: { node: string } };
@@ -315,13 +318,23 @@ describe('docker-compose.yml', () => {
     for (const name of appServices) expect(services[name]!.build).toBe('.');
   });
 
+  it("starts the API with api/node-args.ts's Node options in the image, in compose and in npm run start:api", () => {
+    const cmd = runtime.lines.filter((line) => line.startsWith('CMD ')).map((line) => JSON.parse(line.slice(4)) as string[]);
+    expect(cmd).toEqual([['node', ...API_NODE_ARGS, '--import', 'tsx', 'api/server.ts']]);
+    for (const name of servicesRunning('api/server.ts'))
+      expect(tsxCommand(services[name]!.command!)!.nodeArgs).toEqual(API_NODE_ARGS);
+    expect(packageJson.scripts['start:api']).toBe(['tsx', ...API_NODE_ARGS, 'api/server.ts'].join(' '));
+    for (const name of appServices.filter((name) => entryPointOf(services[name]!) !== 'api/server.ts'))
+      expect(tsxCommand(services[name]!.command ?? [])?.nodeArgs ?? []).toEqual([]);
+  });
+
   it('runs only entry points that exist, the same files the npm scripts run', () => {
     for (const name of appServices) {
       const command = services[name]!.command!;
       const entry = entryPointOf(services[name]!);
       if (entry) {
         expect(existsSync(path.join(ROOT, entry))).toBe(true);
-        expect(Object.values(packageJson.scripts)).toContain(`tsx ${entry}`);
+        expect(Object.values(packageJson.scripts)).toContain(['tsx', ...tsxCommand(command)!.nodeArgs, entry].join(' '));
         // The entry may hand process.env to a runner module (api/run-api.ts, worker/run-worker.ts).
         const runner = /import \{ (\w+) \} from '\.\/([\w-]+)';\s+\1\(process\.env\)/.exec(read(entry));
         const loaderFile = runner ? path.join(path.dirname(entry), `${runner[2]}.ts`) : entry;
