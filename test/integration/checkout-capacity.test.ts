@@ -8,7 +8,9 @@
  * its payment still go through on the checkout pool. The worker talks to Postgres directly. The
  * frozen pool stays frozen: that test runs last.
  */
+import { randomUUID } from 'node:crypto';
 import { fetchChallenge, joinQueue, solveChallenge, type QueueTicket } from '../../clients/waiting-room-client';
+import { insertTickets } from '../../db/queries/queue-tickets';
 import type { QueuePositionView } from '../../domain/waiting-room';
 import { shopperToken, type ApiAnswer } from '../helpers/api-client';
 import { TEST_SECRETS } from '../helpers/app-under-test';
@@ -153,9 +155,14 @@ test('while the event loop runs late the crowd is told to come back (429, Retry-
 test("with every connection of the crowd's pool held by crowd work, an admitted claim and its payment go through on the checkout pool", async () => {
   const sale = await roomSale();
   const admitted = await admittedShopper(sale.id, 'pool-admitted');
-  // Shoppers who joined but whose places this API process has not read: their polls need Postgres.
-  const crowd = await Promise.all(Array.from({ length: 12 }, (_, i) => shopperToken(`pool-crowd-${sale.id}-${i}`)));
-  for (const token of crowd) await joinQueue(parts.app.apiUrl, sale.id, token);
+  // Shoppers who joined through another API process, so this one has not kept their places (it
+  // keeps the tickets it inserts): their polls need Postgres.
+  const crowdIds = Array.from({ length: 12 }, (_, i) => `pool-crowd-${sale.id}-${i}`);
+  await insertTickets(
+    parts.db,
+    crowdIds.map((shopperId) => ({ id: randomUUID(), saleId: sale.id, shopperId, challengeId: randomUUID() })),
+  );
+  const crowd = await Promise.all(crowdIds.map((id) => shopperToken(id)));
 
   // Every connection of the crowd's pool open, then frozen: a statement sent on one never returns.
   await waitFor(
