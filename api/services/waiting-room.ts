@@ -38,9 +38,10 @@ const SURGE_SHARED_TTL_MS = 3_000;
 /** How stale the "now serving" counter queue/me answers with may be. */
 const SERVING_TTL_MS = 250;
 /**
- * The claim gate takes a cached admission as running only with more than this left by the API's
- * clock (clocks of the API and Postgres may differ by far less; the invariant check, `queueViolations` in db/queries/queue-tickets.ts, allows 5 s
- * more on top for the claim landing a moment after the gate).
+ * The claim gate takes a cached admission (one extended past its confirm window, see `seen`) as
+ * running only with more than this left by the API's clock (clocks of the API and Postgres may
+ * differ by far less). The gate only saves a read: the claim statement checks the admission is
+ * live itself (db/queries/claim-unit.ts), by the database's clock.
  */
 const GATE_CACHE_MARGIN_MS = 10_000;
 /** Places and counters kept per process (the oldest go first). */
@@ -259,7 +260,9 @@ export function createWaitingRoom(deps: {
 
   /*
    * queue/me is polled by the whole crowd, so it reads Postgres only when something can have
-   * changed. A ticket's position never changes once given, nor its admission once made: each
+   * changed. A ticket's position never changes once given, nor its admission once extended (a
+   * give-back excepted, which drops this process's copy; other processes' copies are refused by
+   * the claim statement): each
    * process keeps every place it has read, and answers from it and the room's counters ("now
    * serving", positions given out, sold out), themselves read at most every SERVING_TTL_MS per
    * sale. When the counters show positions given out beyond what this process has loaded (the
@@ -418,10 +421,10 @@ export function createWaitingRoom(deps: {
       if (error instanceof Problem) throw error;
       throw await own('the queue ticket is not valid');
     }
-    // An admission, once made, never changes: when this process has read this very ticket admitted
-    // (the shopper's poll that saw it) and the admission has well over GATE_CACHE_MARGIN_MS left by
-    // this clock, the row is not read again. Nearer its end, or unknown here, the row and the
-    // database's clock decide.
+    // An admission, once extended, only changes when its shopper leaves (then the claim statement
+    // refuses): when this process has read this very ticket admitted (the shopper's poll that saw
+    // it) and the admission has well over GATE_CACHE_MARGIN_MS left by this clock, the row is not
+    // read again. Nearer its end, or unknown here, the row and the database's clock decide.
     const cached = places.get(`${saleId}\u0000${shopperId}`);
     if (
       cached?.id === ticketId &&

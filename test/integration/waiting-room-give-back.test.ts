@@ -217,6 +217,22 @@ test('DELETE queue/me gives an admission back at once and takes a waiting shoppe
   expect([stranger.status, code(stranger)]).toEqual([404, 'not-found']);
   expect(stranger.contentType).toContain('application/problem+json');
   expect(await violations(sale.id)).toEqual([]);
+
+  // The checker names a claim written past the API after its shopper left, and an admission stretched too far.
+  await db.query(
+    `insert into reservations (id, sale_id, unit_id, user_id, status, expires_at, created_at, released_at, workflow_started_at, queue_ticket_id)
+     select gen_random_uuid(), sale_id, unit_id, $2, 'cancelled', now(), now(), now(), now(), $3 from reservations where sale_id = $1`,
+    [sale.id, `carol-${sale.id}`, carol!.ticket.ticketId],
+  );
+  await db.query(`update queue_tickets set admitted_until = admitted_until + interval '1 hour' where id = $1`, [
+    bob!.ticket.ticketId,
+  ]);
+  expect(await violations(sale.id)).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ detail: expect.stringContaining('was claimed after its shopper left the room') }),
+      expect.objectContaining({ detail: `the admission of ticket ${bob!.ticket.ticketId} runs past admission_seconds` }),
+    ]),
+  );
 });
 
 test('a claim racing the give-back either claims (and the admission stays spent) or is refused and frees it, never both', async () => {
