@@ -5,7 +5,7 @@
  * and Postgres; docs/DESIGN.md, "Waiting room".
  */
 import type { Pool } from 'pg';
-import { joinQueue, type QueueTicket } from '../../clients/waiting-room-client';
+import { joinQueue, leaveQueue, type QueueTicket } from '../../clients/waiting-room-client';
 import { shopperToken, type ApiAnswer, type ApiClient } from '../helpers/api-client';
 import { TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { startIntegrationApp, stopIntegrationApp } from '../helpers/integration-app';
@@ -189,7 +189,7 @@ test('DELETE queue/me gives an admission back at once and takes a waiting shoppe
     'admission',
   );
   // Carol leaves while waiting: she is never admitted live.
-  expect((await leave(sale.id, carol!.token)).body).toMatchObject({ status: 'left', ticketId: carol!.ticket.ticketId });
+  expect(await leaveQueue(app.apiUrl, sale.id, carol!.token)).toMatchObject({ status: 'left', ticketId: carol!.ticket.ticketId });
 
   const left = await leave(sale.id, alice!.token);
   expect([left.status, left.body.status]).toEqual([200, 'left']);
