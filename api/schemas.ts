@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { DEFAULT_HOLD_SECONDS, DEFAULT_RELEASE_POLICY, RELEASE_POLICIES } from '../domain/reservation';
 import { ErrorCode } from '../domain/errors';
-import { DEFAULT_ADMISSION_SECONDS, DEFAULT_POW_DIFFICULTY, MAX_POW_DIFFICULTY } from '../domain/waiting-room';
+import {
+  DEFAULT_ADMISSION_SECONDS,
+  DEFAULT_CONFIRM_SECONDS,
+  DEFAULT_POW_DIFFICULTY,
+  MAX_POW_DIFFICULTY,
+} from '../domain/waiting-room';
 import { PLAIN_TEXT } from '../domain/plain-text';
 import { Problem } from './problem';
 
@@ -28,8 +33,18 @@ export const createSaleBody = z.strictObject({
     .strictObject({
       admitPerSecond: z.number().int().min(1).max(10_000),
       admissionSeconds: z.number().int().min(10).max(3_600).default(DEFAULT_ADMISSION_SECONDS),
+      /** The admission's first, short window, until the shopper is told (domain/waiting-room.ts); by default 15 s or the whole admission if shorter. */
+      confirmSeconds: z.number().int().min(5).max(3_600).optional(),
       powDifficulty: z.number().int().min(0).max(MAX_POW_DIFFICULTY).default(DEFAULT_POW_DIFFICULTY),
     })
+    .refine((room) => room.confirmSeconds === undefined || room.confirmSeconds <= room.admissionSeconds, {
+      message: 'confirmSeconds must not exceed admissionSeconds',
+      path: ['confirmSeconds'],
+    })
+    .transform((room) => ({
+      ...room,
+      confirmSeconds: room.confirmSeconds ?? Math.min(DEFAULT_CONFIRM_SECONDS, room.admissionSeconds),
+    }))
     .optional(),
   releasePolicy: z.enum(RELEASE_POLICIES).default(DEFAULT_RELEASE_POLICY),
 });

@@ -111,6 +111,11 @@ export async function queuePosition(baseUrl: string, saleId: string, token: stri
   return (await call<QueuePositionView>(`${saleUrl(baseUrl, saleId)}/queue/me`, token)).body;
 }
 
+/** Leaves the queue for good (`DELETE …/queue/me`): an admission not spent yet goes to the next shopper now. */
+export async function leaveQueue(baseUrl: string, saleId: string, token: string): Promise<QueuePositionView> {
+  return (await call<QueuePositionView>(`${saleUrl(baseUrl, saleId)}/queue/me`, token, { method: 'DELETE' })).body;
+}
+
 export interface PollOptions {
   /** Between polls when the server does not say (`nextPollSeconds`); its estimate shortens it near the front (default 2,000 ms, at least 250). */
   intervalMs?: number;
@@ -125,7 +130,7 @@ export function nextPollDelayMs(view: QueuePositionView, intervalMs = 2_000): nu
   return Math.max(250, hint);
 }
 
-/** Polls queue/me until the shopper is admitted (resolves with that view), the admission ran out or the sale sold out. */
+/** Polls queue/me until the shopper is admitted (resolves with that view), the admission ran out, the shopper left or the sale sold out. */
 export async function pollPosition(
   baseUrl: string,
   saleId: string,

@@ -9,16 +9,26 @@ export interface WaitingRoomSettings {
   admitPerSecond: number;
   /** How long an admission lets its shopper claim. */
   admissionSeconds: number;
+  /**
+   * How long an admission runs until its shopper is first told "admitted" (queue/me or its
+   * stream), which extends it to `admissionSeconds`: an admission nobody looks at comes back to
+   * the room after this (issue 21). At most `admissionSeconds`.
+   */
+  confirmSeconds: number;
   /** Leading zero bits the proof-of-work solution needs (before any automatic raise). */
   powDifficulty: number;
 }
 
 export const DEFAULT_ADMISSION_SECONDS = 120;
+export const DEFAULT_CONFIRM_SECONDS = 15;
 export const DEFAULT_POW_DIFFICULTY = 12;
 export const MAX_POW_DIFFICULTY = 28;
 
-/** `sold-out`: every unit is sold (or withdrawn) and none is held, so no admission can come any more. */
-export type QueueStatus = 'waiting' | 'admitted' | 'expired' | 'sold-out';
+/**
+ * `sold-out`: every unit is sold (or withdrawn) and none is held, so no admission can come any more.
+ * `left`: the shopper left the room (`DELETE …/queue/me`); an admission they had not spent ended then.
+ */
+export type QueueStatus = 'waiting' | 'admitted' | 'expired' | 'left' | 'sold-out';
 
 /** `GET /v1/sales/:saleId/queue/me`. Position and `ahead` are null until the ticket is ordered (the shuffle at the start). */
 export interface QueuePositionView {

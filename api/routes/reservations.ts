@@ -87,6 +87,9 @@ export function reservationsRouter(deps: ReservationRouteDeps): Router {
         throw new Problem(403, ErrorCode.AdmissionSpent, 'your admission was spent by your earlier claim; it admits one claim', {
           reservationId: outcome.reservationId,
         });
+      case 'admission-over':
+        // The claim statement found the admission over after the gate let it through (db/queries/claim-unit.ts).
+        throw await deps.waitingRoom.admissionOver(sale.id, principal.shopperId);
     }
   });
 

@@ -71,6 +71,15 @@ export function waitingRoomRouter(deps: WaitingRoomRouteDeps): Router {
     res.set(queueMeHeaders(view)).json(view);
   });
 
+  // The shopper leaves the room (issue 21): an admission not spent yet goes back to the room now.
+  // Idempotent: leaving again answers the same view.
+  router.delete('/v1/sales/:saleId/queue/me', deps.auth.shopper, async (req, res) => {
+    const sale = await requireRoomSale(deps.sales, req.params.saleId);
+    const view = await deps.waitingRoom.leave(sale.id, shopperId(res));
+    if (!view) throw new Problem(404, ErrorCode.NotFound, 'you have not joined this sale’s queue');
+    res.set('cache-control', 'no-store').json(view);
+  });
+
   router.get('/v1/admin/sales/:saleId/queue/audit', deps.auth.admin, async (req, res) => {
     const sale = await requireRoomSale(deps.sales, req.params.saleId);
     const audit = (await queueAudit(deps.pool, sale.id))!;

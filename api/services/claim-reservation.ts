@@ -14,7 +14,9 @@ export type ClaimOutcome =
   | { kind: 'sold-out'; noUnitLeft: boolean }
   | { kind: 'already-reserved'; reservationId: string }
   /** The admission was spent by an earlier claim of this shopper, `reservationId`. */
-  | { kind: 'admission-spent'; reservationId: string };
+  | { kind: 'admission-spent'; reservationId: string }
+  /** The claim statement found the admission over (run out, unconfirmed past its confirm window, given back). */
+  | { kind: 'admission-over' };
 
 export interface ClaimDeps {
   pool: Pool;
@@ -67,6 +69,7 @@ export async function claimReservation(deps: ClaimDeps, input: ClaimInput): Prom
       return { kind: 'reserved', reservation: result.reservation, replayed: false };
     }
     if ((result.kind === 'already-reserved' || result.kind === 'admission-spent') && !idempotencyKey) return result;
+    if (result.kind === 'admission-over') return result;
     if (result.kind === 'no-unit') return { kind: 'sold-out', noUnitLeft: true };
   } catch (error) {
     // The same shopper raced themselves; the statement rolled back and the unit with it.

@@ -7,7 +7,15 @@ import type { QueuePlaceRow } from '../../db/queries/queue-tickets';
  */
 export type KeptPlace = Pick<
   QueuePlaceRow,
-  'id' | 'position' | 'serving' | 'admit_per_second' | 'admission_live' | 'admitted_at' | 'admitted_until'
+  | 'id'
+  | 'position'
+  | 'serving'
+  | 'admit_per_second'
+  | 'admission_live'
+  | 'admission_unseen'
+  | 'admitted_at'
+  | 'admitted_until'
+  | 'left_at'
 >;
 
 export function keptPlace(place: KeptPlace): KeptPlace {
@@ -19,5 +27,7 @@ export function keptPlace(place: KeptPlace): KeptPlace {
     admission_live: place.admission_live,
     admitted_at: place.admitted_at,
     admitted_until: place.admitted_until,
+    admission_unseen: place.admission_unseen,
+    left_at: place.left_at,
   };
 }

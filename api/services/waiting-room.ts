@@ -3,7 +3,14 @@ import { jwtVerify } from 'jose';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { reportJoins } from '../../db/queries/pow-join-counts';
-import { findPlaceByShopper, findPlaceByTicket, type QueueTicketRow } from '../../db/queries/queue-tickets';
+import {
+  confirmAdmission,
+  findPlaceByShopper,
+  findPlaceByTicket,
+  leaveQueue,
+  type QueuePlaceRow,
+  type QueueTicketRow,
+} from '../../db/queries/queue-tickets';
 import { positionsGiven, roomCounters, type RoomCounters } from '../../db/queries/room-counters';
 import type { SaleRow } from '../../db/rows';
 import { ErrorCode } from '../../domain/errors';
@@ -33,9 +40,10 @@ const SURGE_SHARED_TTL_MS = 3_000;
 /** How stale the "now serving" counter queue/me answers with may be. */
 const SERVING_TTL_MS = 250;
 /**
- * The claim gate takes a cached admission as running only with more than this left by the API's
- * clock (clocks of the API and Postgres may differ by far less; the invariant check, `queueViolations` in db/queries/queue-tickets.ts, allows 5 s
- * more on top for the claim landing a moment after the gate).
+ * The claim gate takes a cached admission (one extended past its confirm window, see `seen`) as
+ * running only with more than this left by the API's clock (clocks of the API and Postgres may
+ * differ by far less). The gate only saves a read: the claim statement checks the admission is
+ * live itself (db/queries/claim-unit.ts), by the database's clock.
  */
 const GATE_CACHE_MARGIN_MS = 10_000;
 /** Places and counters kept per process (the oldest go first). */
@@ -223,7 +231,7 @@ export function createWaitingRoom(deps: {
   /**
    * The shopper's view of `place`, with the counter and the admission's liveness given (the row's
    * own by default). With `room` a waiting view says when to poll again (`nextPollSeconds`), and
-   * once the room is sold out every view is `sold-out`.
+   * once the room is sold out every view is `sold-out`. A ticket that left is `left`.
    */
   function positionView(
     place: KeptPlace,
@@ -234,6 +242,7 @@ export function createWaitingRoom(deps: {
     const ticketId = place.id;
     const position = place.position;
     if (room?.soldOut) return { ticketId, position, status: 'sold-out', ahead: null, estimatedWaitSeconds: null };
+    if (place.left_at) return { ticketId, position, status: 'left', ahead: null, estimatedWaitSeconds: null };
     if (place.admitted_at) {
       let until = admittedUntilIso.get(place);
       if (until === undefined) admittedUntilIso.set(place, (until = place.admitted_until!.toISOString()));
@@ -257,7 +266,9 @@ export function createWaitingRoom(deps: {
 
   /*
    * queue/me is polled by the whole crowd, so it reads Postgres only when something can have
-   * changed. A ticket's position never changes once given, nor its admission once made: each
+   * changed. A ticket's position never changes once given, nor its admission once extended (a
+   * give-back excepted, which drops this process's copy; other processes' copies are refused by
+   * the claim statement): each
    * process keeps every place it has read, and answers from it and the room's counters ("now
    * serving", positions given out, sold out), themselves read at most every SERVING_TTL_MS per
    * sale. When the counters show positions given out beyond what this process has loaded (the
@@ -296,6 +307,8 @@ export function createWaitingRoom(deps: {
       admission_live: false,
       admitted_at: null,
       admitted_until: null,
+      admission_unseen: false,
+      left_at: null,
     });
   }
 
@@ -370,6 +383,20 @@ export function createWaitingRoom(deps: {
     return positionView(kept);
   }
 
+  /**
+   * The first sighting (issue 21): a place read admitted and still in its confirm window is about
+   * to be told "admitted", so its admission is extended to the whole `admissionSeconds` first
+   * (one update per admitted shopper) and the place answers with that end. Only places that went
+   * through here are kept admitted, so no cached admission outlives an unconfirmed window.
+   */
+  async function seen(place: QueuePlaceRow | undefined): Promise<QueuePlaceRow | undefined> {
+    if (!place?.admission_unseen) return place;
+    const until = await confirmAdmission(pool, place.id);
+    // Nothing extended: it ran out or was given back a moment ago; the row says which.
+    if (!until) return findPlaceByTicket(pool, place.id);
+    return { ...place, admitted_until: until, admission_unseen: false };
+  }
+
   async function position(saleId: string, shopperId: string): Promise<QueuePositionView | undefined> {
     const key = `${saleId}\u0000${shopperId}`;
     if (places.has(key)) {
@@ -379,7 +406,7 @@ export function createWaitingRoom(deps: {
       if (view) return view;
     }
     deps.onPlaceRead?.('shopper');
-    const place = await findPlaceByShopper(pool, saleId, shopperId);
+    const place = await seen(await findPlaceByShopper(pool, saleId, shopperId));
     if (!place) return undefined;
     // An unordered place read with fewer positions given out than this process has loaded may
     // have missed its load: not kept, so it is read again next time.
@@ -424,22 +451,63 @@ export function createWaitingRoom(deps: {
       if (error instanceof Problem) throw error;
       throw await own('the queue ticket is not valid');
     }
-    // An admission, once made, never changes: when this process has read this very ticket admitted
-    // (the shopper's poll that saw it) and the admission has well over GATE_CACHE_MARGIN_MS left by
-    // this clock, the row is not read again. Nearer its end, or unknown here, the row and the
-    // database's clock decide.
+    // An admission, once extended, only changes when its shopper leaves (then the claim statement
+    // refuses): when this process has read this very ticket admitted (the shopper's poll that saw
+    // it) and the admission has well over GATE_CACHE_MARGIN_MS left by this clock, the row is not
+    // read again. Nearer its end, or unknown here, the row and the database's clock decide.
     const cached = places.get(`${saleId}\u0000${shopperId}`);
-    if (cached?.id === ticketId && cached.admitted_until && cached.admitted_until.getTime() - now() > GATE_CACHE_MARGIN_MS)
+    if (
+      cached?.id === ticketId &&
+      cached.admitted_until &&
+      !cached.admission_unseen &&
+      !cached.left_at &&
+      cached.admitted_until.getTime() - now() > GATE_CACHE_MARGIN_MS
+    )
       return ticketId;
     const place = await findPlaceByTicket(deps.checkoutPool ?? pool, ticketId);
     if (!place || place.shopper_id !== shopperId || place.sale_id !== saleId) throw await own('the queue ticket is not valid');
     const view = positionView(place);
     if (view.status === 'waiting') throw notAdmitted('not admitted yet: keep polling queue/me', view);
     if (view.status === 'expired') throw notAdmitted('the admission has run out', view);
+    if (view.status === 'left') throw notAdmitted('you left the waiting room', view);
     return ticketId;
   }
 
-  return { issueChallenge, joinQueue, position, cachedPosition, lastKnownPosition, requireAdmission, difficultyFor, recordJoin };
+  /**
+   * The refusal of a claim the gate let through but whose statement found the admission over
+   * (db/queries/claim-unit.ts): this process's copy of the place is dropped, and the shopper's
+   * place read again for the answer.
+   */
+  async function admissionOver(saleId: string, shopperId: string): Promise<Problem> {
+    places.delete(`${saleId}\u0000${shopperId}`);
+    const view = await position(saleId, shopperId);
+    return notAdmitted(view?.status === 'left' ? 'you left the waiting room' : 'the admission has run out', view);
+  }
+
+  /**
+   * `DELETE …/queue/me`: the shopper leaves the room (db/queries/queue-tickets.ts `leaveQueue`);
+   * an admission not spent yet goes back to the room now. This process's copy of the place is
+   * dropped; another process may still answer queue/me from its own copy until it reads the row
+   * again, but every claim is decided by the claim statement, which sees the ticket left.
+   */
+  async function leave(saleId: string, shopperId: string): Promise<QueuePositionView | undefined> {
+    const place = await leaveQueue(pool, saleId, shopperId);
+    places.delete(`${saleId}\u0000${shopperId}`);
+    return place && positionView(place);
+  }
+
+  return {
+    issueChallenge,
+    joinQueue,
+    position,
+    cachedPosition,
+    lastKnownPosition,
+    requireAdmission,
+    admissionOver,
+    leave,
+    difficultyFor,
+    recordJoin,
+  };
 }
 
 export type WaitingRoom = ReturnType<typeof createWaitingRoom>;

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { shuffledQueue } from '../pre-queue-shuffle';
 import type { AdmissionTickResult } from '../../domain/waiting-room';
 import { withTransaction } from '../pool';
+import { ADMISSION_LIVE_SQL } from './admission-window';
 
 /** How many new arrivals one admission step orders at most (the rest wait for the next step). */
 const ORDER_BATCH = 20_000;
@@ -53,9 +54,13 @@ export async function shufflePreQueue(pool: Pool, saleId: string): Promise<boole
  * One admission step (docs/DESIGN.md, "Waiting room"): orders the arrivals since the last step
  * FIFO behind everyone ordered before, then admits up to `budget` more, never more than the units
  * that could still be claimed: available units minus the admissions that are still running and
- * unspent (a shopper admitted who has not claimed yet may take one). An admission that runs out
- * unused stops counting, so the next shoppers move up; the first claim spends it (that unit is
- * held; if it comes back, it is available to the next shopper, not kept for this one).
+ * unspent (a shopper admitted who has not claimed yet may take one). An admission starts with the
+ * room's confirm window and is extended to the whole admission when its shopper is first told
+ * (db/queries/queue-tickets.ts `confirmAdmission`); one that runs out unused, or is given back
+ * (`leaveQueue`), stops counting, so the next shoppers move up; the first claim spends it (that
+ * unit is held; if it comes back, it is available to the next shopper, not kept for this one).
+ * A ticket that left before its turn is admitted already over: it takes a place in the step's
+ * budget, not a unit.
  *
  * `stepKey` (the tick's workflow time, strictly increasing along the workflow's runs) makes the
  * step idempotent: a key not above the last one recorded admits nothing and answers the result
@@ -68,11 +73,11 @@ export async function admitStep(pool: Pool, saleId: string, budget: number, step
     const { rows } = await client.query<{
       assigned: number;
       serving: number;
-      admission_seconds: number;
+      confirm_seconds: number;
       last_step_key: string | null;
       last_step_result: AdmissionTickResult | null;
     }>(
-      `select assigned, serving, admission_seconds, last_step_key, last_step_result
+      `select assigned, serving, confirm_seconds, last_step_key, last_step_result
        from waiting_rooms where sale_id = $1::uuid for update`,
       [saleId],
     );
@@ -102,21 +107,24 @@ export async function admitStep(pool: Pool, saleId: string, budget: number, step
               count(*) filter (where u.status = 'held')::int as held,
               count(*) filter (where u.status = 'sold')::int as sold,
               (select units from sales where id = $1::uuid) as units,
-              (select count(*)::int from queue_tickets t
-               where t.sale_id = $1::uuid and t.admitted_at > now() - make_interval(secs => $2::int)
+              (select count(*)::int from queue_tickets t join waiting_rooms w on w.sale_id = t.sale_id
+               where t.sale_id = $1::uuid and t.admitted_at > now() - make_interval(secs => w.admission_seconds)
+                 and ${ADMISSION_LIVE_SQL}
                  and not exists (select 1 from reservations r
                                  where r.sale_id = t.sale_id and r.user_id = t.shopper_id)) as pending
        from units u where u.sale_id = $1::uuid`,
-      [saleId, room.admission_seconds],
+      [saleId],
     );
     const { available, held, sold, units, pending } = counts[0]!;
     const admit = Math.max(0, Math.min(budget, available - pending, assigned - room.serving));
     const serving = room.serving + admit;
     if (admit > 0) {
       await client.query(
-        `update queue_tickets set admitted_at = now()
+        `update queue_tickets
+         set admitted_at = now(),
+             admitted_until = case when left_at is null then now() + make_interval(secs => $4::int) else now() end
          where sale_id = $1::uuid and position > $2::int and position <= $3::int`,
-        [saleId, room.serving, serving],
+        [saleId, room.serving, serving, room.confirm_seconds],
       );
     }
     // Nothing available and nothing held: no unit can come back, so the room is over for everyone

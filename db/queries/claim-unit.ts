@@ -1,4 +1,5 @@
 import type { Queryable } from '../pool';
+import { ADMISSION_LIVE_SQL } from './admission-window';
 import { RESERVATION_COLUMNS, type ReservationRow } from '../rows';
 
 export interface ClaimRequest {
@@ -19,6 +20,8 @@ export type ClaimResult =
   | { kind: 'already-reserved'; reservationId: string }
   /** The queue ticket was spent by an earlier claim, `reservationId` (migrations/0013). */
   | { kind: 'admission-spent'; reservationId: string }
+  /** The queue ticket's admission is not live (run out, never confirmed in time, given back; migrations/0019). */
+  | { kind: 'admission-over' }
   | { kind: 'no-unit' };
 
 /*
@@ -29,7 +32,11 @@ export type ClaimResult =
  * reservation's columns, or nulls and the id of the reservation the shopper already has.
  * On a waiting-room sale the claim spends its queue ticket: a ticket some reservation already
  * names picks no unit (`spent_id`), and the unique index reservations_one_per_admission refuses
- * the insert of a claim racing the first with the same ticket.
+ * the insert of a claim racing the first with the same ticket. The same statement checks that the
+ * admission is live (db/queries/admission-window.ts) and locks the ticket row FOR SHARE while it
+ * does: a give-back (`leaveQueue` in db/queries/queue-tickets.ts, which locks it FOR UPDATE)
+ * either committed first, and the recheck of the locked row refuses the claim (`admission_over`),
+ * or waits for this claim to commit and finds the admission spent.
  *
  * Why stripes: with `order by id limit 1 for update skip locked` every claimer starts at the
  * same head of the index and steps over the rows the others have locked and over entries left
@@ -51,6 +58,10 @@ with existing as (
   limit 1
 ), spent as (
   select r.id from reservations r where r.queue_ticket_id = $8::uuid
+), admission as (
+  select t.id from queue_tickets t join waiting_rooms w on w.sale_id = t.sale_id
+  where t.id = $8::uuid and t.sale_id = $1::uuid and t.shopper_id = $4::text and ${ADMISSION_LIVE_SQL}
+  for share of t
 ), picked as (
   select u.id
   from units u
@@ -59,6 +70,7 @@ with existing as (
     and u.stripe between $2::int and $3::int
     and not exists (select 1 from existing)
     and not exists (select 1 from spent)
+    and ($8::uuid is null or exists (select 1 from admission))
   order by u.stripe, u.id
   limit 1
   for update skip locked
@@ -74,12 +86,14 @@ with existing as (
   from held
   returning ${RESERVATION_COLUMNS}
 )
-select inserted.*, (select id from existing) as existing_id, (select id from spent) as spent_id
+select inserted.*, (select id from existing) as existing_id, (select id from spent) as spent_id,
+       $8::uuid is not null and not exists (select 1 from admission) as admission_over
 from (select 1) as one left join inserted on true`;
 
 type ClaimRow = { [K in keyof ReservationRow]: ReservationRow[K] | null } & {
   existing_id: string | null;
   spent_id: string | null;
+  admission_over: boolean;
 };
 
 export async function claimUnit(db: Queryable, claim: ClaimRequest): Promise<ClaimResult> {
@@ -103,6 +117,7 @@ export async function claimUnit(db: Queryable, claim: ClaimRequest): Promise<Cla
     const row = rows[0]!;
     if (row.existing_id) return { kind: 'already-reserved', reservationId: row.existing_id };
     if (row.spent_id) return { kind: 'admission-spent', reservationId: row.spent_id };
+    if (row.admission_over) return { kind: 'admission-over' };
     if (row.id) return { kind: 'claimed', reservation: row as ReservationRow };
   }
   return { kind: 'no-unit' };

@@ -1,4 +1,5 @@
 import type { Queryable } from '../pool';
+import { ADMISSION_LIVE_SQL } from './admission-window';
 import { RESERVATION_COLUMNS, type ReservationRow } from '../rows';
 import type { ClaimResult } from './claim-unit';
 
@@ -25,7 +26,8 @@ export interface BatchClaim {
  * (api/services/claim-batcher.ts gathers them). Per request, in order: the shopper's live
  * reservation if there is one; otherwise the k-th shopper still wanting a unit gets the k-th unit
  * picked with SKIP LOCKED in the stripe range; a request whose queue ticket a reservation already
- * names (the admission is spent, migrations/0013) wants none. One WAL flush and one round trip for them all.
+ * names (the admission is spent, migrations/0013) or whose admission is not live (locked FOR
+ * SHARE as in claim-unit.ts) wants none. One WAL flush and one round trip for them all.
  * A unique violation (a shopper racing themselves through another process) fails the statement
  * and rolls back every unit with it; the caller then claims one by one (those the statement
  * over the first range committed excepted: PartlyClaimedError names them).
@@ -43,10 +45,15 @@ with req as (
   ) as id,
   (select s.id from reservations s where s.queue_ticket_id = req.queue_ticket_id) as spent_id
   from req
+), admission as (
+  select t.id from queue_tickets t join waiting_rooms w on w.sale_id = t.sale_id join req on req.queue_ticket_id = t.id
+  where t.sale_id = $1::uuid and t.shopper_id = req.user_id and ${ADMISSION_LIVE_SQL}
+  for share of t
 ), wanting as (
   select req.*, row_number() over (order by req.n) as k
   from req join existing e on e.n = req.n
   where e.id is null and e.spent_id is null
+    and (req.queue_ticket_id is null or req.queue_ticket_id in (select id from admission))
 ), picked as (
   select p.id, row_number() over (order by p.stripe, p.id) as k
   from (
@@ -72,7 +79,8 @@ with req as (
   from held join wanting w on w.reservation_id = held.reservation_id
   returning ${RESERVATION_COLUMNS}
 )
-select req.n, i.*, e.id as existing_id, e.spent_id
+select req.n, i.*, e.id as existing_id, e.spent_id,
+       req.queue_ticket_id is not null and req.queue_ticket_id not in (select id from admission) as admission_over
 from req
 join existing e on e.n = req.n
 left join inserted i on i.id = req.reservation_id
@@ -93,6 +101,7 @@ type BatchRow = { [K in keyof ReservationRow]: ReservationRow[K] | null } & {
   n: string;
   existing_id: string | null;
   spent_id: string | null;
+  admission_over: boolean;
 };
 
 /**
@@ -135,9 +144,10 @@ export async function claimUnits(db: Queryable, batch: BatchClaim): Promise<Clai
     const stillOpen: number[] = [];
     for (const row of rows) {
       const index = open[Number(row.n) - 1]!;
-      const { n: _n, existing_id, spent_id, ...reservation } = row;
+      const { n: _n, existing_id, spent_id, admission_over, ...reservation } = row;
       if (existing_id) results[index] = { kind: 'already-reserved', reservationId: existing_id };
       else if (spent_id) results[index] = { kind: 'admission-spent', reservationId: spent_id };
+      else if (admission_over) results[index] = { kind: 'admission-over' };
       else if (reservation.id) results[index] = { kind: 'claimed', reservation: reservation as ReservationRow };
       else stillOpen.push(index);
     }

@@ -57,9 +57,9 @@ export async function createSale(pool: Pool, sale: NewSale): Promise<SaleRow> {
     // The row is also the outbox of the sale's admission workflow (worker/admission-relay.ts).
     if (room) {
       await client.query(
-        `insert into waiting_rooms (sale_id, admit_per_second, admission_seconds, pow_difficulty)
-         values ($1::uuid, $2::int, $3::int, $4::int)`,
-        [sale.id, room.admitPerSecond, room.admissionSeconds, room.powDifficulty],
+        `insert into waiting_rooms (sale_id, admit_per_second, admission_seconds, confirm_seconds, pow_difficulty)
+         values ($1::uuid, $2::int, $3::int, $4::int, $5::int)`,
+        [sale.id, room.admitPerSecond, room.admissionSeconds, room.confirmSeconds, room.powDifficulty],
       );
     }
     return (await findSale(client, sale.id))!;

@@ -1,4 +1,6 @@
-import type { Queryable } from '../pool';
+import { withTransaction, type Queryable } from '../pool';
+import type { Pool } from 'pg';
+import { ADMISSION_END_SQL, ADMISSION_FULL_END_SQL, ADMISSION_LIVE_SQL } from './admission-window';
 
 export interface QueueTicketRow {
   id: string;
@@ -8,6 +10,8 @@ export interface QueueTicketRow {
   joined_at: Date;
   position: number | null;
   admitted_at: Date | null;
+  /** When the shopper left the room (`DELETE …/queue/me`, migrations/0019). */
+  left_at: Date | null;
 }
 
 /** A ticket with what the shopper's view needs from its waiting room, read in the same statement. */
@@ -17,18 +21,22 @@ export interface QueuePlaceRow extends QueueTicketRow {
   admission_seconds: number;
   /** The admission has not run out (judged by the database clock, as the admission step judges it). */
   admission_live: boolean;
+  /** When the admission ends (db/queries/admission-window.ts): the confirm window's end until the shopper is told. */
   admitted_until: Date | null;
+  /** Live but still in its confirm window: the shopper has not been told yet (`confirmAdmission`). */
+  admission_unseen: boolean;
   /** The room's positions given out, whether it is sold out (migration 0012), and the sale's start. */
   assigned: number;
   sold_out: boolean;
   starts_at: Date;
 }
 
-const TICKET_COLUMNS = 't.id, t.sale_id, t.shopper_id, t.challenge_id, t.joined_at, t.position, t.admitted_at';
+const TICKET_COLUMNS = 't.id, t.sale_id, t.shopper_id, t.challenge_id, t.joined_at, t.position, t.admitted_at, t.left_at';
 const PLACE_COLUMNS = `${TICKET_COLUMNS}, w.serving, w.admit_per_second, w.admission_seconds,
   w.assigned, w.sold_out_at is not null as sold_out, s.starts_at,
-  coalesce(t.admitted_at + make_interval(secs => w.admission_seconds) > now(), false) as admission_live,
-  t.admitted_at + make_interval(secs => w.admission_seconds) as admitted_until`;
+  ${ADMISSION_LIVE_SQL} as admission_live,
+  ${ADMISSION_END_SQL} as admitted_until,
+  (${ADMISSION_LIVE_SQL} and ${ADMISSION_END_SQL} < ${ADMISSION_FULL_END_SQL}) as admission_unseen`;
 
 export interface NewTicket {
   id: string;
@@ -100,6 +108,56 @@ export async function findPlaceByTicket(db: Queryable, ticketId: string): Promis
   return rows[0];
 }
 
+/**
+ * The first sighting: the shopper has been told "admitted", so a live admission still in its
+ * confirm window runs the whole `admission_seconds` from its start. One update per admitted
+ * shopper (a later call changes nothing). Answers the admission's end, or undefined when nothing
+ * was extended (already extended, over, or given back).
+ */
+export async function confirmAdmission(db: Queryable, ticketId: string): Promise<Date | undefined> {
+  const { rows } = await db.query<{ admitted_until: Date }>({
+    name: 'confirm-admission',
+    text: `update queue_tickets t set admitted_until = ${ADMISSION_FULL_END_SQL}
+           from waiting_rooms w
+           where t.id = $1::uuid and w.sale_id = t.sale_id and ${ADMISSION_LIVE_SQL}
+             and t.admitted_until < ${ADMISSION_FULL_END_SQL}
+           returning t.admitted_until`,
+    values: [ticketId],
+  });
+  return rows[0]?.admitted_until;
+}
+
+/**
+ * The shopper leaves the room (`DELETE …/queue/me`): the ticket is marked left, so it is not
+ * admitted any more (its turn comes already over, db/queries/admission.ts) and an admission not
+ * spent by a claim ends now, giving its place back to the next shopper. Idempotent: a ticket that
+ * left already is not changed. The ticket row is locked first, so a claim of this ticket
+ * (db/queries/claim-unit.ts, which locks it too) either committed before, and the admission stays
+ * spent, or runs after, and sees the ticket left. Undefined when the shopper has no ticket.
+ */
+export async function leaveQueue(pool: Pool, saleId: string, shopperId: string): Promise<QueuePlaceRow | undefined> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ id: string }>(
+      `select id from queue_tickets where sale_id = $1::uuid and shopper_id = $2::text for update`,
+      [saleId, shopperId],
+    );
+    const ticket = rows[0];
+    if (!ticket) return undefined;
+    // A new statement, so its snapshot sees a claim that committed while this waited for the lock.
+    await client.query(
+      `update queue_tickets t
+       set left_at = clock_timestamp(),
+           admitted_until = case
+             when t.admitted_at is null or exists (select 1 from reservations r where r.queue_ticket_id = t.id) then t.admitted_until
+             else least(${ADMISSION_END_SQL}, clock_timestamp()) end
+       from waiting_rooms w
+       where t.id = $1::uuid and w.sale_id = t.sale_id and t.left_at is null`,
+      [ticket.id],
+    );
+    return findPlaceByTicket(client, ticket.id);
+  });
+}
+
 /** The reservation that spent this ticket's admission (migrations/0013), if one did. */
 export async function findClaimOfTicket(db: Queryable, ticketId: string): Promise<string | undefined> {
   const { rows } = await db.query<{ id: string }>({
@@ -151,12 +209,17 @@ export async function queueAudit(db: Queryable, saleId: string): Promise<QueueAu
   };
 }
 
-/** Slack for the claim statement running a moment after the gate looked at the admission. */
+/**
+ * Slack for claims made before migration 0019, when the claim statement ran a moment after the
+ * gate had looked at the admission; since then the claim statement itself decides (db/queries/claim-unit.ts).
+ */
 const GATE_SLACK_SECONDS = 5;
 
 /**
  * What the invariant checker reports about a sale's waiting room (invariants/check-sale-invariants.ts):
- * reservations made without a running admission, admissions spent by more than one claim,
+ * reservations made without a running admission (outside its recorded end: an admission never
+ * confirmed ends with its confirm window), claims made once the shopper had left, admissions
+ * running past the whole `admission_seconds`, admissions spent by more than one claim,
  * admissions beyond the counter, and positions that are not exactly 1..assigned. Undefined for a sale without a waiting room;
  * none once the retention purge took its tickets (migrations/0018).
  */
@@ -194,10 +257,23 @@ export async function queueViolations(db: Queryable, saleId: string): Promise<st
        select 1 from queue_tickets t
        where t.sale_id = r.sale_id and t.shopper_id = r.user_id and t.admitted_at is not null
          and t.admitted_at <= r.created_at
-         and r.created_at <= t.admitted_at + make_interval(secs => w.admission_seconds + $2::int))`,
+         and r.created_at <= ${ADMISSION_END_SQL} + make_interval(secs => $2::int))`,
     [saleId, GATE_SLACK_SECONDS],
   );
   for (const r of unadmitted) problems.push(`reservation ${r.id} of ${r.user_id} was made without a running admission`);
+  // The claim and the give-back lock the ticket (leaveQueue): a claim lands before the shopper left or not at all.
+  const { rows: afterLeaving } = await db.query<{ id: string; user_id: string }>(
+    `select r.id, r.user_id from reservations r join queue_tickets t on t.id = r.queue_ticket_id
+     where r.sale_id = $1::uuid and r.origin = 'claim' and t.left_at is not null and r.created_at >= t.left_at`,
+    [saleId],
+  );
+  for (const r of afterLeaving) problems.push(`reservation ${r.id} of ${r.user_id} was claimed after its shopper left the room`);
+  const { rows: overlong } = await db.query<{ id: string }>(
+    `select t.id from queue_tickets t join waiting_rooms w on w.sale_id = t.sale_id
+     where t.sale_id = $1::uuid and t.admitted_until > ${ADMISSION_FULL_END_SQL}`,
+    [saleId],
+  );
+  for (const t of overlong) problems.push(`the admission of ticket ${t.id} runs past admission_seconds`);
   // A shopper has one ticket per sale, so one admission, spent by one claim (waitlist offers are not claims).
   const { rows: respent } = await db.query<{ user_id: string; claims: number }>(
     `select user_id, count(*)::int as claims from reservations

@@ -18,7 +18,7 @@ export function shopperToken(shopperId: string, secret = TEST_SECRETS.JWT_SECRET
 export function apiClient(baseUrl: string, connections = 512) {
   const dispatcher = new Agent({ connections, pipelining: 1, keepAliveTimeout: 10_000 });
   async function call<T = Record<string, unknown>>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
   ): Promise<ApiAnswer<T>> {
@@ -43,6 +43,7 @@ export function apiClient(baseUrl: string, connections = 512) {
       path: string,
       options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
     ) => call<T>('POST', path, options),
+    delete: <T = Record<string, unknown>>(path: string, token?: string) => call<T>('DELETE', path, { token }),
     close: () => dispatcher.close(),
   };
 }

@@ -40,7 +40,7 @@ async function roomSale(pool: Pool, tickets: number): Promise<{ saleId: string; 
     startsAt: new Date(Date.now() - 10 * 86_400_000),
     holdSeconds: 300,
     stripes: 1,
-    waitingRoom: { admitPerSecond: 10, admissionSeconds: 60, powDifficulty: 0 },
+    waitingRoom: { admitPerSecond: 10, admissionSeconds: 60, confirmSeconds: 60, powDifficulty: 0 },
   });
   // Marked started, so no worker's admission relay starts an admission workflow for it.
   await pool.query(`update waiting_rooms set workflow_started_at = now() where sale_id = $1`, [sale.id]);

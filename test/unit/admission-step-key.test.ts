@@ -30,7 +30,7 @@ async function startedRoom(shoppers: number): Promise<string> {
     startsAt: new Date(Date.now() - 1_000),
     holdSeconds: 300,
     stripes: 1,
-    waitingRoom: { admitPerSecond: 2, admissionSeconds: 3_600, powDifficulty: 0 },
+    waitingRoom: { admitPerSecond: 2, admissionSeconds: 3_600, confirmSeconds: 3_600, powDifficulty: 0 },
   });
   for (let i = 0; i < shoppers; i++)
     await insertTicket(pool, { id: randomUUID(), saleId: sale.id, shopperId: `s${i}-${sale.id}`, challengeId: randomUUID() });

@@ -11,7 +11,7 @@ import { Problem } from '../../api/problem';
  */
 const SECRET = 'unit-queue-secret-0123456789abcdef0123456789';
 const SALE = '11111111-1111-4111-8111-111111111111';
-const room: WaitingRoomSettings = { admitPerSecond: 10, admissionSeconds: 120, powDifficulty: 6 };
+const room: WaitingRoomSettings = { admitPerSecond: 10, admissionSeconds: 120, confirmSeconds: 15, powDifficulty: 6 };
 const sale = { id: SALE, waiting_room: room } as SaleRow & { waiting_room: WaitingRoomSettings };
 const failingPool = {
   query: async () => {

@@ -63,7 +63,7 @@ async function roomSale(units: number, startsAt: Date, admitPerSecond: number, s
     startsAt,
     holdSeconds: 300,
     stripes: 1,
-    waitingRoom: { admitPerSecond, admissionSeconds: 3_600, powDifficulty: 0 },
+    waitingRoom: { admitPerSecond, admissionSeconds: 3_600, confirmSeconds: 3_600, powDifficulty: 0 },
   });
   for (let i = 0; i < shoppers; i++) {
     await insertTicket(pool, { id: randomUUID(), saleId: sale.id, shopperId: `s${i}-${sale.id}`, challengeId: randomUUID() });

@@ -28,11 +28,12 @@ function status(text: string): void {
 let stopTick: () => void = () => undefined;
 
 /** The queue's answers after which there is nothing to wait for: what the page shows and says. */
-const ENDINGS: Record<'expired' | 'sold-out', { status: string; say: string }> = {
+const ENDINGS: Record<'expired' | 'left' | 'sold-out', { status: string; say: string }> = {
   expired: {
     status: 'Your turn came and ran out before you reserved.',
     say: 'Your turn in the waiting room ran out. Reload the page to join the queue again.',
   },
+  left: { status: 'You left the waiting room of this sale.', say: 'You left the queue of this sale.' },
   'sold-out': { status: 'Sold out: every unit has been sold, so the queue has closed.', say: 'This sale is sold out.' },
 };
 
