@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { watchEventLoopDelay } from './event-loop-delay';
 import { writeFastAnswer } from './fast-answer';
 import type { Metrics } from './metrics';
-import { problemBody } from './problem';
+import { Problem, problemAnswer } from './problem';
 import { ErrorCode } from '../domain/errors';
 import { SECURITY_HEADER_OBJECT } from './security-headers';
 
@@ -36,18 +36,14 @@ const ROUTES: Record<string, { method: string; route: CrowdRoute }> = {
   'queue/me': { method: 'GET', route: 'queue-me' },
   'queue/me/events': { method: 'GET', route: 'queue-me-events' },
 };
-const BODY = JSON.stringify(
-  problemBody(
+const SHED = problemAnswer(
+  new Problem(
     429,
     ErrorCode.RateLimited,
     'the waiting room is busy: come back after Retry-After seconds; your place, if you have one, is kept',
   ),
 );
-const HEADERS = {
-  ...SECURITY_HEADER_OBJECT,
-  'content-type': 'application/problem+json; charset=utf-8',
-  'cache-control': 'no-store',
-};
+const HEADERS = { ...SECURITY_HEADER_OBJECT, ...SHED.headers, 'cache-control': 'no-store' };
 
 export function crowdRouteOf(req: IncomingMessage): CrowdRoute | undefined {
   const match = CROWD_PATH.exec(req.url ?? '');
@@ -83,7 +79,7 @@ export function crowdShedding(deps: CrowdSheddingDeps): (next: RequestListener) 
     writeFastAnswer(
       req,
       res,
-      { status: 429, headers: { ...HEADERS, 'retry-after': String(seconds) }, body: BODY },
+      { status: 429, headers: { ...HEADERS, 'retry-after': String(seconds) }, body: SHED.body },
       deps.corsHeaders,
     );
     deps.metrics.crowdShed.inc({ route, answer: 'refused' });

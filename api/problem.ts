@@ -44,18 +44,21 @@ export class Problem extends Error {
   }
 }
 
-/** The problem+json document of a problem (the fast paths in front of Express write it themselves). */
-export function problemBody(status: number, code: ErrorCode, detail: string, extra: Record<string, unknown> = {}) {
-  return { type: TYPE_BASE + code, title: TITLES[code], status, detail, ...extra };
+function problemJson(problem: Problem): Record<string, unknown> {
+  return {
+    type: TYPE_BASE + problem.code,
+    title: TITLES[problem.code],
+    status: problem.status,
+    detail: problem.detail,
+    ...problem.extra,
+  };
 }
-
-const problemJson = (problem: Problem) => problemBody(problem.status, problem.code, problem.detail, problem.extra);
 
 export function sendProblem(res: Response, problem: Problem): void {
   res.status(problem.status).type('application/problem+json').json(problemJson(problem));
 }
 
-/** What `sendProblem` writes, for an answer written outside Express (api/join-fast-path.ts). */
+/** What `sendProblem` writes, for the answers written in front of Express (the fast paths, the crowd's shedding). */
 export function problemAnswer(problem: Problem): { status: number; headers: Record<string, string>; body: string } {
   return {
     status: problem.status,

@@ -1,26 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { salePathPattern, writeFastAnswer } from './fast-answer';
 import type { Metrics } from './metrics';
+import { Problem, problemAnswer } from './problem';
+import { ErrorCode } from '../domain/errors';
 import { NO_LIMIT_HEADERS, type ShopperBudget } from './rate-limit';
 import { SECURITY_HEADER_OBJECT } from './security-headers';
 import type { SoldOutRegistry } from './services/sold-out-registry';
 
 const CLAIM_PATH = salePathPattern('reservations');
-const BODY = JSON.stringify({
-  type: 'https://flash-sale.example/problems/sold-out',
-  title: 'Sold out',
-  status: 409,
-  detail: 'every unit is held or sold; units come back when holds expire',
-});
+const SOLD_OUT = problemAnswer(
+  new Problem(409, ErrorCode.SoldOut, 'every unit is held or sold; units come back when holds expire'),
+);
 /**
  * What the Express app would send with this problem: its security headers, then the answer's own
  * (no `cache-control`: Express sends none, and no cache stores an answer to a POST without one).
  */
-const ANSWER = {
-  status: 409,
-  headers: { ...SECURITY_HEADER_OBJECT, 'content-type': 'application/problem+json; charset=utf-8' },
-  body: BODY,
-};
+const ANSWER = { status: 409, headers: { ...SECURITY_HEADER_OBJECT, ...SOLD_OUT.headers }, body: SOLD_OUT.body };
 
 export interface SoldOutFastPathDeps {
   soldOut: SoldOutRegistry;
