@@ -6,6 +6,7 @@
  * queue/me instead (bench/sale-shopper.ts).
  */
 import { Agent, request } from 'undici';
+import { takeSseEvents } from '../clients/sse-events';
 import type { QueuePositionView } from '../domain/waiting-room';
 
 /**
@@ -24,27 +25,6 @@ export interface StreamOutcome {
   retryAfter?: number;
   /** Why the stream failed, when it did (status 0 or cut short): the error's code. */
   error?: string;
-}
-
-/** Parses text/event-stream lines into `position` views. */
-function positionEvents(onView: (view: QueuePositionView) => void) {
-  let buffer = '';
-  let event = 'message';
-  let data: string[] = [];
-  return (chunk: string) => {
-    buffer += chunk;
-    let newline: number;
-    while ((newline = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, newline).replace(/\r$/, '');
-      buffer = buffer.slice(newline + 1);
-      if (line === '') {
-        if (event === 'position' && data.length > 0) onView(JSON.parse(data.join('\n')) as QueuePositionView);
-        event = 'message';
-        data = [];
-      } else if (line.startsWith('event:')) event = line.slice(6).trim();
-      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-    }
-  };
 }
 
 /** A pool of one connection per stream, up to `connections` open at once. */
@@ -69,12 +49,14 @@ export function queueStreams(baseUrl: string, connections: number) {
           const retryAfter = Number(response.headers['retry-after']);
           return { status: response.statusCode, ms, ...(Number.isFinite(retryAfter) && retryAfter > 0 && { retryAfter }) };
         }
-        const parse = positionEvents((view) => (last = view));
+        let buffer = '';
         response.body.setEncoding('utf8');
         const watchdog = setInterval(() => over() && abort.abort(), 1_000);
         try {
           for await (const chunk of response.body) {
-            parse(chunk as string);
+            const taken = takeSseEvents(buffer + (chunk as string));
+            buffer = taken.rest;
+            for (const { event, data } of taken.events) if (event === 'position') last = data as QueuePositionView;
             if (last && last.status !== 'waiting') break;
           }
         } finally {

@@ -12,6 +12,7 @@
  * streams from one address.
  */
 import { Agent, request } from 'undici';
+import { takeSseEvents } from '../clients/sse-events';
 import { cpuMeter, type CpuShares } from './cpu';
 import { createBenchSale } from './sales';
 import { BENCH_SECRETS, type BenchStack } from './stack';
@@ -77,16 +78,11 @@ async function follow(apiUrl: string, path: string, token: string, dispatcher: A
   response.body.setEncoding('utf8');
   response.body.on('error', () => undefined);
   response.body.on('data', (chunk: string) => {
-    buffer += chunk;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = block.split('\n').find((line) => line.startsWith('data: '));
-      if (data) {
-        entry.latest = JSON.parse(data.slice(6)) as FollowedEntry['latest'];
-        entry.at = performance.now();
-      }
+    const taken = takeSseEvents(buffer + chunk);
+    buffer = taken.rest;
+    for (const { data } of taken.events) {
+      entry.latest = data as FollowedEntry['latest'];
+      entry.at = performance.now();
     }
   });
   return entry;

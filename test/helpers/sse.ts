@@ -1,10 +1,8 @@
 import { Agent, request } from 'undici';
+import { takeSseEvents, type SseEvent } from '../../clients/sse-events';
 import { conditionDeadlineMs } from './sales';
 
-export interface SseEvent {
-  event: string;
-  data: unknown;
-}
+export type { SseEvent };
 
 export interface SseStream {
   status: number;
@@ -13,37 +11,6 @@ export interface SseStream {
   /** Resolves with the first event (already received or to come) that `accept` takes. */
   next(accept: (event: SseEvent) => boolean, timeoutMs: number, what: string): Promise<SseEvent>;
   close(): void;
-}
-
-/**
- * The complete events at the start of `buffer` (each ends with a blank line), and the rest, which
- * waits for more text. Blocks without data (the `retry:` line, heartbeat comments) are skipped;
- * data that is JSON is parsed, other data kept as text.
- */
-export function takeSseEvents(buffer: string): { events: SseEvent[]; rest: string } {
-  const events: SseEvent[] = [];
-  let rest = buffer;
-  let end: number;
-  while ((end = rest.indexOf('\n\n')) >= 0) {
-    const block = rest.slice(0, end);
-    rest = rest.slice(end + 2);
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line.startsWith('event: ')) event = line.slice(7);
-      else if (line.startsWith('data: ')) data.push(line.slice(6));
-    }
-    if (data.length === 0) continue;
-    const text = data.join('\n');
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON: kept as text
-    }
-    events.push({ event, data: parsed });
-  }
-  return { events, rest };
 }
 
 /** Opens a Server-Sent Events stream and collects its events, for tests. */

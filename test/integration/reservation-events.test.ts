@@ -9,7 +9,7 @@ import { joinQueue } from '../../clients/waiting-room-client';
 import { apiClient, shopperToken, type ApiClient } from '../helpers/api-client';
 import { startAppUnderTest, TEST_SECRETS, type AppUnderTest } from '../helpers/app-under-test';
 import { createTestSale } from '../helpers/sales';
-import { takeSseEvents } from '../helpers/sse';
+import { takeSseEvents } from '../../clients/sse-events';
 
 let app: AppUnderTest;
 let api: ApiClient;
