@@ -270,7 +270,10 @@ export async function benchSale(
       shed,
       timeline,
     };
-    if (options.floor.seconds > 0) result.floor = await floorComparison(stack, options, say);
+    if (options.floor.seconds > 0) {
+      await settle(db, saleId, say);
+      result.floor = await floorComparison(stack, options, say);
+    }
     return result;
   } finally {
     await db.end();
@@ -290,6 +293,32 @@ async function shedCounts(apiUrl: string): Promise<SaleResult['shed']> {
     else shed.refused[route] = (shed.refused[route] ?? 0) + Number(value);
   }
   return shed;
+}
+
+/**
+ * Waits, up to two minutes, until the sale's aftermath is done: no notice of it pending (the
+ * sold-out notice owed to every queued shopper) and none sent in the last second. The floor and
+ * the full reservations after it then share the stack with nothing of the sale.
+ */
+async function settle(db: Client, saleId: string, say: (message: string) => void) {
+  const started = Date.now();
+  let sentBefore = -1;
+  for (;;) {
+    const { rows } = await db.query<{ pending: number; sent: number }>(
+      `select count(*) filter (where state = 'pending')::int as pending, count(*) filter (where state = 'sent')::int as sent
+       from notifications where sale_id = $1`,
+      [saleId],
+    );
+    const { pending, sent } = rows[0]!;
+    if ((pending === 0 && sent === sentBefore) || Date.now() - started > 120_000) {
+      say(
+        `aftermath: ${sent} notices sent, ${pending} pending, ${((Date.now() - started) / 1000).toFixed(1)} s after every shopper answered`,
+      );
+      return;
+    }
+    sentBefore = sent;
+    await sleep(1_000);
+  }
 }
 
 async function floorComparison(stack: BenchStack, options: SaleSettings, say: (message: string) => void) {

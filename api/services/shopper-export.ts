@@ -87,6 +87,8 @@ export async function exportShopper(
       joinedAt: iso(t.joined_at),
       position: t.position,
       admittedAt: isoOrNull(t.admitted_at),
+      admittedUntil: isoOrNull(t.admitted_until),
+      leftAt: isoOrNull(t.left_at),
     })),
     waitlistEntries: rows.waitlistEntries.map((w) => ({
       saleId: w.sale_id,

@@ -68,6 +68,8 @@ export interface ShopperRows {
     joined_at: Date;
     position: number | null;
     admitted_at: Date | null;
+    admitted_until: Date | null;
+    left_at: Date | null;
   }>;
   waitlistEntries: Array<{
     sale_id: string;
@@ -134,7 +136,7 @@ export async function readShopperRows(pool: Pool, shopperId: string): Promise<Sh
            order by received_at, id`,
         ),
         queueTickets: await q(
-          `select id, sale_id, challenge_id, joined_at, position, admitted_at
+          `select id, sale_id, challenge_id, joined_at, position, admitted_at, admitted_until, left_at
            from queue_tickets where shopper_id = $1::text order by joined_at, id`,
         ),
         waitlistEntries: await q(

@@ -180,7 +180,15 @@ test('a shopper with a paid and an expired reservation, a queue ticket and notic
   ]);
   expect(before.body.paymentAttempts.map((a) => a.reservationId)).toEqual([paid.id]);
   expect(before.body.webhookEvents.map((w) => [w.reservationId, w.type])).toContainEqual([paid.id, 'charge.succeeded']);
-  expect(before.body.queueTickets).toEqual([expect.objectContaining({ id: ticket.ticketId, saleId: room.id, position: 1 })]);
+  expect(before.body.queueTickets).toEqual([
+    expect.objectContaining({
+      id: ticket.ticketId,
+      saleId: room.id,
+      position: 1,
+      admittedUntil: expect.any(String),
+      leftAt: null,
+    }),
+  ]);
   expect(before.body.notices.map((n) => [n.reservationId, n.kind, n.state, n.address])).toEqual([
     [paid.id, 'paid', 'sent', address],
     [expired.id, 'expired', 'sent', address],
