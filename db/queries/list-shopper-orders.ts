@@ -31,15 +31,18 @@ export interface OrderKey {
  * equality on user_id and the row comparison on (created_at, id) are the index
  * reservations_by_shopper_newest (migrations/0016) in its own order, so Postgres reads `limit + 1`
  * index entries and sorts nothing. Two statements, not one with `$3 is null or …`: a prepared
- * statement's generic plan could not use an optional condition as an index bound. Each row joins
- * its sale by primary key and sums its charges through charges_by_reservation.
+ * statement's generic plan could not use an optional condition as an index bound. Each row's sale
+ * (by primary key) and charges (through charges_by_reservation) are lateral subqueries that cannot
+ * become joins (`limit 1`, an aggregate), so the only plan is a nested loop over the index scan,
+ * which keeps its order whatever the statistics say; as a plain join, a planner that expects few
+ * rows hashes the sales and sorts the page.
  */
 const SELECT = `
   select r.id, r.sale_id, s.name as sale_name, r.status, s.price_cents, s.currency, r.payment_status,
          c.captured_cents, c.refunded_cents, r.created_at, r.expires_at, r.paid_at, r.released_at,
          to_char(r.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_key
   from reservations r
-  join sales s on s.id = r.sale_id
+  cross join lateral (select name, price_cents, currency from sales where id = r.sale_id limit 1) s
   cross join lateral (
     select coalesce(sum(amount_cents), 0)::int as captured_cents,
            coalesce(sum(amount_cents) filter (where status = 'refunded'), 0)::int as refunded_cents
