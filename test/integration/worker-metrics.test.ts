@@ -113,7 +113,14 @@ test(
     expect(failed).toMatchObject({ state: 'failed', attempts: 3 });
     expect(failed!.last_error).toMatch(/mailbox unavailable/);
     const key = `${reservation.id}:hold-reminder`;
-    const lines = parts.app.logs.filter((line) => line.includes(key));
+    // The worker logs after it commits the row, and its output reaches this process on a pipe of
+    // its own, in no order with the database's answer: wait for the line rather than expect it.
+    const lines = await waitFor(
+      async () => parts.app.logs.filter((line) => line.includes(key)),
+      (found) => found.some((l) => l.includes('notice failed for good')),
+      REMINDER_DEADLINE_MS,
+      'failed notice logged',
+    );
     // Two retries, 1 s then 2 s apart, then the error.
     expect(
       lines.filter((l) => l.includes('notice send failed; retrying')).map((l) => /"retryInSeconds":(\d+)/.exec(l)?.[1]),
