@@ -58,6 +58,16 @@ export function streamDue(shown: QueuePositionView, shownAtMs: number, next: Que
  */
 export function queueEventsRouter(deps: QueueEventsDeps): Router {
   const router = Router();
+  // A notification reaches every stream of its sale in one loop, with the same payload: parsed once.
+  let lastPayload: string | undefined;
+  let lastMoved: QueueMoved | undefined;
+  const parseMoved = (payload: string): QueueMoved => {
+    if (payload !== lastPayload || !lastMoved) {
+      lastMoved = JSON.parse(payload) as QueueMoved;
+      lastPayload = payload;
+    }
+    return lastMoved;
+  };
 
   router.get('/v1/sales/:saleId/queue/me/events', deps.auth.shopper, async (req, res) => {
     const principal = principalOf(res);
@@ -89,7 +99,7 @@ export function queueEventsRouter(deps: QueueEventsDeps): Router {
     );
     const unsubscribe = deps.feed.subscribe(CHANGE_CHANNELS.queue, sale.id, (payload) => {
       if (stream.closed || !view) return;
-      const moved = payload === undefined ? undefined : (JSON.parse(payload) as QueueMoved);
+      const moved = payload === undefined ? undefined : parseMoved(payload);
       const next = moved && movedView(view, moved, admitPerSecond);
       if (next) send(next);
       else reread();
