@@ -103,6 +103,7 @@ function settings(argv: string[]) {
       maxSeconds: 120,
     },
     apiPoolMax: int(process.env.BENCH_PG_POOL_MAX, 20),
+    logDir: process.env.BENCH_LOG_DIR,
   };
 }
 
@@ -177,6 +178,7 @@ async function main(): Promise<void> {
     for (const [index, server] of sharedStackPhases ? config.servers.entries() : []) {
       stack = await startBenchStack(sayer(`stack ${server}`), {
         apiPoolMax: config.apiPoolMax,
+        logDir: config.logDir && path.join(config.logDir, server),
         temporalServer: server,
         // The sale's shoppers follow their place over streams, as the checkout page does.
         apiEnv: SALE_STREAM_CAPS,
@@ -210,6 +212,7 @@ async function main(): Promise<void> {
       const server = config.servers[0]!;
       stack = await startBenchStack(sayer(`stack streams ${server}`), {
         apiPoolMax: config.apiPoolMax,
+        logDir: config.logDir && path.join(config.logDir, `streams-${server}`),
         temporalServer: server,
         apiEnv: STREAMS_API_ENV,
       });

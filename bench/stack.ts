@@ -4,7 +4,7 @@
  * use) the API and the worker as real processes. Services start lazily so the claim statements
  * can be measured on a database nobody else uses.
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../scripts/stack/free-port';
@@ -53,7 +53,13 @@ export interface BenchStack {
 
 export async function startBenchStack(
   say: (message: string) => void,
-  options: { apiPoolMax: number; temporalServer: TemporalServerKind; apiEnv?: NodeJS.ProcessEnv },
+  options: {
+    apiPoolMax: number;
+    temporalServer: TemporalServerKind;
+    apiEnv?: NodeJS.ProcessEnv;
+    /** A directory to which every service's log lines also go, one `<source>.log` each (`BENCH_LOG_DIR`). */
+    logDir?: string;
+  },
 ): Promise<BenchStack> {
   const { apiPoolMax, temporalServer } = options;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flash-sale-bench-'));
@@ -64,9 +70,17 @@ export async function startBenchStack(
   let postgres: RunningPostgres | undefined;
   let temporal: RunningTemporal | undefined;
   const logs: string[] = [];
+  const logFiles = new Map<string, WriteStream>();
+  if (options.logDir) mkdirSync(options.logDir, { recursive: true });
+  const logFile = (source: string, logDir: string) => {
+    let file = logFiles.get(source);
+    if (!file) logFiles.set(source, (file = createWriteStream(path.join(logDir, `${source}.log`), { flags: 'a' })));
+    return file;
+  };
   const remember = (source: string) => (line: string) => {
     logs.push(`[${source}] ${line}`);
     if (logs.length > 200) logs.shift();
+    if (options.logDir) logFile(source, options.logDir).write(`${line}\n`);
   };
   let app: AppServices | undefined;
   let starting: Promise<AppServices> | undefined;
@@ -76,6 +90,7 @@ export async function startBenchStack(
   // Everything at once: each stop() signals its process before its first await.
   const stop = async () => {
     await Promise.allSettled([...launched.map((service) => service.stop()), temporal?.stop(), postgres?.stop()]);
+    for (const file of logFiles.values()) file.end();
     rmSync(dir, { recursive: true, force: true });
   };
 
