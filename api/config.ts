@@ -43,6 +43,8 @@ export const apiEnv = databaseEnv
     CROWD_SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(40),
     /** A shed answer's Retry-After: between this and twice this, in whole seconds, so retries spread. */
     CROWD_SHED_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(60).default(2),
+    /** Client connections the API accepts at once; past it a new one is closed (api/connection-cap.ts). Unset: the open-file limit less a tenth. */
+    HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).optional(),
     /** Server-Sent Events streams open at once in this API process, from one client IP, and of one shopper; 0 = no cap. */
     SSE_MAX_STREAMS: z.coerce.number().int().min(0).default(5_000),
     SSE_MAX_STREAMS_PER_IP: z.coerce.number().int().min(0).default(50),

@@ -3,7 +3,8 @@ import { GatewayUnavailableError } from '../payments/gateway';
 import { ClaimQueueTimeoutError } from './services/claim-batcher';
 
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300', '57014']);
-const NODE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+// EMFILE, ENFILE: out of file descriptors for a connection to a dependency; it passes as sockets close.
+const NODE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EMFILE', 'ENFILE']);
 
 /**
  * True for failures of Postgres or Temporal that a retry can cure: answered 503, not 500. An update

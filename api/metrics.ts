@@ -38,6 +38,12 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const connectionsDropped = new Counter({
+    name: 'http_connections_dropped_total',
+    help: 'Client connections closed on arrival because the API held HTTP_MAX_CONNECTIONS already (api/connection-cap.ts)',
+    registers: [registry],
+  });
+
   const queuePlaceReads = new Counter({
     name: 'queue_place_reads_total',
     help: 'Postgres reads of a waiting-room place for queue/me and its stream: `shopper` one shopper’s row, `positions` one load of the positions given out for every place the process keeps',
@@ -92,6 +98,7 @@ export function createMetrics() {
 
   return {
     registry,
+    connectionsDropped,
     claims,
     queueMeFastPath,
     joinFastPath,

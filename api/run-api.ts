@@ -6,6 +6,7 @@ import { createPool } from '../db/pool';
 import { createHttpGateway } from '../payments/http-gateway';
 import { createApp } from './app';
 import { answerClientError } from './client-errors';
+import { defaultMaxConnections, openFilesLimit } from './connection-cap';
 import { loadApiConfig } from './config';
 import { createMetrics } from './metrics';
 import { createSoldOutRegistry } from './services/sold-out-registry';
@@ -111,6 +112,9 @@ export async function runApi(env: NodeJS.ProcessEnv, hooks: ApiHooks = {}): Prom
     logger.info({ port }, `api listening on http://${config.HOST}:${port}`);
   });
   server.keepAliveTimeout = 65_000;
+  const maxConnections = config.HTTP_MAX_CONNECTIONS ?? defaultMaxConnections(openFilesLimit());
+  if (maxConnections !== undefined) server.maxConnections = maxConnections;
+  server.on('drop', () => metrics.connectionsDropped.inc());
   server.on('clientError', answerClientError);
 
   const shutdown = (signal: string) => {

@@ -16,6 +16,7 @@ describe('isDependencyUnavailable: what the API answers 503 instead of 500', () 
   it('counts Postgres and network codes, not programming errors', () => {
     expect(isDependencyUnavailable(Object.assign(new Error('terminating connection'), { code: '57P01' }))).toBe(true);
     expect(isDependencyUnavailable(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isDependencyUnavailable(Object.assign(new Error('connect EMFILE 127.0.0.1:5432'), { code: 'EMFILE' }))).toBe(true);
     expect(isDependencyUnavailable(Object.assign(new Error('unique violation'), { code: '23505' }))).toBe(false);
     expect(isDependencyUnavailable(new TypeError('x is undefined'))).toBe(false);
     expect(isDependencyUnavailable('not an error')).toBe(false);
