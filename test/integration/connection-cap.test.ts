@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { startIntegrationApp, stopIntegrationApp, type IntegrationApp } from '../helpers/integration-app';
+import { metricSample } from '../helpers/metrics';
 import { waitFor } from '../helpers/sales';
 
 const CAP = 8;
@@ -44,10 +45,7 @@ function connect(url: URL): Promise<net.Socket> {
   });
 }
 
-async function dropped(): Promise<number> {
-  const text = await (await fetch(`${parts.app.apiUrl}/metrics`)).text();
-  return Number(/^http_connections_dropped_total (\d+)/m.exec(text)?.[1] ?? NaN);
-}
+const dropped = () => metricSample(`${parts.app.apiUrl}/metrics`, 'http_connections_dropped_total');
 
 it('closes connections past the cap on arrival, keeps answering those in, and gives a closed one’s place back', async () => {
   const url = new URL(parts.app.apiUrl);

@@ -12,6 +12,7 @@ import { startIntegrationApp, stopIntegrationApp, type IntegrationApp } from '..
 import { waitUntilSettled, type ReservationAnswer } from '../helpers/payments';
 import { createTestSale, waitFor, type SaleAnswer } from '../helpers/sales';
 import { openSse } from '../helpers/sse';
+import { metricSample } from '../helpers/metrics';
 
 /*
  * Starts of a reservation workflow that Temporal refuses for good, against the real processes.
@@ -30,17 +31,6 @@ const ADMIN = TEST_SECRETS.ADMIN_TOKEN;
 interface Problem {
   type?: string;
   detail?: string;
-}
-
-async function metricSample(metricsUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_:]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    if (wanted.every((w) => (match[2]?.split(',') ?? []).includes(w))) return Number(match[3]);
-  }
-  return 0;
 }
 
 /** The size Temporal's frontend compares with `limit.userMetadataSummarySize`: the serialized Payload. */
