@@ -59,14 +59,10 @@ export function streamDue(shown: QueuePositionView, shownAtMs: number, next: Que
 export function queueEventsRouter(deps: QueueEventsDeps): Router {
   const router = Router();
   // A notification reaches every stream of its sale in one loop, with the same payload: parsed once.
-  let lastPayload: string | undefined;
-  let lastMoved: QueueMoved | undefined;
+  let last: { payload: string; moved: QueueMoved } | undefined;
   const parseMoved = (payload: string): QueueMoved => {
-    if (payload !== lastPayload || !lastMoved) {
-      lastMoved = JSON.parse(payload) as QueueMoved;
-      lastPayload = payload;
-    }
-    return lastMoved;
+    if (last?.payload !== payload) last = { payload, moved: JSON.parse(payload) as QueueMoved };
+    return last.moved;
   };
 
   router.get('/v1/sales/:saleId/queue/me/events', deps.auth.shopper, async (req, res) => {
